@@ -1,0 +1,85 @@
+//! Amazon Resource Names as S3 policies use them, and the resource strings a request is checked
+//! against (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html>).
+
+/// The six colon-separated fields of an ARN; `resource` keeps any further colons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// Splits `text` into its fields; `None` unless it starts with `arn:` and has all six.
+    pub fn parse(text: &'a str) -> Option<Self> {
+        let mut it = text.splitn(6, ':');
+        if it.next()? != "arn" {
+            return None;
+        }
+        Some(Arn {
+            partition: it.next()?,
+            service: it.next()?,
+            region: it.next()?,
+            account: it.next()?,
+            resource: it.next()?,
+        })
+    }
+}
+
+/// Whether `s` is a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `arn:aws:s3:::BUCKET` or `arn:aws:s3:::BUCKET/KEY`.
+pub fn bucket_resource(bucket: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!("arn:aws:s3:::{bucket}/{key}"),
+        None => format!("arn:aws:s3:::{bucket}"),
+    }
+}
+
+/// `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.
+pub fn access_point_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:s3:{region}:{account}:accesspoint/{name}")
+}
+
+/// The access point ARN, or `…/object/KEY` for an object request through it.
+pub fn access_point_resource(ap_arn: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!("{ap_arn}/object/{key}"),
+        None => ap_arn.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fields_and_keeps_colons_in_resource() {
+        let arn = Arn::parse("arn:aws:s3:us-east-1:111122223333:accesspoint/ap/object/a:b");
+        assert_eq!(
+            arn,
+            Some(Arn {
+                partition: "aws",
+                service: "s3",
+                region: "us-east-1",
+                account: "111122223333",
+                resource: "accesspoint/ap/object/a:b",
+            })
+        );
+        assert_eq!(Arn::parse("arn:aws:s3"), None);
+        assert_eq!(Arn::parse("urn:aws:s3:::b"), None);
+    }
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert!(is_account_id("111122223333"));
+        assert!(!is_account_id("11112222333"));
+        assert!(!is_account_id("11112222333a"));
+    }
+}

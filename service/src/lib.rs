@@ -1,0 +1,6 @@
+//! S3 Keeper service: verifies AWS identities, publishes datasets and grants access through S3
+//! access points. Today it carries the policy tools (`s3keeper policy …`); the service itself is
+//! issue 4.
+
+pub mod cli;
+pub mod policy_cmd;

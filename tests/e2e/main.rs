@@ -1,0 +1,5 @@
+//! The workspace's one integration-test binary; one module per area.
+
+mod cli;
+mod corpus;
+mod parser_fuzz;
