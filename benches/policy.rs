@@ -41,11 +41,11 @@ fn delegation_policy() -> Policy {
 /// A bucket policy of just under 20 KB: about 100 statements with wildcard resources and conditions.
 fn big_bucket_policy_text() -> String {
     let statement = |i: usize| {
-        json!({"Sid": format!("P{i}"), "Effect": if i % 10 == 9 { "Deny" } else { "Allow" },
+        json!({"Effect": if i % 10 == 9 { "Deny" } else { "Allow" },
             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/m{i}")},
             "Action": ["s3:Get*", "s3:List*"],
-            "Resource": [format!("arn:aws:s3:::shared/p{i}/*"), "arn:aws:s3:::shared"],
-            "Condition": {"StringLike": {"s3:prefix": format!("p{i}/*")}}})
+            "Resource": [format!("arn:aws:s3:::sh/p{i}/*"), "arn:aws:s3:::sh"],
+            "Condition": {"IpAddress": {"aws:SourceIp": format!("10.{i}.0.0/16")}}})
     };
     let mut statements = Vec::new();
     loop {
@@ -139,8 +139,11 @@ fn bench_decisions(c: &mut Criterion) {
         "policy is {} bytes",
         big.size
     );
+    let n = big.statements.len();
+    assert!(n >= 90, "only {n} statements");
+    let last_allow = (0..n).rev().find(|i| i % 10 != 9).unwrap_or(0);
     let member = Principal::from_arn(
-        &format!("arn:aws:iam::{ACCOUNT}:user/team95/member"),
+        &format!("arn:aws:iam::{ACCOUNT}:user/m{last_allow}"),
         None,
         None,
     )
@@ -149,11 +152,15 @@ fn bench_decisions(c: &mut Criterion) {
         member,
         "s3:GetObject",
         BucketRef {
-            name: "shared".into(),
+            name: "sh".into(),
             account: ACCOUNT.into(),
         },
         Some(format!("p{last_allow}/data/file.csv")),
         None,
+    )
+    .with(
+        "aws:SourceIp",
+        ContextValue::Single(format!("10.{last_allow}.1.2")),
     );
     let set = PolicySet {
         identity: &[],
@@ -169,6 +176,10 @@ fn bench_decisions(c: &mut Criterion) {
     c.bench_function("parse + compile: 20 KB bucket policy", |b| {
         b.iter(|| Policy::parse(black_box(&text), PolicyKind::Bucket))
     });
+    c.bench_function(
+        "serde_json::Value only (for scale): 20 KB bucket policy",
+        |b| b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(&text))),
+    );
     let ap_text = serde_json::to_string(&ap_policy.source).unwrap_or_default();
     c.bench_function("parse + compile: 500-principal access point policy", |b| {
         b.iter(|| Policy::parse(black_box(&ap_text), PolicyKind::AccessPoint))
@@ -176,14 +187,24 @@ fn bench_decisions(c: &mut Criterion) {
 }
 
 fn bench_pathological_wildcard(c: &mut Criterion) {
-    let mut g = c.benchmark_group("glob *a*a*…*b (50 stars) against a^n");
-    let glob = Glob::new(&format!("{}b", "*a".repeat(50)));
-    for n in [1_000usize, 10_000, 100_000] {
-        let text = "a".repeat(n);
-        g.throughput(Throughput::Bytes(n as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, t| {
-            b.iter(|| glob.matches(black_box(t)))
-        });
+    // `*a*a*…*b` is the classic blow-up for backtracking matchers; `…*b*` forces a scan of the whole
+    // text for the missing `b`. Both must grow linearly with the text.
+    let mut g = c.benchmark_group("glob (50 stars) against a^n");
+    for (label, pattern) in [
+        ("*a*a*…*b", format!("{}b", "*a".repeat(50))),
+        ("*a*a*…*b*", format!("{}*b*", "*a".repeat(50))),
+        // `?` takes the character-by-character (bit-parallel) search path.
+        ("*a*a*…*a?b*", format!("{}?b*", "*a".repeat(50))),
+    ] {
+        let glob = Glob::new(&pattern);
+        for n in [1_000usize, 10_000, 100_000] {
+            let text = "a".repeat(n);
+            assert!(!glob.matches(&text));
+            g.throughput(Throughput::Bytes(n as u64));
+            g.bench_with_input(BenchmarkId::new(label, n), &text, |b, t| {
+                b.iter(|| glob.matches(black_box(t)))
+            });
+        }
     }
     g.finish();
 }

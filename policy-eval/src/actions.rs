@@ -127,6 +127,30 @@ pub fn s3_action(name: &str) -> Option<ResourceType> {
         .map(|i| S3_ACTIONS[i].1)
 }
 
+/// The resource types of the S3 actions an action pattern (`s3:Get*`, `*`, `s3:?etObject`) covers,
+/// indexed by `ResourceType as usize`; `None` when it covers no S3 action.
+pub fn pattern_resource_types(pattern: &str) -> Option<[bool; 4]> {
+    let lower = pattern.to_ascii_lowercase();
+    let (service, name) = match lower.split_once(':') {
+        Some(parts) => parts,
+        None if lower == "*" => ("*", "*"),
+        None => return None,
+    };
+    if !crate::pattern::Glob::new(service).matches("s3") {
+        return None;
+    }
+    let glob = crate::pattern::Glob::new(name);
+    let mut types = [false; 4];
+    let mut any = false;
+    for (n, ty) in S3_ACTIONS {
+        if glob.matches(n) {
+            types[*ty as usize] = true;
+            any = true;
+        }
+    }
+    any.then_some(types)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +158,25 @@ mod tests {
     #[test]
     fn table_is_sorted_for_binary_search() {
         assert!(S3_ACTIONS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn patterns_cover_resource_types() {
+        assert_eq!(
+            pattern_resource_types("s3:GetObject"),
+            Some([false, true, false, false])
+        );
+        assert_eq!(
+            pattern_resource_types("s3:ListBucket"),
+            Some([true, false, false, false])
+        );
+        assert_eq!(pattern_resource_types("*"), Some([true; 4]));
+        assert_eq!(
+            pattern_resource_types("s3:Get*").map(|t| t[0] && t[1]),
+            Some(true)
+        );
+        assert_eq!(pattern_resource_types("s3:Nope*"), None);
+        assert_eq!(pattern_resource_types("ec2:*"), None);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use crate::actions::{s3_action, ResourceType, S3_ACTIONS};
+use std::collections::HashMap;
+
+use crate::actions::{pattern_resource_types, s3_action, ResourceType};
 use crate::arn::Arn;
 use crate::condition::Condition;
 use crate::error::{ErrorKind, PolicyError};
@@ -123,22 +125,13 @@ impl Policy {
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| PolicyError::new(ErrorKind::NotJson, format!("not valid JSON: {e}")))?;
-        let size = text
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(char::len_utf8)
-            .sum();
+        let size = non_whitespace_len(text);
         Policy::compile(value, size, kind)
     }
 
     /// Validates a parsed JSON document.
     pub fn from_value(value: &Value, kind: PolicyKind) -> Result<Policy, PolicyError> {
-        let size = serde_json::to_string(value).map_or(0, |s| {
-            s.chars()
-                .filter(|c| !c.is_whitespace())
-                .map(char::len_utf8)
-                .sum()
-        });
+        let size = serde_json::to_string(value).map_or(0, |s| non_whitespace_len(&s));
         Policy::compile(value.clone(), size, kind)
     }
 
@@ -208,11 +201,12 @@ impl Policy {
             }
         };
         let mut statements = Vec::with_capacity(raw_statements.len());
-        let mut sids = HashSet::new();
+        let mut sids: HashSet<&str> = HashSet::new();
+        let mut actions = ActionCache::new();
         for (index, raw) in raw_statements.into_iter().enumerate() {
-            let stmt = compile_statement(index, raw, kind, version)?;
-            if let Some(sid) = &stmt.sid {
-                if !sids.insert(sid.clone()) {
+            let stmt = compile_statement(index, raw, kind, version, &mut actions)?;
+            if let Some(sid) = raw.get("Sid").and_then(Value::as_str) {
+                if !sids.insert(sid) {
                     return Err(PolicyError::new(
                         ErrorKind::UnknownElement,
                         format!("`Sid` `{sid}` is used by more than one statement; statement ids must be unique"),
@@ -294,6 +288,17 @@ impl Policy {
     }
 }
 
+/// Bytes of `text` that are not whitespace: how S3 measures a policy against its size limit.
+fn non_whitespace_len(text: &str) -> usize {
+    if text.is_ascii() {
+        return text.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+    }
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(char::len_utf8)
+        .sum()
+}
+
 fn display(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -301,11 +306,24 @@ fn display(v: &Value) -> String {
     }
 }
 
+/// Resource types of action patterns already seen in this document (big policies repeat them).
+type ActionCache = HashMap<String, Option<[bool; 4]>>;
+
+fn cached_types(cache: &mut ActionCache, action: &str) -> Option<[bool; 4]> {
+    if let Some(t) = cache.get(action) {
+        return *t;
+    }
+    let t = pattern_resource_types(action);
+    cache.insert(action.to_owned(), t);
+    t
+}
+
 fn compile_statement(
     index: usize,
     raw: &Value,
     kind: PolicyKind,
     version: Version,
+    actions: &mut ActionCache,
 ) -> Result<Statement, PolicyError> {
     let Value::Object(map) = raw else {
         return Err(PolicyError::new(
@@ -326,7 +344,7 @@ fn compile_statement(
             .in_statement(index, None))
         }
     };
-    compile_statement_body(index, map, kind, version)
+    compile_statement_body(index, map, kind, version, actions)
         .map_err(|e| e.in_statement(index, sid.as_deref()))
         .map(|mut s| {
             s.sid = sid;
@@ -339,6 +357,7 @@ fn compile_statement_body(
     map: &Map<String, Value>,
     kind: PolicyKind,
     version: Version,
+    cache: &mut ActionCache,
 ) -> Result<Statement, PolicyError> {
     for key in map.keys() {
         if !matches!(
@@ -394,7 +413,7 @@ fn compile_statement_body(
         negated: action_field == "NotAction",
         patterns: action_texts
             .iter()
-            .map(|a| compile_action(a, kind).map_err(|e| e.at_field(action_field)))
+            .map(|a| compile_action(a, kind, cache).map_err(|e| e.at_field(action_field)))
             .collect::<Result<_, _>>()?,
     };
     let variables = version == Version::V2012_10_17;
@@ -430,7 +449,7 @@ fn compile_statement_body(
     };
     if matches!(kind, PolicyKind::Bucket | PolicyKind::AccessPoint) && !actions.negated {
         if let Some(res) = resources.as_ref().filter(|r| !r.negated) {
-            check_action_resource_fit(&actions, res)?;
+            check_action_resource_fit(&actions, res, cache)?;
         }
     }
     let conditions = match map.get("Condition") {
@@ -521,7 +540,11 @@ fn strings<'v>(v: &'v Value, field: &str) -> Result<Vec<&'v str>, PolicyError> {
     Ok(out)
 }
 
-fn compile_action(text: &str, kind: PolicyKind) -> Result<Pattern, PolicyError> {
+fn compile_action(
+    text: &str,
+    kind: PolicyKind,
+    cache: &mut ActionCache,
+) -> Result<Pattern, PolicyError> {
     let syntax = Syntax {
         wildcards: true,
         variables: false,
@@ -553,12 +576,7 @@ fn compile_action(text: &str, kind: PolicyKind) -> Result<Pattern, PolicyError> 
     let pattern = Pattern::new(text, syntax);
     if matches!(kind, PolicyKind::Bucket | PolicyKind::AccessPoint) {
         // S3 refuses actions it does not know in its own policies.
-        let known = S3_ACTIONS.iter().any(|(n, _)| {
-            pattern
-                .matches(&format!("s3:{n}"), |_| None)
-                .unwrap_or(false)
-        });
-        if !known {
+        if cached_types(cache, text).is_none() {
             return Err(PolicyError::new(
                 ErrorKind::InvalidAction,
                 format!("`{text}` is not an S3 action"),
@@ -585,6 +603,7 @@ fn check_resource(text: &str, kind: PolicyKind) -> Result<(), PolicyError> {
         ));
     }
     if matches!(kind, PolicyKind::Bucket | PolicyKind::AccessPoint)
+        && arn.service != "s3"
         && !Glob::new(arn.service).matches("s3")
     {
         return Err(PolicyError::new(
@@ -642,13 +661,15 @@ fn resource_types(text: &str) -> [bool; 4] {
 fn check_action_resource_fit(
     actions: &PatternSet,
     resources: &PatternSet,
+    cache: &mut ActionCache,
 ) -> Result<(), PolicyError> {
     let mut wanted = [false; 4];
     for p in &actions.patterns {
-        for (name, ty) in S3_ACTIONS {
-            if p.matches(&format!("s3:{name}"), |_| None).unwrap_or(false) {
-                wanted[*ty as usize] = true;
-            }
+        for (w, t) in wanted
+            .iter_mut()
+            .zip(cached_types(cache, p.source()).unwrap_or_default())
+        {
+            *w |= t;
         }
     }
     let fits = resources.patterns.iter().any(|r| {

@@ -73,14 +73,12 @@ fn check_statement(
         return Err(Miss::Action);
     }
     if let Some(resources) = &stmt.resources {
+        // Every entry is tried, even after a hit: an unresolvable variable anywhere in the list
+        // makes the statement inapplicable, whatever the order of the list.
         let mut hit = false;
         for p in &resources.patterns {
             match p.matches(resource, |k| req.variable(k)) {
-                Ok(true) => {
-                    hit = true;
-                    break;
-                }
-                Ok(false) => {}
+                Ok(h) => hit |= h,
                 Err(u) => return Err(Miss::Unresolved { key: u.key }),
             }
         }

@@ -16,7 +16,6 @@
 
 use serde::Serialize;
 
-use crate::actions::S3_ACTIONS;
 use crate::compile::{Effect, Policy, Statement, Version};
 use crate::pattern::Pattern;
 
@@ -245,9 +244,7 @@ pub fn lint(policy: &Policy) -> Vec<Finding> {
             if !src.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("s3:")) {
                 continue;
             }
-            let known = S3_ACTIONS
-                .iter()
-                .any(|(n, _)| p.matches(&format!("s3:{n}"), |_| None).unwrap_or(false));
+            let known = crate::actions::pattern_resource_types(src).is_some();
             if !known {
                 out.push(Finding {
                     code: "S3K003",

@@ -13,6 +13,8 @@
 //! user name is not a wildcard). Variables exist only under `Version: 2012-10-17`; the caller decides
 //! whether to parse them.
 
+use std::borrow::Cow;
+
 use memchr::memmem;
 
 /// One piece of a pattern before variables are resolved.
@@ -35,9 +37,15 @@ enum Part {
 #[derive(Debug, Clone)]
 pub struct Pattern {
     source: String,
-    /// Resolved form when the pattern holds no variables (the common case, compiled once).
-    fixed: Option<Glob>,
-    parts: Vec<Part>,
+    repr: Repr,
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    /// No variables (the common case): compiled once.
+    Fixed(Glob),
+    /// Variables are resolved per request, then the result is matched.
+    Vars(Vec<Part>),
 }
 
 /// Options for reading a pattern.
@@ -61,6 +69,28 @@ pub struct Unresolved {
 impl Pattern {
     /// Reads `text` as a pattern.
     pub fn new(text: &str, syntax: Syntax) -> Self {
+        let may_hold_variables = syntax.variables && text.contains("${");
+        if !may_hold_variables {
+            // No variables possible: compile straight from the text.
+            let folded;
+            let fold = syntax.ignore_case
+                && (!text.is_ascii() || text.bytes().any(|b| b.is_ascii_uppercase()));
+            let body = if fold {
+                folded = text.to_lowercase();
+                folded.as_str()
+            } else {
+                text
+            };
+            let glob = if syntax.wildcards {
+                Glob::new(body)
+            } else {
+                Glob::from_parts(std::iter::once(Piece::Lit(body)))
+            };
+            return Pattern {
+                source: text.to_owned(),
+                repr: Repr::Fixed(glob),
+            };
+        }
         let mut parts = Vec::new();
         let mut lit = String::new();
         let mut rest = text;
@@ -110,10 +140,10 @@ impl Pattern {
                 }
             }
         }
-        let fixed = if parts.iter().any(|p| matches!(p, Part::Var { .. })) {
-            None
+        let repr = if parts.iter().any(|p| matches!(p, Part::Var { .. })) {
+            Repr::Vars(parts)
         } else {
-            Some(Glob::from_parts(parts.iter().map(|p| match p {
+            Repr::Fixed(Glob::from_parts(parts.iter().map(|p| match p {
                 Part::Lit(s) => Piece::Lit(s.as_str()),
                 Part::Star => Piece::Star,
                 _ => Piece::One,
@@ -121,37 +151,13 @@ impl Pattern {
         };
         Pattern {
             source: text.to_owned(),
-            fixed,
-            parts,
+            repr,
         }
     }
 
     /// The text as written in the policy.
     pub fn source(&self) -> &str {
         &self.source
-    }
-
-    /// Whether the pattern holds a `*` or `?` wildcard (after reading).
-    pub fn has_wildcard(&self) -> bool {
-        self.parts
-            .iter()
-            .any(|p| matches!(p, Part::Star | Part::One))
-    }
-
-    /// The variables the pattern refers to (lowercase keys).
-    pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Var { key, .. } => Some(key.as_str()),
-            _ => None,
-        })
-    }
-
-    /// The literal text before the first wildcard or variable.
-    pub fn literal_prefix(&self) -> &str {
-        match self.parts.first() {
-            Some(Part::Lit(s)) => s,
-            _ => "",
-        }
     }
 
     /// Matches `text` (already lowercased by the caller when the pattern ignores case), looking
@@ -161,10 +167,11 @@ impl Pattern {
         text: &str,
         lookup: impl Fn(&str) -> Option<&'a str>,
     ) -> Result<bool, Unresolved> {
-        if let Some(glob) = &self.fixed {
-            return Ok(glob.matches(text));
-        }
-        let resolved = self.resolve(lookup)?;
+        let parts = match &self.repr {
+            Repr::Fixed(glob) => return Ok(glob.matches(text)),
+            Repr::Vars(parts) => parts,
+        };
+        let resolved = resolve(parts, lookup)?;
         let glob = Glob::from_parts(resolved.iter().map(|p| match p {
             Part::Lit(s) => Piece::Lit(s.as_str()),
             Part::Star => Piece::Star,
@@ -177,17 +184,13 @@ impl Pattern {
     pub fn resolve_text<'a>(
         &self,
         lookup: impl Fn(&str) -> Option<&'a str>,
-    ) -> Result<std::borrow::Cow<'_, str>, Unresolved> {
-        if self.fixed.is_some() {
-            if let [Part::Lit(s)] = self.parts.as_slice() {
-                return Ok(std::borrow::Cow::Borrowed(s.as_str()));
-            }
-            if self.parts.is_empty() {
-                return Ok(std::borrow::Cow::Borrowed(""));
-            }
-        }
+    ) -> Result<Cow<'_, str>, Unresolved> {
+        let parts = match &self.repr {
+            Repr::Fixed(glob) => return Ok(glob.to_text()),
+            Repr::Vars(parts) => parts,
+        };
         let mut out = String::new();
-        for part in self.resolve(lookup)? {
+        for part in resolve(parts, lookup)? {
             match part {
                 Part::Lit(s) => out.push_str(&s),
                 Part::Star => out.push('*'),
@@ -195,29 +198,29 @@ impl Pattern {
                 Part::Var { .. } => {}
             }
         }
-        Ok(std::borrow::Cow::Owned(out))
+        Ok(Cow::Owned(out))
     }
+}
 
-    fn resolve<'a>(
-        &self,
-        lookup: impl Fn(&str) -> Option<&'a str>,
-    ) -> Result<Vec<Part>, Unresolved> {
-        let mut out = Vec::with_capacity(self.parts.len());
-        for part in &self.parts {
-            match part {
-                Part::Var { key, default } => {
-                    let value = match (lookup(key), default) {
-                        (Some(v), _) => v.to_owned(),
-                        (None, Some(d)) => d.clone(),
-                        (None, None) => return Err(Unresolved { key: key.clone() }),
-                    };
-                    out.push(Part::Lit(value));
-                }
-                other => out.push(other.clone()),
+fn resolve<'a>(
+    parts: &[Part],
+    lookup: impl Fn(&str) -> Option<&'a str>,
+) -> Result<Vec<Part>, Unresolved> {
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            Part::Var { key, default } => {
+                let value = match (lookup(key), default) {
+                    (Some(v), _) => v.to_owned(),
+                    (None, Some(d)) => d.clone(),
+                    (None, None) => return Err(Unresolved { key: key.clone() }),
+                };
+                out.push(Part::Lit(value));
             }
+            other => out.push(other.clone()),
         }
-        Ok(out)
     }
+    Ok(out)
 }
 
 fn parse_variable(inner: &str) -> Part {
@@ -255,31 +258,33 @@ pub struct Glob {
     starred: bool,
 }
 
+/// The text between two `*`s.
 #[derive(Debug, Clone)]
-struct Segment {
-    /// The segment's characters, `None` standing for `?`.
-    chars: Vec<Option<char>>,
-    /// The segment as a string when it holds no `?` (fast substring search).
-    literal: Option<String>,
+enum Segment {
+    /// Plain text (searched with `memmem`); `chars` is its length in characters.
+    Lit { text: String, chars: usize },
+    /// Text holding `?`, as characters with `None` standing for `?`.
+    Wild(Vec<Option<char>>),
 }
 
 impl Segment {
-    fn new(chars: Vec<Option<char>>) -> Self {
-        let literal = chars.iter().copied().collect::<Option<String>>();
-        Segment { chars, literal }
-    }
-
     fn len_chars(&self) -> usize {
-        self.chars.len()
+        match self {
+            Segment::Lit { chars, .. } => *chars,
+            Segment::Wild(w) => w.len(),
+        }
     }
 
     /// Whether the segment matches `text` starting at its beginning; returns the byte length used.
     fn match_prefix(&self, text: &str) -> Option<usize> {
-        if let Some(lit) = &self.literal {
-            return text.starts_with(lit.as_str()).then_some(lit.len());
-        }
+        let wild = match self {
+            Segment::Lit { text: lit, .. } => {
+                return text.starts_with(lit.as_str()).then_some(lit.len())
+            }
+            Segment::Wild(w) => w,
+        };
         let mut it = text.char_indices();
-        for want in &self.chars {
+        for want in wild {
             let (_, c) = it.next()?;
             if let Some(w) = want {
                 if *w != c {
@@ -292,11 +297,14 @@ impl Segment {
 
     /// Finds the leftmost occurrence in `text`; returns the byte offset just past it.
     fn find_end(&self, text: &str) -> Option<usize> {
-        if let Some(lit) = &self.literal {
-            return memmem::find(text.as_bytes(), lit.as_bytes()).map(|i| i + lit.len());
-        }
-        if self.chars.len() <= 64 {
-            return self.find_end_bitap(text);
+        let wild = match self {
+            Segment::Lit { text: lit, .. } => {
+                return memmem::find(text.as_bytes(), lit.as_bytes()).map(|i| i + lit.len())
+            }
+            Segment::Wild(w) => w,
+        };
+        if wild.len() <= 64 {
+            return find_end_bitap(wild, text);
         }
         // Segments longer than 64 characters that hold `?` are rare enough to scan directly.
         let mut start = 0;
@@ -308,56 +316,91 @@ impl Segment {
         }
         None
     }
+}
 
-    /// Shift-and search: one pass over `text`, one bit per segment position.
-    fn find_end_bitap(&self, text: &str) -> Option<usize> {
-        let m = self.chars.len();
-        if m == 0 {
-            return Some(0);
+/// Shift-and search: one pass over `text`, one bit per segment position.
+fn find_end_bitap(seg: &[Option<char>], text: &str) -> Option<usize> {
+    let m = seg.len();
+    if m == 0 {
+        return Some(0);
+    }
+    let mut any_mask = 0u64;
+    let mut char_masks: Vec<(char, u64)> = Vec::new();
+    for (i, c) in seg.iter().enumerate() {
+        match c {
+            None => any_mask |= 1 << i,
+            Some(c) => match char_masks.binary_search_by(|(k, _)| k.cmp(c)) {
+                Ok(pos) => char_masks[pos].1 |= 1 << i,
+                Err(pos) => char_masks.insert(pos, (*c, 1 << i)),
+            },
         }
-        let mut any_mask = 0u64;
-        let mut char_masks: Vec<(char, u64)> = Vec::new();
-        for (i, c) in self.chars.iter().enumerate() {
-            match c {
-                None => any_mask |= 1 << i,
-                Some(c) => match char_masks.binary_search_by(|(k, _)| k.cmp(c)) {
-                    Ok(pos) => char_masks[pos].1 |= 1 << i,
-                    Err(pos) => char_masks.insert(pos, (*c, 1 << i)),
-                },
-            }
+    }
+    let accept = 1u64 << (m - 1);
+    let mut state = 0u64;
+    for (i, c) in text.char_indices() {
+        let mask = any_mask
+            | char_masks
+                .binary_search_by(|(k, _)| k.cmp(&c))
+                .map_or(0, |pos| char_masks[pos].1);
+        state = ((state << 1) | 1) & mask;
+        if state & accept != 0 {
+            return Some(i + c.len_utf8());
         }
-        let accept = 1u64 << (m - 1);
-        let mut state = 0u64;
-        for (i, c) in text.char_indices() {
-            let mask = any_mask
-                | char_masks
-                    .binary_search_by(|(k, _)| k.cmp(&c))
-                    .map_or(0, |pos| char_masks[pos].1);
-            state = ((state << 1) | 1) & mask;
-            if state & accept != 0 {
-                return Some(i + c.len_utf8());
-            }
+    }
+    None
+}
+
+/// A segment under construction: text until the first `?`.
+enum Building {
+    Text(String),
+    Wild(Vec<Option<char>>),
+}
+
+impl Building {
+    fn push_text(&mut self, s: &str) {
+        match self {
+            Building::Text(t) => t.push_str(s),
+            Building::Wild(w) => w.extend(s.chars().map(Some)),
         }
-        None
+    }
+
+    fn push_one(&mut self) {
+        if let Building::Text(t) = self {
+            *self = Building::Wild(t.chars().map(Some).collect());
+        }
+        if let Building::Wild(w) = self {
+            w.push(None);
+        }
+    }
+
+    fn finish(self) -> Segment {
+        match self {
+            Building::Text(text) => Segment::Lit {
+                chars: text.chars().count(),
+                text,
+            },
+            Building::Wild(w) => Segment::Wild(w),
+        }
     }
 }
 
 impl Glob {
     fn from_parts<'a>(pieces: impl Iterator<Item = Piece<'a>>) -> Self {
         let mut segments = Vec::new();
-        let mut current: Vec<Option<char>> = Vec::new();
+        let mut current = Building::Text(String::new());
         let mut starred = false;
         for piece in pieces {
             match piece {
-                Piece::Lit(s) => current.extend(s.chars().map(Some)),
-                Piece::One => current.push(None),
+                Piece::Lit(s) => current.push_text(s),
+                Piece::One => current.push_one(),
                 Piece::Star => {
                     starred = true;
-                    segments.push(Segment::new(std::mem::take(&mut current)));
+                    let done = std::mem::replace(&mut current, Building::Text(String::new()));
+                    segments.push(done.finish());
                 }
             }
         }
-        segments.push(Segment::new(current));
+        segments.push(current.finish());
         Glob { segments, starred }
     }
 
@@ -368,6 +411,24 @@ impl Glob {
             '?' => Piece::One,
             _ => Piece::Lit(&pattern[i..i + c.len_utf8()]),
         }))
+    }
+
+    /// The pattern as text again, `*` and `?` written back.
+    fn to_text(&self) -> Cow<'_, str> {
+        if let ([Segment::Lit { text, .. }], false) = (self.segments.as_slice(), self.starred) {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::new();
+        for (i, seg) in self.segments.iter().enumerate() {
+            if i > 0 {
+                out.push('*');
+            }
+            match seg {
+                Segment::Lit { text, .. } => out.push_str(text),
+                Segment::Wild(w) => out.extend(w.iter().map(|c| c.unwrap_or('?'))),
+            }
+        }
+        Cow::Owned(out)
     }
 
     /// Whether the whole of `text` matches.

@@ -2,4 +2,6 @@
 
 mod cli;
 mod corpus;
+mod differential;
 mod parser_fuzz;
+mod reference;

@@ -39,18 +39,18 @@ impl StringValues {
     }
 
     pub(super) fn any_match(&self, value: &str, req: &Request) -> Result<bool, Unresolved> {
+        // No early return on a hit: an unresolvable variable in any value must give the same answer
+        // whatever the order of the values.
         let lookup = |k: &str| req.variable(k);
+        let mut any = false;
         for p in &self.patterns {
-            let hit = match self.mode {
+            any |= match self.mode {
                 Mode::Like => p.matches(value, lookup)?,
                 Mode::Exact => p.resolve_text(lookup)? == value,
                 Mode::IgnoreCase => p.resolve_text(lookup)?.to_lowercase() == value.to_lowercase(),
             };
-            if hit {
-                return Ok(true);
-            }
         }
-        Ok(false)
+        Ok(any)
     }
 }
 
@@ -75,13 +75,11 @@ impl ArnValues {
     }
 
     pub(super) fn any_match(&self, value: &str, req: &Request) -> Result<bool, Unresolved> {
+        let mut any = false;
         for p in &self.patterns {
-            let text = p.resolve_text(|k| req.variable(k))?;
-            if arn_like(&text, value) {
-                return Ok(true);
-            }
+            any |= arn_like(&p.resolve_text(|k| req.variable(k))?, value);
         }
-        Ok(false)
+        Ok(any)
     }
 }
 
