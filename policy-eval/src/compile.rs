@@ -13,7 +13,9 @@
 
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::json::{Json, Obj};
 
 use std::collections::HashMap;
 
@@ -116,26 +118,23 @@ pub struct Policy {
     pub statements: Vec<Statement>,
     /// Size in bytes with whitespace excluded, as S3 counts it.
     pub size: usize,
-    /// The document as given.
-    pub source: Value,
 }
 
 impl Policy {
     /// Parses and validates policy text.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
-        let value: Value = serde_json::from_str(text)
+        let doc = Json::parse(text)
             .map_err(|e| PolicyError::new(ErrorKind::NotJson, format!("not valid JSON: {e}")))?;
-        let size = non_whitespace_len(text);
-        Policy::compile(value, size, kind)
+        Policy::compile(&doc, non_whitespace_len(text), kind)
     }
 
     /// Validates a parsed JSON document.
     pub fn from_value(value: &Value, kind: PolicyKind) -> Result<Policy, PolicyError> {
         let size = serde_json::to_string(value).map_or(0, |s| non_whitespace_len(&s));
-        Policy::compile(value.clone(), size, kind)
+        Policy::compile(&Json::from_value(value), size, kind)
     }
 
-    fn compile(value: Value, size: usize, kind: PolicyKind) -> Result<Policy, PolicyError> {
+    fn compile(value: &Json<'_>, size: usize, kind: PolicyKind) -> Result<Policy, PolicyError> {
         if matches!(kind, PolicyKind::Bucket | PolicyKind::AccessPoint)
             && size > MAX_RESOURCE_POLICY_BYTES
         {
@@ -144,14 +143,14 @@ impl Policy {
                 format!("the policy is {size} bytes without whitespace; the limit is {MAX_RESOURCE_POLICY_BYTES}"),
             ));
         }
-        let Value::Object(doc) = &value else {
+        let Json::Object(doc) = value else {
             return Err(PolicyError::new(
                 ErrorKind::NotJson,
                 "a policy must be a JSON object",
             ));
         };
         for key in doc.keys() {
-            if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
+            if !matches!(key, "Version" | "Id" | "Statement") {
                 return Err(PolicyError::new(
                     ErrorKind::UnknownElement,
                     format!(
@@ -162,8 +161,12 @@ impl Policy {
         }
         let (version_text, version) = match doc.get("Version") {
             None => (None, Version::V2008_10_17),
-            Some(Value::String(v)) if v == "2012-10-17" => (Some(v.clone()), Version::V2012_10_17),
-            Some(Value::String(v)) if v == "2008-10-17" => (Some(v.clone()), Version::V2008_10_17),
+            Some(Json::String(v)) if v == "2012-10-17" => {
+                (Some(v.to_string()), Version::V2012_10_17)
+            }
+            Some(Json::String(v)) if v == "2008-10-17" => {
+                (Some(v.to_string()), Version::V2008_10_17)
+            }
             Some(other) => {
                 return Err(PolicyError::new(
                     ErrorKind::InvalidVersion,
@@ -174,7 +177,7 @@ impl Policy {
         };
         let id = match doc.get("Id") {
             None => None,
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Json::String(s)) => Some(s.to_string()),
             Some(other) => {
                 return Err(PolicyError::new(
                     ErrorKind::InvalidType,
@@ -183,15 +186,15 @@ impl Policy {
                 .at_field("Id"))
             }
         };
-        let raw_statements: Vec<&Value> = match doc.get("Statement") {
+        let raw_statements: Vec<&Json<'_>> = match doc.get("Statement") {
             None => {
                 return Err(
                     PolicyError::new(ErrorKind::MissingElement, "`Statement` is absent")
                         .at_field("Statement"),
                 )
             }
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(obj @ Value::Object(_)) => vec![obj],
+            Some(Json::Array(items)) => items.iter().collect(),
+            Some(obj @ Json::Object(_)) => vec![obj],
             Some(other) => {
                 return Err(PolicyError::new(
                     ErrorKind::InvalidType,
@@ -205,7 +208,7 @@ impl Policy {
         let mut actions = ActionCache::new();
         for (index, raw) in raw_statements.into_iter().enumerate() {
             let stmt = compile_statement(index, raw, kind, version, &mut actions)?;
-            if let Some(sid) = raw.get("Sid").and_then(Value::as_str) {
+            if let Some(sid) = raw.get("Sid").and_then(Json::as_str) {
                 if !sids.insert(sid) {
                     return Err(PolicyError::new(
                         ErrorKind::UnknownElement,
@@ -224,7 +227,6 @@ impl Policy {
             id,
             statements,
             size,
-            source: value,
         })
     }
 
@@ -299,9 +301,9 @@ fn non_whitespace_len(text: &str) -> usize {
         .sum()
 }
 
-fn display(v: &Value) -> String {
+fn display(v: &Json<'_>) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Json::String(s) => s.to_string(),
         other => other.to_string(),
     }
 }
@@ -320,12 +322,12 @@ fn cached_types(cache: &mut ActionCache, action: &str) -> Option<[bool; 4]> {
 
 fn compile_statement(
     index: usize,
-    raw: &Value,
+    raw: &Json<'_>,
     kind: PolicyKind,
     version: Version,
     actions: &mut ActionCache,
 ) -> Result<Statement, PolicyError> {
-    let Value::Object(map) = raw else {
+    let Json::Object(map) = raw else {
         return Err(PolicyError::new(
             ErrorKind::InvalidType,
             format!("a statement must be an object, not `{raw}`"),
@@ -334,7 +336,7 @@ fn compile_statement(
     };
     let sid = match map.get("Sid") {
         None => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Json::String(s)) => Some(s.to_string()),
         Some(other) => {
             return Err(PolicyError::new(
                 ErrorKind::InvalidType,
@@ -354,14 +356,14 @@ fn compile_statement(
 
 fn compile_statement_body(
     index: usize,
-    map: &Map<String, Value>,
+    map: &Obj<'_>,
     kind: PolicyKind,
     version: Version,
     cache: &mut ActionCache,
 ) -> Result<Statement, PolicyError> {
     for key in map.keys() {
         if !matches!(
-            key.as_str(),
+            key,
             "Sid"
                 | "Effect"
                 | "Principal"
@@ -380,8 +382,8 @@ fn compile_statement_body(
         }
     }
     let effect = match map.get("Effect") {
-        Some(Value::String(s)) if s == "Allow" => Effect::Allow,
-        Some(Value::String(s)) if s == "Deny" => Effect::Deny,
+        Some(Json::String(s)) if s == "Allow" => Effect::Allow,
+        Some(Json::String(s)) if s == "Deny" => Effect::Deny,
         Some(other) => {
             return Err(PolicyError::new(
                 ErrorKind::InvalidEffect,
@@ -403,7 +405,7 @@ fn compile_statement_body(
         }
         Some((field, v)) => Some(PrincipalElement {
             negated: field == "NotPrincipal",
-            set: PrincipalSet::parse(v).map_err(|e| e.at_field(field))?,
+            set: PrincipalSet::parse_json(v).map_err(|e| e.at_field(field))?,
         }),
     };
     let (action_field, action_value) =
@@ -454,19 +456,19 @@ fn compile_statement_body(
     }
     let conditions = match map.get("Condition") {
         None => Vec::new(),
-        Some(Value::Object(block)) => {
+        Some(Json::Object(block)) => {
             let mut out = Vec::new();
-            for (op, keys) in block {
-                let Value::Object(keys) = keys else {
+            for (op, keys) in block.iter() {
+                let Json::Object(keys) = keys else {
                     return Err(PolicyError::new(
                         ErrorKind::InvalidCondition,
                         format!("`{op}` must map condition keys to values"),
                     )
                     .at_field("Condition"));
                 };
-                for (key, values) in keys {
+                for (key, values) in keys.iter() {
                     out.push(
-                        Condition::compile(op, key, values, variables)
+                        Condition::compile_json(op, key, values, variables)
                             .map_err(|e| e.at_field("Condition"))?,
                     );
                 }
@@ -497,11 +499,11 @@ fn missing(field: &str) -> PolicyError {
 }
 
 /// Exactly one of `a` and `b`, or neither.
-fn one_of<'m>(
-    map: &'m Map<String, Value>,
+fn one_of<'m, 'j>(
+    map: &'m Obj<'j>,
     a: &'static str,
     b: &'static str,
-) -> Result<Option<(&'static str, &'m Value)>, PolicyError> {
+) -> Result<Option<(&'static str, &'m Json<'j>)>, PolicyError> {
     match (map.get(a), map.get(b)) {
         (Some(_), Some(_)) => Err(PolicyError::new(
             ErrorKind::ConflictingElements,
@@ -514,8 +516,8 @@ fn one_of<'m>(
     }
 }
 
-fn strings<'v>(v: &'v Value, field: &str) -> Result<Vec<&'v str>, PolicyError> {
-    let wrong = |what: &Value| {
+fn strings<'v>(v: &'v Json<'_>, field: &str) -> Result<Vec<&'v str>, PolicyError> {
+    let wrong = |what: &Json<'_>| {
         PolicyError::new(
             ErrorKind::InvalidType,
             format!("`{field}` must be a string or a list of strings; found `{what}`"),
@@ -523,8 +525,8 @@ fn strings<'v>(v: &'v Value, field: &str) -> Result<Vec<&'v str>, PolicyError> {
         .at_field(field)
     };
     let out: Vec<&str> = match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items
+        Json::String(s) => vec![s.as_ref()],
+        Json::Array(items) => items
             .iter()
             .map(|i| i.as_str().ok_or_else(|| wrong(i)))
             .collect::<Result<_, _>>()?,

@@ -16,6 +16,7 @@ pub mod context;
 mod decision;
 mod error;
 mod eval;
+mod json;
 pub mod lint;
 pub mod pattern;
 pub mod principal;

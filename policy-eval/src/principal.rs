@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use crate::arn::{is_account_id, Arn};
 use crate::error::{ErrorKind, PolicyError};
+use crate::json::Json;
 
 /// The identity behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,20 +186,24 @@ pub struct WrittenPrincipal {
 impl PrincipalSet {
     /// Reads the JSON of a `Principal` element.
     pub fn parse(value: &serde_json::Value) -> Result<Self, PolicyError> {
+        PrincipalSet::parse_json(&Json::from_value(value))
+    }
+
+    pub(crate) fn parse_json(value: &Json<'_>) -> Result<Self, PolicyError> {
         let mut set = PrincipalSet::default();
         match value {
-            serde_json::Value::String(s) if s == "*" => {
+            Json::String(s) if s == "*" => {
                 set.everyone = true;
                 set.written.push(WrittenPrincipal {
                     kind: "AWS".into(),
                     value: "*".into(),
                 });
             }
-            serde_json::Value::Object(map) => {
+            Json::Object(map) => {
                 if map.is_empty() {
                     return Err(invalid("the principal block is empty"));
                 }
-                for (kind, entries) in map {
+                for (kind, entries) in map.iter() {
                     for entry in string_list(entries)? {
                         set.add(kind, entry)?;
                     }
@@ -423,10 +428,10 @@ fn invalid(detail: impl Into<String>) -> PolicyError {
     PolicyError::new(ErrorKind::InvalidPrincipal, detail)
 }
 
-fn string_list(v: &serde_json::Value) -> Result<Vec<&str>, PolicyError> {
+fn string_list<'v>(v: &'v Json<'_>) -> Result<Vec<&'v str>, PolicyError> {
     match v {
-        serde_json::Value::String(s) => Ok(vec![s.as_str()]),
-        serde_json::Value::Array(items) => items
+        Json::String(s) => Ok(vec![s.as_ref()]),
+        Json::Array(items) => items
             .iter()
             .map(|i| {
                 i.as_str()

@@ -23,6 +23,7 @@ use std::fmt;
 
 use crate::context::{Request, Values};
 use crate::error::{ErrorKind, PolicyError};
+use crate::json::Json;
 use crate::pattern::Unresolved;
 
 pub use ip::Cidr;
@@ -203,6 +204,15 @@ impl Condition {
         values: &serde_json::Value,
         variables: bool,
     ) -> Result<Self, PolicyError> {
+        Condition::compile_json(operator_text, key, &Json::from_value(values), variables)
+    }
+
+    pub(crate) fn compile_json(
+        operator_text: &str,
+        key: &str,
+        values: &Json<'_>,
+        variables: bool,
+    ) -> Result<Self, PolicyError> {
         let operator = Operator::parse(operator_text).ok_or_else(|| {
             PolicyError::new(
                 ErrorKind::InvalidCondition,
@@ -345,17 +355,17 @@ fn bool_outcome(b: bool) -> CondOutcome {
 }
 
 /// Condition values may be strings, numbers or booleans, alone or in a list.
-fn value_list(v: &serde_json::Value) -> Result<Vec<String>, String> {
-    fn one(v: &serde_json::Value) -> Result<String, String> {
+fn value_list(v: &Json<'_>) -> Result<Vec<String>, String> {
+    fn one(v: &Json<'_>) -> Result<String, String> {
         match v {
-            serde_json::Value::String(s) => Ok(s.clone()),
-            serde_json::Value::Number(n) => Ok(n.to_string()),
-            serde_json::Value::Bool(b) => Ok(b.to_string()),
+            Json::String(s) => Ok(s.to_string()),
+            Json::Number(n) => Ok(n.to_string()),
+            Json::Bool(b) => Ok(b.to_string()),
             other => Err(format!("`{other}` is not a string, number or boolean")),
         }
     }
     match v {
-        serde_json::Value::Array(items) => items.iter().map(one).collect(),
+        Json::Array(items) => items.iter().map(one).collect(),
         other => one(other).map(|s| vec![s]),
     }
 }
