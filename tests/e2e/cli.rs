@@ -3,15 +3,39 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
+/// The `s3keeper` binary, built on first use: the root package only depends on the service's
+/// library, so cargo does not build the binary for this test by itself.
 fn s3keeper() -> PathBuf {
-    // The root package depends on `s3keeper`, so cargo has built its binary next to this test.
-    let mut p = std::env::current_exe().unwrap_or_default();
-    p.pop();
-    if p.ends_with("deps") {
-        p.pop();
-    }
-    p.join("s3keeper")
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let mut dir = std::env::current_exe().unwrap_or_default();
+        dir.pop();
+        if dir.ends_with("deps") {
+            dir.pop();
+        }
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args([
+                "build",
+                "--quiet",
+                "--package",
+                "s3keeper",
+                "--bin",
+                "s3keeper",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
+        assert!(status.success(), "building s3keeper failed");
+        dir.join("s3keeper")
+    })
+    .clone()
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
