@@ -1,3 +1,408 @@
-//! fake-s3: an S3, S3 Control and STS server that authorizes every request through `policy-eval`.
+//! fake-s3: an S3, S3 Control and STS server that authenticates every request (SigV4, SigV2,
+//! presigned URLs, aws-chunked bodies) and authorizes it through `policy-eval`, for tests and demos.
 //!
-//! Not built yet: issue 3 tracks it. The crate exists so the workspace layout is fixed from the start.
+//! In a Rust test:
+//! ```no_run
+//! # async fn demo() -> Result<(), fake_s3::Error> {
+//! let fake = fake_s3::FakeAws::builder().account("111122223333").start().await?;
+//! let admin = fake.root_credentials("111122223333")?;
+//! let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&admin));
+//! # let _ = s3; Ok(()) }
+//! ```
+//! The SDK config's HTTP client sends every host the SDK derives (`BUCKET.127.0.0.1`,
+//! `NAME-ACCOUNT.127.0.0.1`, `ACCOUNT.127.0.0.1`) to the fake.
+
+pub mod auth;
+pub mod authz;
+pub mod chunked;
+pub mod config;
+pub mod error;
+pub mod faults;
+pub mod identity;
+pub mod router;
+pub mod s3;
+pub mod server;
+pub mod sigv4;
+pub mod state;
+pub mod storage;
+pub mod xml;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::Config;
+pub use error::AwsError;
+pub use faults::FaultConfig;
+pub use identity::Credentials;
+pub use state::{JournalEntry, Limits};
+
+use identity::{Iam, KeyOwner};
+use state::State;
+use storage::Storage;
+
+/// Why the fake could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<AwsError> for Error {
+    fn from(e: AwsError) -> Self {
+        Error::Setup(e.message)
+    }
+}
+
+/// Builds a fake.
+#[derive(Debug)]
+pub struct FakeAws {
+    region: String,
+    iam: Iam,
+    storage: Storage,
+    limits: Limits,
+    error: Option<Error>,
+}
+
+impl FakeAws {
+    /// A fake in `us-east-1` with no accounts.
+    pub fn builder() -> FakeAws {
+        FakeAws {
+            region: "us-east-1".to_owned(),
+            iam: Iam::default(),
+            storage: Storage::default(),
+            limits: Limits::default(),
+            error: None,
+        }
+    }
+
+    /// Sets the region the fake serves.
+    pub fn region(mut self, region: &str) -> Self {
+        region.clone_into(&mut self.region);
+        self
+    }
+
+    /// Adds an account.
+    pub fn account(mut self, id: &str) -> Self {
+        if let Err(e) = self.iam.add_account(id) {
+            self.error.get_or_insert(e.into());
+        }
+        self
+    }
+
+    /// Sets limits (access points per region, body size).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Applies a configuration file's contents.
+    pub fn config(mut self, config: &Config) -> Result<Self, Error> {
+        let invalid = |field: String, e: AwsError| config::ConfigError::Invalid {
+            field,
+            message: e.message,
+        };
+        self.region.clone_from(&config.region);
+        for (ai, acct) in config.accounts.iter().enumerate() {
+            let at = format!("accounts[{ai}]");
+            self.iam
+                .add_account(&acct.id)
+                .map_err(|e| invalid(format!("{at}.id"), e))?;
+            for (ki, k) in acct.root_keys.iter().enumerate() {
+                self.iam
+                    .add_key(
+                        &k.credentials(),
+                        KeyOwner::Root {
+                            account: acct.id.clone(),
+                        },
+                    )
+                    .map_err(|e| invalid(format!("{at}.root_keys[{ki}]"), e))?;
+            }
+            for (ui, u) in acct.users.iter().enumerate() {
+                let policies: Vec<String> = u.policies.iter().map(config::policy_text).collect();
+                self.iam
+                    .add_user(
+                        &acct.id,
+                        &u.name,
+                        u.path.as_deref().unwrap_or("/"),
+                        u.user_id.as_deref(),
+                        &policies,
+                    )
+                    .map_err(|e| invalid(format!("{at}.users[{ui}]"), e))?;
+                for (ki, k) in u.keys.iter().enumerate() {
+                    self.iam
+                        .add_key(
+                            &k.credentials(),
+                            KeyOwner::User {
+                                account: acct.id.clone(),
+                                name: u.name.clone(),
+                            },
+                        )
+                        .map_err(|e| invalid(format!("{at}.users[{ui}].keys[{ki}]"), e))?;
+                }
+            }
+            for (ri, r) in acct.roles.iter().enumerate() {
+                let policies: Vec<String> = r.policies.iter().map(config::policy_text).collect();
+                let trust = r.trust_policy.as_ref().map(config::policy_text);
+                self.iam
+                    .add_role(
+                        &acct.id,
+                        &r.name,
+                        r.path.as_deref().unwrap_or("/"),
+                        trust.as_deref(),
+                        &policies,
+                    )
+                    .map_err(|e| invalid(format!("{at}.roles[{ri}]"), e))?;
+            }
+        }
+        // Buckets after every identity exists, so their policies may name any of them.
+        let state = State::new(
+            &self.region,
+            self.iam.clone(),
+            Storage::default(),
+            Limits::default(),
+        );
+        for (ai, acct) in config.accounts.iter().enumerate() {
+            for (bi, b) in acct.buckets.iter().enumerate() {
+                let at = format!("accounts[{ai}].buckets[{bi}]");
+                if !storage::valid_bucket_name(&b.name)
+                    || self.storage.buckets.contains_key(&b.name)
+                {
+                    return Err(invalid(
+                        format!("{at}.name"),
+                        AwsError::invalid_bucket_name(format!(
+                            "`{}` is not a valid, unused bucket name",
+                            b.name
+                        )),
+                    )
+                    .into());
+                }
+                let policy = match &b.policy {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(p) => {
+                        let text = config::policy_text(p);
+                        Some(
+                            s3::validate_resource_policy(
+                                &state,
+                                &text,
+                                policy_eval::PolicyKind::Bucket,
+                                |pol| pol.check_resources_for_bucket(&b.name),
+                            )
+                            .map_err(|e| invalid(format!("{at}.policy"), e))?,
+                        )
+                    }
+                };
+                self.storage.buckets.insert(
+                    b.name.clone(),
+                    storage::Bucket {
+                        name: b.name.clone(),
+                        owner: acct.id.clone(),
+                        region: self.region.clone(),
+                        created: time::OffsetDateTime::now_utc(),
+                        policy,
+                        public_access_block: None,
+                        objects: Default::default(),
+                        uploads: Default::default(),
+                    },
+                );
+            }
+        }
+        Ok(self)
+    }
+
+    /// Starts on `127.0.0.1` with a free port.
+    pub async fn start(self) -> Result<FakeAwsHandle, Error> {
+        self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(self, addr: SocketAddr) -> Result<FakeAwsHandle, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { addr, source })?;
+        let state = Arc::new(State::new(
+            &self.region,
+            self.iam,
+            self.storage,
+            self.limits,
+        ));
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&state), rx));
+        Ok(FakeAwsHandle {
+            addr: local,
+            state,
+            shutdown: tx,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running fake.
+#[derive(Debug)]
+pub struct FakeAwsHandle {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Sends every host name to the loopback address, so SDK-derived hosts reach the fake.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopbackResolver;
+
+impl ResolveDns for LoopbackResolver {
+    fn resolve_dns<'a>(&'a self, _name: &'a str) -> DnsFuture<'a> {
+        DnsFuture::ready(Ok(vec![std::net::IpAddr::from([127, 0, 0, 1])]))
+    }
+}
+
+impl FakeAwsHandle {
+    /// The address the fake listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The region the fake serves.
+    pub fn region(&self) -> &str {
+        &self.state.region
+    }
+
+    /// Adds an account.
+    pub fn add_account(&self, id: &str) -> Result<(), Error> {
+        Ok(self.state.iam_mut().add_account(id)?)
+    }
+
+    /// New long-term credentials for the account's root user.
+    pub fn root_credentials(&self, account: &str) -> Result<Credentials, Error> {
+        let mut iam = self.state.iam_mut();
+        if !iam.accounts.contains_key(account) {
+            return Err(Error::Setup(format!("account `{account}` does not exist")));
+        }
+        let creds = iam.mint_credentials("AKIA", false);
+        iam.add_key(
+            &creds,
+            KeyOwner::Root {
+                account: account.to_owned(),
+            },
+        )?;
+        Ok(creds)
+    }
+
+    /// Creates an IAM user with identity policies (JSON texts) and returns an access key for it.
+    pub fn create_user(
+        &self,
+        account: &str,
+        name: &str,
+        policies: &[&str],
+    ) -> Result<(identity::User, Credentials), Error> {
+        let mut iam = self.state.iam_mut();
+        let texts: Vec<String> = policies.iter().map(|p| (*p).to_owned()).collect();
+        let user = iam.add_user(account, name, "/", None, &texts)?;
+        let creds = iam.mint_credentials("AKIA", false);
+        iam.add_key(
+            &creds,
+            KeyOwner::User {
+                account: account.to_owned(),
+                name: name.to_owned(),
+            },
+        )?;
+        Ok((user, creds))
+    }
+
+    /// An AWS SDK configuration for `creds` whose HTTP client reaches the fake for every host.
+    /// The endpoint is `http://127.0.0.1:PORT`, so the SDK addresses buckets path-style.
+    pub fn sdk_config(&self, creds: &Credentials) -> aws_config::SdkConfig {
+        self.sdk_config_with_endpoint(creds, &self.endpoint())
+    }
+
+    /// Like [`FakeAwsHandle::sdk_config`] with another endpoint URL for the same server, such as
+    /// `http://localhost:PORT`, with which the SDK puts bucket names in the host (virtual-host
+    /// style); every host still resolves to the fake.
+    pub fn sdk_config_with_endpoint(
+        &self,
+        creds: &Credentials,
+        endpoint: &str,
+    ) -> aws_config::SdkConfig {
+        use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .build_with_resolver(LoopbackResolver);
+        let credentials = aws_credential_types::Credentials::new(
+            creds.access_key_id.clone(),
+            creds.secret_access_key.clone(),
+            creds.session_token.clone(),
+            None,
+            "fake-s3",
+        );
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(self.state.region.clone()))
+            .endpoint_url(endpoint)
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .http_client(http_client)
+            .build()
+    }
+
+    /// Fixes the fake's clock (`None`: the system clock).
+    pub fn set_time(&self, t: Option<time::OffsetDateTime>) {
+        self.state.set_time(t);
+    }
+
+    /// Every request's decision and explanation, oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.state.journal()
+    }
+
+    /// Empties the journal.
+    pub fn clear_journal(&self) {
+        self.state.clear_journal();
+    }
+
+    /// Sets fault injection.
+    pub fn faults(&self, config: FaultConfig) {
+        self.state.faults.configure(config);
+    }
+
+    /// Bytes stored in objects and upload parts.
+    pub fn stored_bytes(&self) -> usize {
+        self.state.storage().stored_bytes()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for FakeAwsHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -297,6 +297,58 @@ pub fn lint(policy: &Policy) -> Vec<Finding> {
     out
 }
 
+/// Condition keys that, compared with fixed values, keep a `*` grant from being public
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status>).
+const NON_PUBLIC_KEYS: &[&str] = &[
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:userid",
+    "s3:dataaccesspointaccount",
+    "s3:dataaccesspointarn",
+    "aws:sourceip",
+];
+
+/// Whether S3 considers the policy public: some `Allow` reaches everyone (`*` or `NotPrincipal`)
+/// without a condition pinning a non-public key to fixed values.
+pub fn is_public(policy: &Policy) -> bool {
+    use crate::condition::Op;
+    policy.statements.iter().any(|s| {
+        let Some(p) = &s.principal else { return false };
+        if s.effect != Effect::Allow || !(p.negated || p.set.is_everyone()) {
+            return false;
+        }
+        let pinned = s.conditions.iter().any(|c| {
+            let fixed_operator = matches!(
+                c.operator.op,
+                Op::StringEquals
+                    | Op::StringEqualsIgnoreCase
+                    | Op::ArnEquals
+                    | Op::ArnLike
+                    | Op::IpAddress
+            ) && c.operator.set.is_none()
+                && !c.operator.if_exists;
+            let fixed_values = c.raw_values.iter().all(|v| {
+                !v.contains('*')
+                    && !v.contains('?')
+                    && v != "0.0.0.0/0"
+                    && v != "::/0"
+                    && !v.contains("${")
+            });
+            fixed_operator && fixed_values && NON_PUBLIC_KEYS.contains(&c.key_lc())
+        });
+        !pinned
+    })
+}
+
 /// S3K001: ListBucket on the whole container to principals whose reads are limited to a prefix.
 fn list_wider_than_read(policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -398,6 +450,31 @@ mod tests {
             codes(policy, PolicyKind::Identity),
             vec!["S3K003", "S3K004"]
         );
+    }
+
+    #[test]
+    fn public_policies() {
+        let public = |v: serde_json::Value| {
+            is_public(&Policy::from_value(&v, PolicyKind::Bucket).unwrap_or_else(|e| panic!("{e}")))
+        };
+        let stmt = |cond: serde_json::Value| {
+            json!({"Statement": [{"Effect": "Allow", "Principal": "*",
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": cond}]})
+        };
+        assert!(public(stmt(json!({}))));
+        assert!(!public(stmt(
+            json!({"StringEquals": {"s3:DataAccessPointAccount": "111122223333"}})
+        )));
+        assert!(public(stmt(
+            json!({"StringLike": {"aws:PrincipalArn": "*"}})
+        )));
+        assert!(public(stmt(
+            json!({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})
+        )));
+        assert!(!public(
+            json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111122223333"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]})
+        ));
     }
 
     #[test]

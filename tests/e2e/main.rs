@@ -3,5 +3,6 @@
 mod cli;
 mod corpus;
 mod differential;
+mod fake_s3;
 mod parser_fuzz;
 mod reference;

@@ -1,0 +1,140 @@
+//! Authorization: every S3 request is turned into a `policy-eval` request and decided against the
+//! caller's identity (and session) policies, the access point's policy and the bucket's policy.
+//! Public access block settings are applied on top, as S3 does
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html>).
+
+use policy_eval::{
+    AccessPointRef, BucketRef, ContextValue, Decision, Explanation, PolicySet, Request,
+};
+
+use crate::auth::{Authenticated, SigVersion};
+use crate::identity::Caller;
+use crate::storage::{AccessPoint, Bucket};
+
+/// Request facts that become condition keys.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    pub source_ip: Option<String>,
+    /// Extra keys (`s3:prefix`, `s3:delimiter`, `s3:max-keys`, `s3:x-amz-acl`, …).
+    pub keys: Vec<(&'static str, String)>,
+}
+
+/// The outcome of authorization.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub explanation: Explanation,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+}
+
+/// Builds the policy-eval request for `action` on `bucket` (and `key`), optionally through `ap`.
+pub fn build_request(
+    auth: &Authenticated,
+    action: &str,
+    bucket: &Bucket,
+    key: Option<&str>,
+    ap: Option<&AccessPoint>,
+    facts: &RequestFacts,
+    now: time::OffsetDateTime,
+) -> Request {
+    let mut req = Request::new(
+        auth.caller.principal.clone(),
+        action,
+        BucketRef {
+            name: bucket.name.clone(),
+            account: bucket.owner.clone(),
+        },
+        key.map(str::to_owned),
+        ap.map(|a| AccessPointRef {
+            name: a.name.clone(),
+            account: a.account.clone(),
+            region: a.region.clone(),
+        }),
+    );
+    req.set_time(now);
+    let single = |s: &str| ContextValue::Single(s.to_owned());
+    req.insert("aws:SecureTransport", single("false"));
+    if let Some(ip) = &facts.source_ip {
+        req.insert("aws:SourceIp", single(ip));
+    }
+    if let Some((version, auth_type)) = auth.signature {
+        req.insert(
+            "s3:signatureversion",
+            single(match version {
+                SigVersion::V2 => "AWS",
+                SigVersion::V4 => "AWS4-HMAC-SHA256",
+            }),
+        );
+        req.insert("s3:authType", single(auth_type.key_value()));
+    }
+    if let Some(age) = auth.signature_age_ms {
+        req.insert("s3:signatureAge", single(&age.to_string()));
+    }
+    if let Some(sha) = &auth.content_sha256 {
+        req.insert("s3:x-amz-content-sha256", single(sha));
+    }
+    for (k, v) in &facts.keys {
+        req.insert(k, single(v));
+    }
+    req
+}
+
+/// Decides `action` for the caller. Never skipped: every handler that touches a bucket calls it.
+pub fn authorize(
+    auth: &Authenticated,
+    action: &str,
+    bucket: &Bucket,
+    key: Option<&str>,
+    ap: Option<&AccessPoint>,
+    facts: &RequestFacts,
+    now: time::OffsetDateTime,
+) -> Verdict {
+    let req = build_request(auth, action, bucket, key, ap, facts, now);
+    let caller: &Caller = &auth.caller;
+    let policies = PolicySet {
+        identity: &caller.identity,
+        session: &caller.session,
+        bucket: bucket.policy.as_ref().map(|p| &p.compiled),
+        access_point: ap.and_then(|a| a.policy.as_ref().map(|p| &p.compiled)),
+    };
+    let mut explanation = policy_eval::explain(&req, &policies);
+    // RestrictPublicBuckets: with a public policy, only the owner's account (and AWS services) get
+    // in, whatever the policy says.
+    let restrict = |public: bool, restricted: bool, owner: &str| {
+        public && restricted && (caller.principal.is_anonymous() || caller.account() != owner)
+    };
+    if explanation.decision == Decision::Allow {
+        let bucket_public = bucket
+            .policy
+            .as_ref()
+            .is_some_and(|p| policy_eval::lint::is_public(&p.compiled));
+        let bucket_restricted = bucket
+            .public_access_block
+            .is_some_and(|b| b.restrict_public_buckets);
+        let ap_public = ap
+            .and_then(|a| a.policy.as_ref())
+            .is_some_and(|p| policy_eval::lint::is_public(&p.compiled));
+        let ap_restricted = ap.is_some_and(|a| a.public_access_block.restrict_public_buckets);
+        let blocked = if restrict(bucket_public, bucket_restricted, &bucket.owner) {
+            Some("the bucket's policy is public and its RestrictPublicBuckets setting limits access to the bucket owner's account")
+        } else if ap.is_some_and(|a| restrict(ap_public, ap_restricted, &a.account)) {
+            Some("the access point's policy is public and its RestrictPublicBuckets setting limits access to its owner's account")
+        } else {
+            None
+        };
+        if let Some(why) = blocked {
+            explanation.decision = Decision::ImplicitDeny;
+            explanation.summary = format!("denied by S3 Block Public Access: {why}");
+            explanation.deciding_statements.clear();
+        }
+    }
+    Verdict {
+        decision: explanation.decision,
+        explanation,
+    }
+}

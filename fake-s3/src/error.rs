@@ -1,0 +1,119 @@
+//! Errors as AWS shapes them (<https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>):
+//! S3 answers `<Error><Code/><Message/><Resource/><RequestId/><HostId/></Error>`, S3 Control and
+//! STS wrap the same fields in `<ErrorResponse>`.
+
+use http::StatusCode;
+
+/// Which API's error envelope to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    S3,
+    Control,
+    Sts,
+}
+
+/// An error response: AWS code, HTTP status and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct AwsError {
+    pub code: &'static str,
+    pub status: StatusCode,
+    pub message: String,
+    /// The bucket or key the error is about, when there is one.
+    pub resource: Option<String>,
+}
+
+macro_rules! errors {
+    ($($fn_name:ident => $code:literal, $status:ident;)*) => {
+        impl AwsError {
+            $(
+                #[doc = concat!("`", $code, "`")]
+                pub fn $fn_name(message: impl Into<String>) -> Self {
+                    AwsError { code: $code, status: StatusCode::$status, message: message.into(), resource: None }
+                }
+            )*
+        }
+    };
+}
+
+errors! {
+    access_denied => "AccessDenied", FORBIDDEN;
+    invalid_access_key_id => "InvalidAccessKeyId", FORBIDDEN;
+    signature_does_not_match => "SignatureDoesNotMatch", FORBIDDEN;
+    request_time_too_skewed => "RequestTimeTooSkewed", FORBIDDEN;
+    expired_token => "ExpiredToken", BAD_REQUEST;
+    invalid_token => "InvalidToken", BAD_REQUEST;
+    authorization_header_malformed => "AuthorizationHeaderMalformed", BAD_REQUEST;
+    authorization_query_parameters_error => "AuthorizationQueryParametersError", BAD_REQUEST;
+    content_sha256_mismatch => "XAmzContentSHA256Mismatch", BAD_REQUEST;
+    bad_digest => "BadDigest", BAD_REQUEST;
+    invalid_argument => "InvalidArgument", BAD_REQUEST;
+    invalid_request => "InvalidRequest", BAD_REQUEST;
+    invalid_bucket_name => "InvalidBucketName", BAD_REQUEST;
+    incomplete_body => "IncompleteBody", BAD_REQUEST;
+    malformed_xml => "MalformedXML", BAD_REQUEST;
+    malformed_policy => "MalformedPolicy", BAD_REQUEST;
+    invalid_range => "InvalidRange", RANGE_NOT_SATISFIABLE;
+    no_such_bucket => "NoSuchBucket", NOT_FOUND;
+    no_such_key => "NoSuchKey", NOT_FOUND;
+    no_such_bucket_policy => "NoSuchBucketPolicy", NOT_FOUND;
+    no_such_public_access_block => "NoSuchPublicAccessBlockConfiguration", NOT_FOUND;
+    no_such_upload => "NoSuchUpload", NOT_FOUND;
+    no_such_access_point => "NoSuchAccessPoint", NOT_FOUND;
+    no_such_access_point_policy => "NoSuchAccessPointPolicy", NOT_FOUND;
+    bucket_already_owned_by_you => "BucketAlreadyOwnedByYou", CONFLICT;
+    bucket_already_exists => "BucketAlreadyExists", CONFLICT;
+    bucket_not_empty => "BucketNotEmpty", CONFLICT;
+    access_point_already_owned_by_you => "AccessPointAlreadyOwnedByYou", CONFLICT;
+    too_many_access_points => "TooManyAccessPoints", BAD_REQUEST;
+    method_not_allowed => "MethodNotAllowed", METHOD_NOT_ALLOWED;
+    not_implemented => "NotImplemented", NOT_IMPLEMENTED;
+    slow_down => "SlowDown", SERVICE_UNAVAILABLE;
+    internal_error => "InternalError", INTERNAL_SERVER_ERROR;
+    entity_too_large => "EntityTooLarge", BAD_REQUEST;
+    entity_too_small => "EntityTooSmall", BAD_REQUEST;
+    invalid_part => "InvalidPart", BAD_REQUEST;
+    invalid_part_order => "InvalidPartOrder", BAD_REQUEST;
+    precondition_failed => "PreconditionFailed", PRECONDITION_FAILED;
+    missing_content_length => "MissingContentLength", LENGTH_REQUIRED;
+    validation_error => "ValidationError", BAD_REQUEST;
+}
+
+impl AwsError {
+    /// Names the bucket or key the error is about.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// The XML body for `api`.
+    pub fn to_xml(&self, api: Api, request_id: &str) -> String {
+        let mut inner = format!(
+            "<Code>{}</Code><Message>{}</Message>",
+            self.code,
+            crate::xml::escape(&self.message)
+        );
+        if let Some(r) = &self.resource {
+            inner.push_str(&format!("<Resource>{}</Resource>", crate::xml::escape(r)));
+        }
+        match api {
+            Api::S3 => format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>{inner}<RequestId>{request_id}</RequestId><HostId>{}</HostId></Error>",
+                host_id(request_id)
+            ),
+            Api::Control => format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error>{inner}</Error><RequestId>{request_id}</RequestId><HostId>{}</HostId></ErrorResponse>",
+                host_id(request_id)
+            ),
+            Api::Sts => format!(
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>{inner}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            ),
+        }
+    }
+}
+
+/// A stable, opaque host id derived from the request id (AWS sends a base64 blob).
+pub fn host_id(request_id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("fake-s3/{request_id}"))
+}

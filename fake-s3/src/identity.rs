@@ -1,0 +1,474 @@
+//! IAM as the fake needs it: accounts, users, roles, access keys, identity policies, STS sessions
+//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html>).
+//!
+//! Unique ids (`AIDA…`, `AROA…`) and canonical ids are derived from names with SHA-256, so the same
+//! configuration always yields the same ids.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use policy_eval::{Policy, PolicyKind, Principal};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::error::AwsError;
+
+/// A compiled policy with the text it came from.
+#[derive(Debug, Clone)]
+pub struct StoredPolicy {
+    pub text: String,
+    pub compiled: Policy,
+}
+
+impl StoredPolicy {
+    /// Parses and validates `text` as a policy of `kind`.
+    pub fn new(text: &str, kind: PolicyKind) -> Result<Self, policy_eval::PolicyError> {
+        Ok(StoredPolicy {
+            compiled: Policy::parse(text, kind)?,
+            text: text.to_owned(),
+        })
+    }
+}
+
+/// An IAM user.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub name: String,
+    pub path: String,
+    pub user_id: String,
+    pub arn: String,
+    pub policies: Arc<Vec<Policy>>,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub path: String,
+    pub role_id: String,
+    pub arn: String,
+    pub trust_policy: Option<Policy>,
+    pub policies: Arc<Vec<Policy>>,
+}
+
+/// An AWS account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub canonical_id: String,
+    pub users: BTreeMap<String, User>,
+    pub roles: BTreeMap<String, Role>,
+}
+
+/// Who an access key belongs to.
+#[derive(Debug, Clone)]
+pub enum KeyOwner {
+    Root { account: String },
+    User { account: String, name: String },
+    Session(Arc<Session>),
+}
+
+/// Temporary credentials from STS.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// `arn:aws:sts::ACCT:assumed-role/ROLE/NAME` or `…:federated-user/NAME`.
+    pub arn: String,
+    pub account: String,
+    pub userid: String,
+    /// For role sessions, the role's ARN (with path).
+    pub role_arn: Option<String>,
+    /// Identity policies that apply (the role's, or for federation the user's).
+    pub policies: Arc<Vec<Policy>>,
+    pub session_policies: Arc<Vec<Policy>>,
+    pub expires: OffsetDateTime,
+}
+
+/// One access key.
+#[derive(Debug, Clone)]
+pub struct KeyEntry {
+    pub secret: String,
+    pub session_token: Option<String>,
+    pub owner: KeyOwner,
+}
+
+/// A resolved caller: the principal and the policies that apply to it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub identity: Arc<Vec<Policy>>,
+    pub session: Arc<Vec<Policy>>,
+}
+
+impl Caller {
+    /// The anonymous caller.
+    pub fn anonymous() -> Self {
+        Caller {
+            principal: Principal::anonymous(),
+            identity: Arc::new(Vec::new()),
+            session: Arc::new(Vec::new()),
+        }
+    }
+
+    /// The caller's account (empty for anonymous).
+    pub fn account(&self) -> &str {
+        &self.principal.account
+    }
+}
+
+/// A credential pair handed to clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+/// The identity store.
+#[derive(Debug, Clone, Default)]
+pub struct Iam {
+    pub accounts: BTreeMap<String, Account>,
+    keys: HashMap<String, KeyEntry>,
+    counter: u64,
+}
+
+fn derived_id(prefix: &str, seed: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut out = String::from(prefix);
+    for b in digest.iter().take(17) {
+        out.push(ALPHABET[(*b as usize) % ALPHABET.len()] as char);
+    }
+    out
+}
+
+/// A path as IAM writes it: starts and ends with `/`.
+fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
+impl Iam {
+    /// Adds an account (no-op when it exists).
+    pub fn add_account(&mut self, id: &str) -> Result<(), AwsError> {
+        if !policy_eval::arn::is_account_id(id) {
+            return Err(AwsError::validation_error(format!(
+                "`{id}` is not a 12-digit account id"
+            )));
+        }
+        self.accounts
+            .entry(id.to_owned())
+            .or_insert_with(|| Account {
+                id: id.to_owned(),
+                canonical_id: hex::encode(Sha256::digest(format!("canonical/{id}").as_bytes())),
+                users: BTreeMap::new(),
+                roles: BTreeMap::new(),
+            });
+        Ok(())
+    }
+
+    fn account_mut(&mut self, id: &str) -> Result<&mut Account, AwsError> {
+        self.accounts
+            .get_mut(id)
+            .ok_or_else(|| AwsError::validation_error(format!("account `{id}` does not exist")))
+    }
+
+    /// Adds an access key for `owner`.
+    pub fn add_key(&mut self, creds: &Credentials, owner: KeyOwner) -> Result<(), AwsError> {
+        if creds.access_key_id.is_empty() || creds.secret_access_key.is_empty() {
+            return Err(AwsError::validation_error(
+                "access keys need an id and a secret",
+            ));
+        }
+        if self.keys.contains_key(&creds.access_key_id) {
+            return Err(AwsError::validation_error(format!(
+                "access key `{}` is already in use",
+                creds.access_key_id
+            )));
+        }
+        self.keys.insert(
+            creds.access_key_id.clone(),
+            KeyEntry {
+                secret: creds.secret_access_key.clone(),
+                session_token: creds.session_token.clone(),
+                owner,
+            },
+        );
+        Ok(())
+    }
+
+    /// Makes a fresh key pair with the given id prefix (`AKIA` for long-term, `ASIA` for STS).
+    pub fn mint_credentials(&mut self, prefix: &str, token: bool) -> Credentials {
+        self.counter += 1;
+        let seed = format!("key/{}/{}", self.counter, self.keys.len());
+        let id = derived_id(prefix, &seed);
+        let secret = hex::encode(Sha256::digest(format!("secret/{seed}").as_bytes()));
+        Credentials {
+            access_key_id: id[..20.min(id.len())].to_owned(),
+            secret_access_key: secret[..40].to_owned(),
+            session_token: token.then(|| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .encode(Sha256::digest(format!("token/{seed}").as_bytes()))
+            }),
+        }
+    }
+
+    /// Creates an IAM user with identity policies (JSON texts).
+    pub fn add_user(
+        &mut self,
+        account: &str,
+        name: &str,
+        path: &str,
+        user_id: Option<&str>,
+        policies: &[String],
+    ) -> Result<User, AwsError> {
+        validate_name(name)?;
+        let compiled = compile_all(policies, PolicyKind::Identity)?;
+        let path = normalize_path(path);
+        let acct = self.account_mut(account)?;
+        if acct.users.contains_key(name) {
+            return Err(AwsError::validation_error(format!(
+                "user `{name}` already exists in `{account}`"
+            )));
+        }
+        let user_id = match user_id {
+            Some(id) if policy_eval::principal::is_unique_id(id) && id.starts_with("AIDA") => {
+                id.to_owned()
+            }
+            Some(id) => {
+                return Err(AwsError::validation_error(format!(
+                    "`{id}` is not a user id (`AIDA` followed by upper-case letters and digits)"
+                )))
+            }
+            None => derived_id("AIDA", &format!("user/{account}/{name}")),
+        };
+        let user = User {
+            arn: format!("arn:aws:iam::{account}:user{path}{name}"),
+            name: name.to_owned(),
+            path,
+            user_id,
+            policies: Arc::new(compiled),
+        };
+        acct.users.insert(name.to_owned(), user.clone());
+        Ok(user)
+    }
+
+    /// Creates an IAM role with a trust policy and identity policies.
+    pub fn add_role(
+        &mut self,
+        account: &str,
+        name: &str,
+        path: &str,
+        trust_policy: Option<&str>,
+        policies: &[String],
+    ) -> Result<Role, AwsError> {
+        validate_name(name)?;
+        let compiled = compile_all(policies, PolicyKind::Identity)?;
+        let trust = match trust_policy {
+            Some(t) => Some(
+                Policy::parse(t, PolicyKind::Trust)
+                    .map_err(|e| AwsError::malformed_policy(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let path = normalize_path(path);
+        let acct = self.account_mut(account)?;
+        if acct.roles.contains_key(name) {
+            return Err(AwsError::validation_error(format!(
+                "role `{name}` already exists in `{account}`"
+            )));
+        }
+        let role = Role {
+            arn: format!("arn:aws:iam::{account}:role{path}{name}"),
+            role_id: derived_id("AROA", &format!("role/{account}/{name}")),
+            name: name.to_owned(),
+            path,
+            trust_policy: trust,
+            policies: Arc::new(compiled),
+        };
+        acct.roles.insert(name.to_owned(), role.clone());
+        Ok(role)
+    }
+
+    /// The key entry for an access key id.
+    pub fn key(&self, access_key_id: &str) -> Option<&KeyEntry> {
+        self.keys.get(access_key_id)
+    }
+
+    /// Resolves a key's owner to a caller. `now` is used for session expiry.
+    pub fn caller(&self, entry: &KeyEntry, now: OffsetDateTime) -> Result<Caller, AwsError> {
+        match &entry.owner {
+            KeyOwner::Root { account } => Ok(Caller {
+                principal: Principal::from_arn(&format!("arn:aws:iam::{account}:root"), None, None)
+                    .map_err(|e| AwsError::internal_error(e.to_string()))?,
+                identity: Arc::new(Vec::new()),
+                session: Arc::new(Vec::new()),
+            }),
+            KeyOwner::User { account, name } => {
+                let user = self
+                    .accounts
+                    .get(account)
+                    .and_then(|a| a.users.get(name))
+                    .ok_or_else(|| {
+                        AwsError::invalid_access_key_id(
+                            "The AWS Access Key Id you provided does not exist in our records.",
+                        )
+                    })?;
+                let mut principal = Principal::from_arn(&user.arn, Some(&user.user_id), None)
+                    .map_err(|e| AwsError::internal_error(e.to_string()))?;
+                principal.canonical_id = self.accounts.get(account).map(|a| a.canonical_id.clone());
+                Ok(Caller {
+                    principal,
+                    identity: Arc::clone(&user.policies),
+                    session: Arc::new(Vec::new()),
+                })
+            }
+            KeyOwner::Session(s) => {
+                if now >= s.expires {
+                    return Err(AwsError::expired_token("The provided token has expired."));
+                }
+                let principal = Principal::from_arn(&s.arn, Some(&s.userid), s.role_arn.as_deref())
+                    .map_err(|e| AwsError::internal_error(e.to_string()))?;
+                Ok(Caller {
+                    principal,
+                    identity: Arc::clone(&s.policies),
+                    session: Arc::clone(&s.session_policies),
+                })
+            }
+        }
+    }
+
+    /// Whether a principal written in a resource policy names an identity that exists, as AWS
+    /// checks when a policy is stored.
+    pub fn principal_exists(&self, kind: &str, value: &str) -> bool {
+        match kind {
+            "AWS" => {
+                if value == "*" {
+                    return true;
+                }
+                if policy_eval::arn::is_account_id(value) {
+                    return self.accounts.contains_key(value);
+                }
+                if value.starts_with("AIDA") {
+                    return self
+                        .accounts
+                        .values()
+                        .any(|a| a.users.values().any(|u| u.user_id == value));
+                }
+                if value.starts_with("AROA") {
+                    return self
+                        .accounts
+                        .values()
+                        .any(|a| a.roles.values().any(|r| r.role_id == value));
+                }
+                let Some(arn) = policy_eval::arn::Arn::parse(value) else {
+                    return false;
+                };
+                let Some(acct) = self.accounts.get(arn.account) else {
+                    return false;
+                };
+                match (arn.service, arn.resource.split_once('/')) {
+                    ("iam", None) => arn.resource == "root",
+                    ("iam", Some(("user", _))) => acct.users.values().any(|u| u.arn == value),
+                    ("iam", Some(("role", _))) => acct.roles.values().any(|r| r.arn == value),
+                    ("sts", Some(("assumed-role", rest))) => rest
+                        .split_once('/')
+                        .is_some_and(|(role, _)| acct.roles.contains_key(role)),
+                    ("sts", Some(("federated-user", _))) => true,
+                    _ => false,
+                }
+            }
+            "CanonicalUser" => self.accounts.values().any(|a| a.canonical_id == value),
+            _ => true,
+        }
+    }
+
+    /// The ARN for a known unique id: how AWS shows stored policies.
+    pub fn arn_for_unique_id(&self, id: &str) -> Option<&str> {
+        self.accounts.values().find_map(|a| {
+            a.users
+                .values()
+                .find(|u| u.user_id == id)
+                .map(|u| u.arn.as_str())
+                .or_else(|| {
+                    a.roles
+                        .values()
+                        .find(|r| r.role_id == id)
+                        .map(|r| r.arn.as_str())
+                })
+        })
+    }
+
+    /// Adds an STS session and returns its credentials.
+    pub fn add_session(&mut self, session: Session) -> Credentials {
+        let creds = self.mint_credentials("ASIA", true);
+        self.keys.insert(
+            creds.access_key_id.clone(),
+            KeyEntry {
+                secret: creds.secret_access_key.clone(),
+                session_token: creds.session_token.clone(),
+                owner: KeyOwner::Session(Arc::new(session)),
+            },
+        );
+        creds
+    }
+}
+
+fn validate_name(name: &str) -> Result<(), AwsError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(AwsError::validation_error(format!(
+            "`{name}` is not a valid IAM name (1-64 of letters, digits and +=,.@_-)"
+        )))
+    }
+}
+
+fn compile_all(texts: &[String], kind: PolicyKind) -> Result<Vec<Policy>, AwsError> {
+    texts
+        .iter()
+        .map(|t| Policy::parse(t, kind).map_err(|e| AwsError::malformed_policy(e.to_string())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_deterministic_and_well_formed() {
+        let a = derived_id("AIDA", "user/1/alice");
+        assert_eq!(a, derived_id("AIDA", "user/1/alice"));
+        assert!(policy_eval::principal::is_unique_id(&a), "{a}");
+    }
+
+    #[test]
+    fn users_roles_and_principal_existence() {
+        let mut iam = Iam::default();
+        assert!(iam.add_account("111122223333").is_ok());
+        let u = iam.add_user("111122223333", "alice", "/team/", None, &[]);
+        let u = u.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(u.arn, "arn:aws:iam::111122223333:user/team/alice");
+        assert!(iam.principal_exists("AWS", &u.arn));
+        assert!(iam.principal_exists("AWS", &u.user_id));
+        assert!(!iam.principal_exists("AWS", "arn:aws:iam::111122223333:user/alice"));
+        assert!(iam.principal_exists("AWS", "111122223333"));
+        assert!(!iam.principal_exists("AWS", "444455556666"));
+        assert_eq!(iam.arn_for_unique_id(&u.user_id), Some(u.arn.as_str()));
+        assert!(iam
+            .add_user("111122223333", "alice", "/", None, &[])
+            .is_err());
+        assert!(iam
+            .add_user("111122223333", "bad name", "/", None, &[])
+            .is_err());
+    }
+}

@@ -1,0 +1,102 @@
+//! `fake-s3`: the standalone server for clients in other languages (SPEC §3.1; the flags and the
+//! configuration file are an external contract).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use fake_s3::{Config, FakeAws};
+
+/// An offline S3, S3 Control and STS server that enforces policies the way AWS does.
+///
+/// Without --config it starts with one account (111122223333) whose root user has the key pair it
+/// prints as `export` lines. Every request is logged (operation, principal, decision) at info.
+#[derive(Debug, Parser)]
+#[command(name = "fake-s3", version)]
+struct Args {
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Configuration file (JSON): accounts, users, roles, keys, policies, buckets.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+const DEFAULT_ACCOUNT: &str = "111122223333";
+const DEFAULT_KEY: &str = "AKIAFAKES3ADMIN00001";
+const DEFAULT_SECRET: &str = "fake-s3-admin-secret";
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let args = Args::parse();
+    let (config, defaulted) = match &args.config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => (c, false),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => {
+            let text = format!(
+                r#"{{"accounts": [{{"id": "{DEFAULT_ACCOUNT}", "root_keys": [{{"access_key_id": "{DEFAULT_KEY}", "secret_access_key": "{DEFAULT_SECRET}"}}]}}]}}"#
+            );
+            match Config::parse(&text) {
+                Ok(c) => (c, true),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let region = config.region.clone();
+    let builder = match FakeAws::builder().config(&config) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let handle = match builder
+        .start_on(SocketAddr::new(args.host, args.port))
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let endpoint = handle.endpoint();
+    println!("fake-s3 listening on {endpoint} (region {region})");
+    if defaulted {
+        println!("export AWS_ACCESS_KEY_ID={DEFAULT_KEY}");
+        println!("export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET}");
+    }
+    println!("export AWS_DEFAULT_REGION={region}");
+    println!("export AWS_ENDPOINT_URL={endpoint}");
+    println!(
+        "# access point hosts look like NAME-ACCOUNT.{}; resolve them to {} (an /etc/hosts line per access point), or use path-style requests",
+        handle.addr().ip(),
+        handle.addr().ip()
+    );
+    if tokio::signal::ctrl_c().await.is_err() {
+        eprintln!("error: cannot wait for Ctrl-C");
+    }
+    handle.shutdown().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,134 @@
+//! Shared server state: IAM, storage, the clock, the journal and fault injection. Locks are
+//! short-lived and never held across an await; a poisoned lock is recovered, not unwrapped.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use time::OffsetDateTime;
+
+use crate::identity::Iam;
+use crate::storage::Storage;
+
+/// Limits AWS applies, configurable for tests.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Access points per account per region (AWS: 10,000).
+    pub access_points_per_region: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            access_points_per_region: 10_000,
+            max_body_bytes: 5 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// One authorization decision, as the journal records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub request_id: String,
+    /// The `Host` header, which shows how the request was addressed.
+    pub host: String,
+    pub operation: String,
+    /// The caller's ARN, or `anonymous`.
+    pub principal: String,
+    /// `Allow`, `ExplicitDeny` or `ImplicitDeny`; `None` when the request failed before
+    /// authorization (bad signature, unknown bucket…).
+    pub decision: Option<String>,
+    /// Why, in words (policy-eval's explanation summary).
+    pub explanation: String,
+    pub status: u16,
+}
+
+/// Shared state behind the server.
+#[derive(Debug)]
+pub struct State {
+    pub region: String,
+    iam: RwLock<Iam>,
+    storage: RwLock<Storage>,
+    /// A fixed time set by tests; the system clock otherwise.
+    clock: Mutex<Option<OffsetDateTime>>,
+    journal: Mutex<VecDeque<JournalEntry>>,
+    pub limits: Limits,
+    pub faults: crate::faults::Faults,
+    requests: AtomicU64,
+}
+
+/// How many journal entries are kept.
+pub const JOURNAL_CAPACITY: usize = 100_000;
+
+fn recover<T>(r: Result<T, std::sync::PoisonError<T>>) -> T {
+    r.unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl State {
+    /// New state for `region`.
+    pub fn new(region: &str, iam: Iam, storage: Storage, limits: Limits) -> Self {
+        State {
+            region: region.to_owned(),
+            iam: RwLock::new(iam),
+            storage: RwLock::new(storage),
+            clock: Mutex::new(None),
+            journal: Mutex::new(VecDeque::new()),
+            limits,
+            faults: crate::faults::Faults::default(),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    pub fn iam(&self) -> RwLockReadGuard<'_, Iam> {
+        recover(self.iam.read())
+    }
+
+    pub fn iam_mut(&self) -> RwLockWriteGuard<'_, Iam> {
+        recover(self.iam.write())
+    }
+
+    pub fn storage(&self) -> RwLockReadGuard<'_, Storage> {
+        recover(self.storage.read())
+    }
+
+    pub fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
+        recover(self.storage.write())
+    }
+
+    /// The fake's current time.
+    pub fn now(&self) -> OffsetDateTime {
+        recover(self.clock.lock()).unwrap_or_else(OffsetDateTime::now_utc)
+    }
+
+    /// Fixes the clock (`None` returns to the system clock).
+    pub fn set_time(&self, t: Option<OffsetDateTime>) {
+        *recover(self.clock.lock()) = t;
+    }
+
+    /// A new request id.
+    pub fn next_request_id(&self) -> String {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("FAKE{n:016X}")
+    }
+
+    /// Records a decision.
+    pub fn record(&self, entry: JournalEntry) {
+        let mut j = recover(self.journal.lock());
+        if j.len() == JOURNAL_CAPACITY {
+            j.pop_front();
+        }
+        j.push_back(entry);
+    }
+
+    /// The journal, oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        recover(self.journal.lock()).iter().cloned().collect()
+    }
+
+    /// Empties the journal.
+    pub fn clear_journal(&self) {
+        recover(self.journal.lock()).clear();
+    }
+}

@@ -1,0 +1,189 @@
+//! Buckets, objects, policies and access points, in memory.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use policy_eval::Policy;
+use time::OffsetDateTime;
+
+/// The four PublicAccessBlock flags
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html>).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+/// A resource policy as stored: the text given and its compiled form.
+#[derive(Debug, Clone)]
+pub struct ResourcePolicy {
+    pub text: String,
+    pub compiled: Policy,
+}
+
+/// One stored object.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub data: Bytes,
+    pub etag: String,
+    pub last_modified: OffsetDateTime,
+    pub content_type: String,
+    /// `x-amz-meta-*` headers, names lowercase without the prefix.
+    pub metadata: BTreeMap<String, String>,
+    /// Checksums given at upload (`CRC32`, `CRC32C`, `SHA1`, `SHA256`), base64.
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// A multipart upload in progress.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub key: String,
+    pub initiated: OffsetDateTime,
+    pub content_type: String,
+    pub metadata: BTreeMap<String, String>,
+    /// Part number → (data, ETag).
+    pub parts: BTreeMap<u32, (Bytes, String)>,
+}
+
+/// One bucket.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    pub owner: String,
+    pub region: String,
+    pub created: OffsetDateTime,
+    pub policy: Option<ResourcePolicy>,
+    pub public_access_block: Option<PublicAccessBlock>,
+    pub objects: BTreeMap<String, Object>,
+    pub uploads: BTreeMap<String, Upload>,
+}
+
+/// One access point.
+#[derive(Debug, Clone)]
+pub struct AccessPoint {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub bucket: String,
+    pub alias: String,
+    pub created: OffsetDateTime,
+    pub policy: Option<ResourcePolicy>,
+    pub public_access_block: PublicAccessBlock,
+}
+
+impl AccessPoint {
+    /// `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.
+    pub fn arn(&self) -> String {
+        policy_eval::arn::access_point_arn(&self.region, &self.account, &self.name)
+    }
+}
+
+/// Everything S3 and S3 Control store.
+#[derive(Debug, Clone, Default)]
+pub struct Storage {
+    pub buckets: BTreeMap<String, Bucket>,
+    /// Keyed by (account, name).
+    pub access_points: BTreeMap<(String, String), AccessPoint>,
+    pub upload_counter: u64,
+}
+
+impl Storage {
+    /// The access point whose alias is `alias`.
+    pub fn access_point_by_alias(&self, alias: &str) -> Option<&AccessPoint> {
+        self.access_points.values().find(|ap| ap.alias == alias)
+    }
+
+    /// Stored bytes (objects and parts), for memory reports.
+    pub fn stored_bytes(&self) -> usize {
+        self.buckets
+            .values()
+            .map(|b| {
+                b.objects.values().map(|o| o.data.len()).sum::<usize>()
+                    + b.uploads
+                        .values()
+                        .flat_map(|u| u.parts.values())
+                        .map(|(d, _)| d.len())
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+}
+
+/// The quoted hex MD5 ETag of `data`.
+pub fn etag_of(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    format!("\"{}\"", hex::encode(Md5::digest(data)))
+}
+
+/// Bucket naming rules (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>).
+pub fn valid_bucket_name(name: &str) -> bool {
+    let len_ok = (3..=63).contains(&name.len());
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let ends_ok = name
+        .bytes()
+        .next()
+        .zip(name.bytes().last())
+        .is_some_and(|(f, l)| f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric());
+    let not_ip = name.parse::<std::net::Ipv4Addr>().is_err();
+    let reserved = name.starts_with("xn--")
+        || name.starts_with("sthree-")
+        || name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3")
+        || name.contains("..");
+    len_ok && chars_ok && ends_ok && not_ip && !reserved
+}
+
+/// Access point naming rules: 3–50 characters, lowercase letters, digits and `-`, not starting or
+/// ending with `-`, not ending `-s3alias`
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/creating-access-points.html#access-points-naming>).
+pub fn valid_access_point_name(name: &str) -> bool {
+    (3..=50).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.ends_with("-s3alias")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naming_rules() {
+        for ok in ["abc", "my-bucket.data", "a1b"] {
+            assert!(valid_bucket_name(ok), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "Abc",
+            "-abc",
+            "abc-",
+            "192.168.1.1",
+            "a..b",
+            "xn--abc",
+            "x-s3alias",
+            &"a".repeat(64),
+        ] {
+            assert!(!valid_bucket_name(bad), "{bad}");
+        }
+        assert!(valid_access_point_name("mimic-v1-0-01"));
+        for bad in [
+            "ab",
+            "-ab",
+            "ab-",
+            "AB1",
+            "my-s3alias",
+            "a_b",
+            &"a".repeat(51),
+        ] {
+            assert!(!valid_access_point_name(bad), "{bad}");
+        }
+        assert_eq!(etag_of(b""), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+    }
+}

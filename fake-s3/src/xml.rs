@@ -1,0 +1,143 @@
+//! Small XML helpers: escaping for responses and a tolerant reader for request bodies
+//! (`CreateBucketConfiguration`, `Delete`, `CompleteMultipartUpload`, `PublicAccessBlockConfiguration`).
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use crate::error::AwsError;
+
+/// Escapes text for an XML element body or attribute.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A parsed element: name (without namespace prefix), text and children.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Element {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// The first child named `name`.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Every child named `name`.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The text of the first child named `name`.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// Parses a request body; any malformation is `MalformedXML`, never a panic.
+pub fn parse(body: &[u8]) -> Result<Element, AwsError> {
+    let malformed = |detail: String| {
+        AwsError::malformed_xml(format!(
+            "The XML you provided was not well-formed or did not validate against our published schema ({detail})"
+        ))
+    };
+    let mut reader = Reader::from_reader(body);
+    reader.config_mut().trim_text(true);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => {
+                if stack.len() > 32 {
+                    return Err(malformed("nesting too deep".into()));
+                }
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                stack.push(Element {
+                    name,
+                    ..Element::default()
+                });
+            }
+            Ok(Event::Empty(e)) => {
+                let el = Element {
+                    name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+                    ..Element::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None if root.is_none() => root = Some(el),
+                    None => return Err(malformed("more than one root element".into())),
+                }
+            }
+            Ok(Event::Text(t)) => {
+                let text = t.unescape().map_err(|e| malformed(e.to_string()))?;
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&text);
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Ok(Event::End(_)) => {
+                let Some(done) = stack.pop() else {
+                    return Err(malformed("unbalanced end tag".into()));
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None if root.is_none() => root = Some(done),
+                    None => return Err(malformed("more than one root element".into())),
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => return Err(malformed(e.to_string())),
+        }
+        buf.clear();
+    }
+    if !stack.is_empty() {
+        return Err(malformed("unclosed element".into()));
+    }
+    root.ok_or_else(|| malformed("no root element".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_namespaced_documents_and_rejects_garbage() {
+        let doc = br#"<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key></Object><Quiet>true</Quiet></Delete>"#;
+        let el = parse(doc).unwrap_or_default();
+        assert_eq!(el.name, "Delete");
+        let keys: Vec<&str> = el
+            .children_named("Object")
+            .filter_map(|o| o.child_text("Key"))
+            .collect();
+        assert_eq!(keys, vec!["a&b", "c"]);
+        for bad in [
+            &b"<a><b></a>"[..],
+            b"",
+            b"<a>",
+            b"\xff\xfe",
+            b"<a></a><b></b>",
+        ] {
+            assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
+    }
+}

@@ -1,0 +1,403 @@
+//! fake-s3 with the official AWS SDK for Rust: authentication, authorization and the S3 surface.
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use fake_s3::{Credentials, FakeAws, FakeAwsHandle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const OWNER: &str = "111122223333";
+const OTHER: &str = "444455556666";
+const BUCKET: &str = "ctl-bucket";
+
+async fn fake() -> FakeAwsHandle {
+    FakeAws::builder()
+        .account(OWNER)
+        .account(OTHER)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn client(fake: &FakeAwsHandle, creds: &Credentials) -> Client {
+    Client::new(&fake.sdk_config(creds))
+}
+
+async fn owner_with_bucket(fake: &FakeAwsHandle) -> Client {
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s3 = client(fake, &root);
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for key in ["public/a.txt", "private/b.txt"] {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from_static(b"hello world"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    s3
+}
+
+fn code<E: ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("").to_owned()
+}
+
+async fn body(out: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec<u8> {
+    out.body
+        .collect()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn owner_round_trip_with_default_sdk_checksums() {
+    let fake = fake().await;
+    let s3 = owner_with_bucket(&fake).await;
+    let got = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(body(got).await, b"hello world");
+    let ranged = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .range("bytes=0-4")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(ranged.content_range(), Some("bytes 0-4/11"));
+    assert_eq!(body(ranged).await, b"hello");
+    let listed = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let prefixes: Vec<&str> = listed
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, vec!["private/", "public/"]);
+    let buckets = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(buckets.buckets().len(), 1);
+    let journal = fake.journal();
+    assert!(journal
+        .iter()
+        .any(|j| j.operation == "PutObject" && j.decision.as_deref() == Some("Allow")));
+}
+
+#[tokio::test]
+async fn identity_policies_are_enforced() {
+    let fake = fake().await;
+    let _owner = owner_with_bucket(&fake).await;
+    let policy = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::ctl-bucket/public/*"}]}"#;
+    let (_, alice) = fake
+        .create_user(OWNER, "alice", &[policy])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s3 = client(&fake, &alice);
+    let ok = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+    let denied = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("private/b.txt")
+        .send()
+        .await;
+    assert_eq!(denied.err().map(|e| code(&e)), Some("AccessDenied".into()));
+    let put = s3
+        .put_object()
+        .bucket(BUCKET)
+        .key("public/new.txt")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_eq!(put.err().map(|e| code(&e)), Some("AccessDenied".into()));
+    // Without s3:ListBucket a missing key is 403, not 404.
+    let missing = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/none.txt")
+        .send()
+        .await;
+    assert_eq!(missing.err().map(|e| code(&e)), Some("AccessDenied".into()));
+    let entry = fake
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|j| j.operation == "PutObject");
+    assert_eq!(entry.and_then(|e| e.decision), Some("ImplicitDeny".into()));
+}
+
+#[tokio::test]
+async fn cross_account_needs_both_identity_and_bucket_policy() {
+    let fake = fake().await;
+    let owner = owner_with_bucket(&fake).await;
+    let all = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
+    let (bob_user, bob) = fake
+        .create_user(OTHER, "bob", &[all])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s3 = client(&fake, &bob);
+    let before = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await;
+    assert_eq!(before.err().map(|e| code(&e)), Some("AccessDenied".into()));
+
+    let grant = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Sid": "Bob", "Effect": "Allow", "Principal": {{"AWS": "{}"}},
+            "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::ctl-bucket", "arn:aws:s3:::ctl-bucket/public/*"]}}]}}"#,
+        bob_user.user_id
+    );
+    owner
+        .put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(&grant)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let after = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await;
+    assert!(after.is_ok(), "{after:?}");
+    let missing = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/none.txt")
+        .send()
+        .await;
+    assert_eq!(missing.err().map(|e| code(&e)), Some("NoSuchKey".into()));
+    // Stored policies come back with unique ids shown as ARNs.
+    let stored = owner
+        .get_bucket_policy()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(stored
+        .policy()
+        .unwrap_or_default()
+        .contains("arn:aws:iam::444455556666:user/bob"));
+}
+
+#[tokio::test]
+async fn malformed_policies_are_refused_as_aws_does() {
+    let fake = fake().await;
+    let owner = owner_with_bucket(&fake).await;
+    let ghost = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/ghost"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::ctl-bucket/*"}]}"#;
+    let e = owner
+        .put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(ghost)
+        .send()
+        .await
+        .err();
+    assert_eq!(e.as_ref().map(code), Some("MalformedPolicy".into()));
+    assert!(e
+        .and_then(|e| e.message().map(str::to_owned))
+        .unwrap_or_default()
+        .contains("Invalid principal in policy"));
+    let wrong_type = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::ctl-bucket"}]}"#;
+    let e = owner
+        .put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(wrong_type)
+        .send()
+        .await
+        .err();
+    assert!(e
+        .and_then(|e| e.message().map(str::to_owned))
+        .unwrap_or_default()
+        .contains("Action does not apply"));
+}
+
+async fn raw_get(addr: std::net::SocketAddr, path_and_query: &str, host: &str) -> u16 {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let req = format!("GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn presigned_urls_expire_and_resist_tampering() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    let fake = fake().await;
+    let owner = owner_with_bucket(&fake).await;
+    let presigned = owner
+        .get_object()
+        .bucket(BUCKET)
+        .key("private/b.txt")
+        .presigned(
+            PresigningConfig::expires_in(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let uri: http::Uri = presigned.uri().parse().unwrap_or_else(|e| panic!("{e}"));
+    let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+    let pq = uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    assert_eq!(raw_get(fake.addr(), &pq, &host).await, 200);
+    assert_eq!(
+        raw_get(fake.addr(), uri.path(), &host).await,
+        403,
+        "unsigned must be denied"
+    );
+    let tampered = pq.replace("private/b.txt", "public/a.txt");
+    assert_eq!(raw_get(fake.addr(), &tampered, &host).await, 403);
+    fake.set_time(Some(
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+    ));
+    assert_eq!(raw_get(fake.addr(), &pq, &host).await, 403, "expired");
+}
+
+#[tokio::test]
+async fn bad_credentials_are_refused_with_aws_codes() {
+    let fake = fake().await;
+    let _owner = owner_with_bucket(&fake).await;
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let wrong_secret = Credentials {
+        secret_access_key: "not-the-secret".into(),
+        ..root.clone()
+    };
+    let e = client(&fake, &wrong_secret)
+        .list_buckets()
+        .send()
+        .await
+        .err();
+    assert_eq!(e.map(|e| code(&e)), Some("SignatureDoesNotMatch".into()));
+    let unknown = Credentials {
+        access_key_id: "AKIAUNKNOWNKEY000000".into(),
+        ..root
+    };
+    let e = client(&fake, &unknown).list_buckets().send().await.err();
+    assert_eq!(e.map(|e| code(&e)), Some("InvalidAccessKeyId".into()));
+}
+
+#[tokio::test]
+async fn virtual_host_addressing_reaches_the_same_bucket() {
+    let fake = fake().await;
+    let _owner = owner_with_bucket(&fake).await;
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let endpoint = format!("http://localhost:{}", fake.addr().port());
+    let s3 = Client::new(&fake.sdk_config_with_endpoint(&root, &endpoint));
+    let got = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(body(got).await, b"hello world");
+    let last = fake.journal().pop().map(|j| (j.operation, j.host));
+    assert_eq!(
+        last,
+        Some((
+            "GetObject".to_owned(),
+            format!("ctl-bucket.localhost:{}", fake.addr().port())
+        ))
+    );
+}
+
+#[tokio::test]
+async fn multipart_upload_assembles_parts() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let fake = fake().await;
+    let s3 = owner_with_bucket(&fake).await;
+    let up = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("big.bin")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let id = up.upload_id().unwrap_or_default().to_owned();
+    let first = vec![b'a'; 5 * 1024 * 1024];
+    let mut parts = Vec::new();
+    for (n, data) in [(1, first.clone()), (2, b"tail".to_vec())] {
+        let p = s3
+            .upload_part()
+            .bucket(BUCKET)
+            .key("big.bin")
+            .upload_id(&id)
+            .part_number(n)
+            .body(ByteStream::from(data))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .set_e_tag(p.e_tag().map(str::to_owned))
+                .build(),
+        );
+    }
+    s3.complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("big.bin")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let head = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key("big.bin")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(head.content_length(), Some(5 * 1024 * 1024 + 4));
+    assert!(head.e_tag().unwrap_or_default().ends_with("-2\""));
+}
