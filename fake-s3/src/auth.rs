@@ -48,6 +48,8 @@ impl AuthType {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub caller: Caller,
+    /// The access key that signed the request.
+    pub access_key: Option<String>,
     /// `None` for anonymous requests.
     pub signature: Option<(SigVersion, AuthType)>,
     /// Age of the signature in milliseconds (`s3:signatureAge`).
@@ -127,6 +129,7 @@ pub fn authenticate(
     }
     Ok(Authenticated {
         caller: Caller::anonymous(),
+        access_key: None,
         signature: None,
         signature_age_ms: None,
         content_sha256: None,
@@ -370,6 +373,7 @@ fn v4_header(
     }
     Ok(Authenticated {
         caller,
+        access_key: Some(credential.access_key.clone()),
         signature: Some((SigVersion::V4, AuthType::Header)),
         signature_age_ms: Some((now - signed_at).whole_milliseconds().max(0) as i64),
         content_sha256: Some(payload_hash),
@@ -476,6 +480,7 @@ fn v4_query(
     let caller = iam.caller(entry, now)?;
     Ok(Authenticated {
         caller,
+        access_key: Some(credential.access_key.clone()),
         signature: Some((SigVersion::V4, AuthType::Query)),
         signature_age_ms: Some((now - signed_at).whole_milliseconds().max(0) as i64),
         content_sha256: Some(payload_hash),
@@ -618,6 +623,7 @@ fn v2_header(
     check_md5(parts, &body)?;
     Ok(Authenticated {
         caller: iam.caller(entry, now)?,
+        access_key: Some(access_key.to_owned()),
         signature: Some((SigVersion::V2, AuthType::Header)),
         signature_age_ms: Some((now - signed_at).whole_milliseconds().max(0) as i64),
         content_sha256: None,
@@ -654,6 +660,7 @@ fn v2_query(
     )?;
     Ok(Authenticated {
         caller: iam.caller(entry, now)?,
+        access_key: Some(q("AWSAccessKeyId").to_owned()),
         signature: Some((SigVersion::V2, AuthType::Query)),
         signature_age_ms: None,
         content_sha256: None,

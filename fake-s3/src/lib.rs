@@ -16,6 +16,7 @@ pub mod auth;
 pub mod authz;
 pub mod chunked;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod faults;
 pub mod identity;
@@ -25,6 +26,7 @@ pub mod server;
 pub mod sigv4;
 pub mod state;
 pub mod storage;
+pub mod sts;
 pub mod xml;
 
 use std::net::SocketAddr;
@@ -329,6 +331,21 @@ impl FakeAwsHandle {
             },
         )?;
         Ok((user, creds))
+    }
+
+    /// Creates an IAM role with a trust policy and identity policies (JSON texts).
+    pub fn create_role(
+        &self,
+        account: &str,
+        name: &str,
+        trust_policy: &str,
+        policies: &[&str],
+    ) -> Result<identity::Role, Error> {
+        let texts: Vec<String> = policies.iter().map(|p| (*p).to_owned()).collect();
+        Ok(self
+            .state
+            .iam_mut()
+            .add_role(account, name, "/", Some(trust_policy), &texts)?)
     }
 
     /// An AWS SDK configuration for `creds` whose HTTP client reaches the fake for every host.

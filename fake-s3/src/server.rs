@@ -198,6 +198,14 @@ pub async fn handle(
     let raw_path = parts.uri.path().to_owned();
     let api = if raw_path.starts_with("/v20180820/") {
         Api::Control
+    } else if raw_path == "/"
+        && parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+    {
+        Api::Sts
     } else {
         Api::S3
     };
@@ -254,7 +262,6 @@ async fn dispatch(
     raw_path: &str,
     request_id: &str,
 ) -> Dispatched {
-    let _ = request_id;
     let fail = |e: AwsError, op: &str| (Err(e), op.to_owned(), String::new(), None, String::new());
     let query = match decode_query(parts.uri.query()) {
         Ok(q) => q,
@@ -269,10 +276,22 @@ async fn dispatch(
         .unwrap_or_default();
     let host_form = router::classify_host(&host);
     if raw_path.starts_with("/v20180820/") {
-        return fail(
-            AwsError::not_implemented("S3 Control is not implemented yet"),
-            "S3Control",
-        );
+        return control(state, parts, body, raw_path, &query, &host_form).await;
+    }
+    let is_form = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let sts_call = raw_path == "/"
+        && !matches!(
+            host_form,
+            HostForm::Prefixed(_) | HostForm::AccessPoint { .. }
+        )
+        && ((parts.method == http::Method::POST && is_form)
+            || query.iter().any(|(k, _)| k == "Action"));
+    if sts_call {
+        return sts(state, parts, body, raw_path, &query, request_id);
     }
     let addressed = match address(state, &host_form, raw_path) {
         Ok(a) => a,
@@ -371,4 +390,156 @@ async fn dispatch(
         decision.map(|d| d.to_string()),
         explanation,
     )
+}
+
+fn principal_name(auth: &auth::Authenticated) -> String {
+    if auth.caller.principal.is_anonymous() {
+        "anonymous".to_owned()
+    } else {
+        auth.caller.principal.arn.clone()
+    }
+}
+
+async fn control(
+    state: &State,
+    parts: &http::request::Parts,
+    body: Bytes,
+    raw_path: &str,
+    query: &[(String, String)],
+    host_form: &HostForm,
+) -> Dispatched {
+    let fail = |e: AwsError| {
+        (
+            Err(e),
+            "S3Control".to_owned(),
+            String::new(),
+            None,
+            String::new(),
+        )
+    };
+    let Some(decoded) = crate::sigv4::percent_decode(raw_path) else {
+        return fail(AwsError::invalid_argument(
+            "the request path is not valid percent-encoded UTF-8",
+        ));
+    };
+    let (op, name) = match crate::control::route(&parts.method, &decoded) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let header_account = parts
+        .headers
+        .get("x-amz-account-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let host_account = match host_form {
+        HostForm::Control { account } => Some(account.clone()),
+        HostForm::Prefixed(p) if policy_eval::arn::is_account_id(p) => Some(p.clone()),
+        _ => None,
+    };
+    let account = match (header_account, host_account) {
+        (Some(h), Some(a)) if h != a => {
+            return fail(AwsError::invalid_request(
+                "x-amz-account-id does not match the account in the host name",
+            ))
+        }
+        (Some(h), _) => h,
+        (None, Some(a)) => a,
+        (None, None) => {
+            return fail(AwsError::invalid_request(
+                "S3 Control requests need the x-amz-account-id header",
+            ))
+        }
+    };
+    let rparts = RequestParts {
+        method: &parts.method,
+        raw_path,
+        query,
+        headers: &parts.headers,
+        host_bucket: None,
+    };
+    let authenticated = {
+        let iam = state.iam();
+        auth::authenticate(&rparts, body, &iam, state.now(), &state.region, "s3")
+    };
+    let authenticated = match authenticated {
+        Ok(a) => a,
+        Err(e) => return (Err(e), op.name().into(), String::new(), None, String::new()),
+    };
+    let principal = principal_name(&authenticated);
+    if authenticated.caller.principal.is_anonymous() {
+        return (
+            Err(AwsError::access_denied("Access Denied")),
+            op.name().into(),
+            principal,
+            Some("ImplicitDeny".into()),
+            "S3 Control requests must be signed".into(),
+        );
+    }
+    let (delay, fault) = state.faults.check(op.name());
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(e) = fault {
+        return (
+            Err(e),
+            op.name().into(),
+            principal,
+            None,
+            "injected fault".into(),
+        );
+    }
+    let body = authenticated.body.clone();
+    let mut ctx = crate::control::ControlCtx {
+        state,
+        auth: &authenticated,
+        op,
+        account,
+        name,
+        query,
+        headers: &parts.headers,
+        decision: None,
+    };
+    let result = crate::control::handle(&mut ctx, &body);
+    let (decision, explanation) = match ctx.decision {
+        Some((d, e)) => (Some(d.to_string()), e),
+        None => (None, String::new()),
+    };
+    (result, op.name().into(), principal, decision, explanation)
+}
+
+fn sts(
+    state: &State,
+    parts: &http::request::Parts,
+    body: Bytes,
+    raw_path: &str,
+    query: &[(String, String)],
+    request_id: &str,
+) -> Dispatched {
+    let rparts = RequestParts {
+        method: &parts.method,
+        raw_path,
+        query,
+        headers: &parts.headers,
+        host_bucket: None,
+    };
+    let authenticated = {
+        let iam = state.iam();
+        auth::authenticate(&rparts, body, &iam, state.now(), &state.region, "sts")
+    };
+    let authenticated = match authenticated {
+        Ok(a) => a,
+        Err(e) => return (Err(e), "STS".into(), String::new(), None, String::new()),
+    };
+    let principal = principal_name(&authenticated);
+    let mut params = query.to_vec();
+    match crate::sts::parse_form(&authenticated.body) {
+        Ok(form) => params.extend(form),
+        Err(e) => return (Err(e), "STS".into(), principal, None, String::new()),
+    }
+    let (action, result, decision) = crate::sts::handle(state, &authenticated, &params, request_id);
+    let (decision, explanation) = match decision {
+        Some((d, e)) => (Some(d.to_string()), e),
+        None => (None, String::new()),
+    };
+    (result, action, principal, decision, explanation)
 }

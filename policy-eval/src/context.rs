@@ -130,6 +130,24 @@ impl Request {
         req
     }
 
+    /// A request on a resource that is not a bucket (an IAM role for `sts:AssumeRole`, an
+    /// account for `s3:ListAllMyBuckets`): `resource` is what every policy sees, `owner` the
+    /// account that owns it.
+    pub fn for_resource(principal: Principal, action: &str, resource: &str, owner: &str) -> Self {
+        let mut req = Request::new(
+            principal,
+            action,
+            BucketRef {
+                name: String::new(),
+                account: owner.to_owned(),
+            },
+            None,
+            None,
+        );
+        resource.clone_into(&mut req.bucket_resource);
+        req
+    }
+
     /// Sets `aws:CurrentTime` and `aws:EpochTime`.
     pub fn set_time(&mut self, t: OffsetDateTime) {
         let t = t.replace_nanosecond(0).unwrap_or(t);

@@ -1,5 +1,6 @@
 //! The workspace's one integration-test binary; one module per area.
 
+mod access_points;
 mod cli;
 mod corpus;
 mod differential;

@@ -1,0 +1,500 @@
+//! S3 Control: access points and their policies
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_AWS_S3_Control.html>).
+//! Requests arrive as `/v20180820/accesspoint[/NAME[/policy|/policyStatus]]` with the account in
+//! `x-amz-account-id` (or the host's `ACCOUNT.` label).
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use policy_eval::{AccessPointRef, BucketRef, PolicyKind, PolicySet, Request};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Authenticated;
+use crate::error::AwsError;
+use crate::s3::{self, Resp};
+use crate::state::State;
+use crate::storage::{self, AccessPoint, PublicAccessBlock};
+use crate::xml::{self, escape};
+
+const NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
+
+/// An S3 Control operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlOp {
+    CreateAccessPoint,
+    GetAccessPoint,
+    DeleteAccessPoint,
+    ListAccessPoints,
+    PutAccessPointPolicy,
+    GetAccessPointPolicy,
+    DeleteAccessPointPolicy,
+    GetAccessPointPolicyStatus,
+}
+
+impl ControlOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            ControlOp::CreateAccessPoint => "CreateAccessPoint",
+            ControlOp::GetAccessPoint => "GetAccessPoint",
+            ControlOp::DeleteAccessPoint => "DeleteAccessPoint",
+            ControlOp::ListAccessPoints => "ListAccessPoints",
+            ControlOp::PutAccessPointPolicy => "PutAccessPointPolicy",
+            ControlOp::GetAccessPointPolicy => "GetAccessPointPolicy",
+            ControlOp::DeleteAccessPointPolicy => "DeleteAccessPointPolicy",
+            ControlOp::GetAccessPointPolicyStatus => "GetAccessPointPolicyStatus",
+        }
+    }
+
+    /// The IAM action.
+    pub fn action(self) -> &'static str {
+        match self {
+            ControlOp::CreateAccessPoint => "s3:CreateAccessPoint",
+            ControlOp::GetAccessPoint => "s3:GetAccessPoint",
+            ControlOp::DeleteAccessPoint => "s3:DeleteAccessPoint",
+            ControlOp::ListAccessPoints => "s3:ListAccessPoints",
+            ControlOp::PutAccessPointPolicy => "s3:PutAccessPointPolicy",
+            ControlOp::GetAccessPointPolicy => "s3:GetAccessPointPolicy",
+            ControlOp::DeleteAccessPointPolicy => "s3:DeleteAccessPointPolicy",
+            ControlOp::GetAccessPointPolicyStatus => "s3:GetAccessPointPolicyStatus",
+        }
+    }
+}
+
+/// Reads the operation and access point name from the path. Names in ARN form
+/// (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`, URL-encoded) are reduced to the name.
+pub fn route(method: &Method, decoded_path: &str) -> Result<(ControlOp, Option<String>), AwsError> {
+    let rest = decoded_path
+        .strip_prefix("/v20180820/accesspoint")
+        .ok_or_else(|| {
+            AwsError::not_implemented(
+                "the fake implements only the access point operations of S3 Control",
+            )
+        })?;
+    let rest = rest.trim_start_matches('/');
+    if rest.is_empty() {
+        return match *method {
+            Method::GET => Ok((ControlOp::ListAccessPoints, None)),
+            _ => Err(AwsError::method_not_allowed(
+                "The specified method is not allowed against this resource.",
+            )),
+        };
+    }
+    let (name, sub) = match rest.rsplit_once('/') {
+        Some((n, s @ ("policy" | "policyStatus"))) => (n, Some(s)),
+        _ => (rest, None),
+    };
+    let name = name
+        .rsplit_once(":accesspoint/")
+        .map_or(name, |(_, n)| n)
+        .to_owned();
+    let op = match (method, sub) {
+        (&Method::PUT, None) => ControlOp::CreateAccessPoint,
+        (&Method::GET, None) => ControlOp::GetAccessPoint,
+        (&Method::DELETE, None) => ControlOp::DeleteAccessPoint,
+        (&Method::PUT, Some("policy")) => ControlOp::PutAccessPointPolicy,
+        (&Method::GET, Some("policy")) => ControlOp::GetAccessPointPolicy,
+        (&Method::DELETE, Some("policy")) => ControlOp::DeleteAccessPointPolicy,
+        (&Method::GET, Some("policyStatus")) => ControlOp::GetAccessPointPolicyStatus,
+        _ => {
+            return Err(AwsError::method_not_allowed(
+                "The specified method is not allowed against this resource.",
+            ))
+        }
+    };
+    Ok((op, Some(name)))
+}
+
+/// The alias S3 gives an access point: `NAME-HASH-s3alias`, unique per access point.
+pub fn alias_for(arn: &str, name: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let digest = Sha256::digest(arn.as_bytes());
+    let hash: String = digest
+        .iter()
+        .take(34)
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect();
+    let short: String = name.chars().take(10).collect();
+    format!("{}-{hash}-s3alias", short.trim_end_matches('-'))
+}
+
+/// Everything a control handler needs.
+#[derive(Debug)]
+pub struct ControlCtx<'a> {
+    pub state: &'a State,
+    pub auth: &'a Authenticated,
+    pub op: ControlOp,
+    pub account: String,
+    pub name: Option<String>,
+    pub query: &'a [(String, String)],
+    pub headers: &'a HeaderMap,
+    /// The authorization outcome, for the journal.
+    pub decision: Option<(policy_eval::Decision, String)>,
+}
+
+impl ControlCtx<'_> {
+    fn authorize(&mut self, ap_name: &str, bucket: &str) -> Result<(), AwsError> {
+        let caller = &self.auth.caller;
+        let mut req = match self.op {
+            ControlOp::ListAccessPoints => Request::for_resource(
+                caller.principal.clone(),
+                self.op.action(),
+                "*",
+                &self.account,
+            ),
+            _ => Request::new(
+                caller.principal.clone(),
+                self.op.action(),
+                BucketRef {
+                    name: bucket.to_owned(),
+                    account: self.account.clone(),
+                },
+                None,
+                Some(AccessPointRef {
+                    name: ap_name.to_owned(),
+                    account: self.account.clone(),
+                    region: self.state.region.clone(),
+                }),
+            ),
+        };
+        req.set_time(self.state.now());
+        let policies = PolicySet {
+            identity: &caller.identity,
+            session: &caller.session,
+            bucket: None,
+            access_point: None,
+        };
+        let explanation = policy_eval::explain(&req, &policies);
+        // Control-plane operations on an account's access points are for that account only.
+        let own_account = caller.account() == self.account;
+        let allowed = own_account && explanation.decision == policy_eval::Decision::Allow;
+        let decision = if own_account {
+            explanation.decision
+        } else {
+            policy_eval::Decision::ImplicitDeny
+        };
+        let summary = if own_account {
+            explanation.summary
+        } else {
+            format!(
+                "access points of account {} can only be managed by that account",
+                self.account
+            )
+        };
+        self.decision = Some((decision, summary));
+        if allowed {
+            Ok(())
+        } else {
+            Err(AwsError::access_denied("Access Denied"))
+        }
+    }
+
+    fn ap(&self) -> Result<AccessPoint, AwsError> {
+        let name = self.name.clone().unwrap_or_default();
+        self.state
+            .storage()
+            .access_points
+            .get(&(self.account.clone(), name.clone()))
+            .cloned()
+            .ok_or_else(|| {
+                AwsError::no_such_access_point("The specified accesspoint does not exist")
+                    .with_resource(name)
+            })
+    }
+}
+
+fn xml_resp(body: String) -> Resp {
+    Resp {
+        status: StatusCode::OK,
+        headers: vec![("content-type".into(), "application/xml".into())],
+        body: Bytes::from(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"
+        )),
+    }
+}
+
+fn empty(status: StatusCode) -> Resp {
+    Resp {
+        status,
+        headers: Vec::new(),
+        body: Bytes::new(),
+    }
+}
+
+fn pab_xml(p: &PublicAccessBlock) -> String {
+    format!(
+        "<PublicAccessBlockConfiguration><BlockPublicAcls>{}</BlockPublicAcls><IgnorePublicAcls>{}</IgnorePublicAcls><BlockPublicPolicy>{}</BlockPublicPolicy><RestrictPublicBuckets>{}</RestrictPublicBuckets></PublicAccessBlockConfiguration>",
+        p.block_public_acls, p.ignore_public_acls, p.block_public_policy, p.restrict_public_buckets
+    )
+}
+
+/// Runs one S3 Control operation.
+pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
+    match ctx.op {
+        ControlOp::CreateAccessPoint => create(ctx, body),
+        ControlOp::ListAccessPoints => {
+            ctx.authorize("", "")?;
+            let bucket = ctx
+                .query
+                .iter()
+                .find(|(k, _)| k == "bucket")
+                .map(|(_, v)| v.clone());
+            let max: usize = ctx
+                .query
+                .iter()
+                .find(|(k, _)| k == "maxResults")
+                .and_then(|(_, v)| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(1000)
+                .min(1000);
+            let after = ctx
+                .query
+                .iter()
+                .find(|(k, _)| k == "nextToken")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let st = ctx.state.storage();
+            let matching: Vec<&AccessPoint> = st
+                .access_points
+                .values()
+                .filter(|ap| {
+                    ap.account == ctx.account
+                        && bucket.as_ref().is_none_or(|b| *b == ap.bucket)
+                        && ap.name > after
+                })
+                .collect();
+            let page = &matching[..matching.len().min(max)];
+            let mut items = String::new();
+            for ap in page {
+                items.push_str(&format!(
+                    "<AccessPoint><Name>{}</Name><NetworkOrigin>Internet</NetworkOrigin><Bucket>{}</Bucket><AccessPointArn>{}</AccessPointArn><Alias>{}</Alias><BucketAccountId>{}</BucketAccountId></AccessPoint>",
+                    escape(&ap.name),
+                    escape(&ap.bucket),
+                    escape(&ap.arn()),
+                    escape(&ap.alias),
+                    ap.account
+                ));
+            }
+            // The token is the last name returned; the next page starts after it.
+            let token = match page.last() {
+                Some(last) if matching.len() > page.len() => {
+                    format!("<NextToken>{}</NextToken>", escape(&last.name))
+                }
+                _ => String::new(),
+            };
+            Ok(xml_resp(format!(
+                "<ListAccessPointsResult xmlns=\"{NS}\"><AccessPointList>{items}</AccessPointList>{token}</ListAccessPointsResult>"
+            )))
+        }
+        ControlOp::GetAccessPoint => {
+            let ap = ctx.ap()?;
+            ctx.authorize(&ap.name, &ap.bucket)?;
+            Ok(xml_resp(format!(
+                "<GetAccessPointResult xmlns=\"{NS}\"><Name>{}</Name><Bucket>{}</Bucket><NetworkOrigin>Internet</NetworkOrigin>{}<CreationDate>{}</CreationDate><Alias>{}</Alias><AccessPointArn>{}</AccessPointArn><BucketAccountId>{}</BucketAccountId></GetAccessPointResult>",
+                escape(&ap.name),
+                escape(&ap.bucket),
+                pab_xml(&ap.public_access_block),
+                ap.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                escape(&ap.alias),
+                escape(&ap.arn()),
+                ap.account
+            )))
+        }
+        ControlOp::DeleteAccessPoint => {
+            let ap = ctx.ap()?;
+            ctx.authorize(&ap.name, &ap.bucket)?;
+            ctx.state
+                .storage_mut()
+                .access_points
+                .remove(&(ap.account.clone(), ap.name.clone()));
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        ControlOp::PutAccessPointPolicy => {
+            let ap = ctx.ap()?;
+            ctx.authorize(&ap.name, &ap.bucket)?;
+            let el = xml::parse(body)?;
+            let text = el
+                .child_text("Policy")
+                .ok_or_else(|| {
+                    AwsError::malformed_xml("PutAccessPointPolicyRequest needs a Policy element")
+                })?
+                .to_owned();
+            let arn = ap.arn();
+            let stored =
+                s3::validate_resource_policy(ctx.state, &text, PolicyKind::AccessPoint, |p| {
+                    p.check_resources_for_access_point(&arn)
+                })?;
+            if ap.public_access_block.block_public_policy
+                && policy_eval::lint::is_public(&stored.compiled)
+            {
+                return Err(AwsError::access_denied(
+                    "Access Denied: the access point's BlockPublicPolicy setting refuses public policies",
+                ));
+            }
+            if let Some(a) = ctx
+                .state
+                .storage_mut()
+                .access_points
+                .get_mut(&(ap.account.clone(), ap.name.clone()))
+            {
+                a.policy = Some(stored);
+            }
+            Ok(empty(StatusCode::OK))
+        }
+        ControlOp::GetAccessPointPolicy => {
+            let ap = ctx.ap()?;
+            ctx.authorize(&ap.name, &ap.bucket)?;
+            let policy = ap.policy.as_ref().ok_or_else(|| {
+                AwsError::no_such_access_point_policy(
+                    "The specified accesspoint policy does not exist",
+                )
+            })?;
+            let text = s3::show_policy(ctx.state, &policy.text);
+            Ok(xml_resp(format!("<GetAccessPointPolicyResult xmlns=\"{NS}\"><Policy>{}</Policy></GetAccessPointPolicyResult>", escape(&text))))
+        }
+        ControlOp::DeleteAccessPointPolicy => {
+            let ap = ctx.ap()?;
+            ctx.authorize(&ap.name, &ap.bucket)?;
+            if let Some(a) = ctx
+                .state
+                .storage_mut()
+                .access_points
+                .get_mut(&(ap.account.clone(), ap.name.clone()))
+            {
+                a.policy = None;
+            }
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        ControlOp::GetAccessPointPolicyStatus => {
+            let ap = ctx.ap()?;
+            ctx.authorize(&ap.name, &ap.bucket)?;
+            let public = ap
+                .policy
+                .as_ref()
+                .is_some_and(|p| policy_eval::lint::is_public(&p.compiled));
+            Ok(xml_resp(format!(
+                "<GetAccessPointPolicyStatusResult xmlns=\"{NS}\"><PolicyStatus><IsPublic>{public}</IsPublic></PolicyStatus></GetAccessPointPolicyStatusResult>"
+            )))
+        }
+    }
+}
+
+fn create(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
+    let name = ctx.name.clone().unwrap_or_default();
+    if !storage::valid_access_point_name(&name) {
+        return Err(AwsError::invalid_request(format!(
+            "The access point name `{name}` is not valid: 3-50 lowercase letters, digits and hyphens, not starting or ending with a hyphen, not ending with -s3alias"
+        )));
+    }
+    let el = xml::parse(body)?;
+    let bucket = el
+        .child_text("Bucket")
+        .ok_or_else(|| AwsError::malformed_xml("CreateAccessPointRequest needs a Bucket element"))?
+        .to_owned();
+    let pab = match el.child("PublicAccessBlockConfiguration") {
+        None => PublicAccessBlock {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: true,
+            restrict_public_buckets: true,
+        },
+        Some(p) => {
+            let flag = |n: &str| {
+                p.child_text(n)
+                    .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"))
+            };
+            PublicAccessBlock {
+                block_public_acls: flag("BlockPublicAcls"),
+                ignore_public_acls: flag("IgnorePublicAcls"),
+                block_public_policy: flag("BlockPublicPolicy"),
+                restrict_public_buckets: flag("RestrictPublicBuckets"),
+            }
+        }
+    };
+    ctx.authorize(&name, &bucket)?;
+    let now = ctx.state.now();
+    let region = ctx.state.region.clone();
+    let limit = ctx.state.limits.access_points_per_region;
+    let mut st = ctx.state.storage_mut();
+    if !st.buckets.contains_key(&bucket) {
+        return Err(
+            AwsError::no_such_bucket("The specified bucket does not exist").with_resource(bucket),
+        );
+    }
+    let key = (ctx.account.clone(), name.clone());
+    if st.access_points.contains_key(&key) {
+        return Err(AwsError::access_point_already_owned_by_you("Your previous request to create the named accesspoint succeeded and you already own it."));
+    }
+    let count = st
+        .access_points
+        .values()
+        .filter(|ap| ap.account == ctx.account && ap.region == region)
+        .count();
+    if count >= limit {
+        return Err(AwsError::too_many_access_points(format!(
+            "You have reached the limit of {limit} access points per account per region"
+        )));
+    }
+    let mut ap = AccessPoint {
+        name: name.clone(),
+        account: ctx.account.clone(),
+        region,
+        bucket,
+        alias: String::new(),
+        created: now,
+        policy: None,
+        public_access_block: pab,
+    };
+    let arn = ap.arn();
+    ap.alias = alias_for(&arn, &name);
+    let alias = ap.alias.clone();
+    st.access_points.insert(key, ap);
+    Ok(xml_resp(format!(
+        "<CreateAccessPointResult xmlns=\"{NS}\"><AccessPointArn>{}</AccessPointArn><Alias>{}</Alias></CreateAccessPointResult>",
+        escape(&arn),
+        escape(&alias)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(
+            route(&Method::GET, "/v20180820/accesspoint").ok(),
+            Some((ControlOp::ListAccessPoints, None))
+        );
+        assert_eq!(
+            route(&Method::PUT, "/v20180820/accesspoint/ap1/policy").ok(),
+            Some((ControlOp::PutAccessPointPolicy, Some("ap1".into())))
+        );
+        assert_eq!(
+            route(
+                &Method::GET,
+                "/v20180820/accesspoint/arn:aws:s3:us-east-1:111122223333:accesspoint/ap1"
+            )
+            .ok(),
+            Some((ControlOp::GetAccessPoint, Some("ap1".into())))
+        );
+        assert!(route(&Method::GET, "/v20180820/jobs").is_err());
+    }
+
+    #[test]
+    fn aliases_are_stable_and_well_formed() {
+        let a = alias_for(
+            "arn:aws:s3:us-east-1:111122223333:accesspoint/mimic-v1-0-01",
+            "mimic-v1-0-01",
+        );
+        assert_eq!(
+            a,
+            alias_for(
+                "arn:aws:s3:us-east-1:111122223333:accesspoint/mimic-v1-0-01",
+                "mimic-v1-0-01"
+            )
+        );
+        assert!(a.ends_with("-s3alias") && a.len() <= 63, "{a}");
+        assert!(a
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    }
+}
