@@ -521,11 +521,57 @@ const V2_SUBRESOURCES: &[&str] = &[
 
 /// The SigV2 string to sign (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html>).
 pub fn v2_string_to_sign(parts: &RequestParts<'_>, date_or_expires: &str) -> String {
+    let path = if parts.raw_path.is_empty() {
+        "/"
+    } else {
+        parts.raw_path
+    };
+    v2_string_to_sign_for(parts, date_or_expires, path)
+}
+
+/// The strings to sign a client may have used: S3 names a bucket `/BUCKET/` in the
+/// canonicalized resource (botocore signs that form for path-style bucket requests), while
+/// other clients sign the path as sent.
+fn v2_candidates(parts: &RequestParts<'_>, date_or_expires: &str) -> Vec<String> {
+    let path = if parts.raw_path.is_empty() {
+        "/"
+    } else {
+        parts.raw_path
+    };
+    let mut out = vec![v2_string_to_sign_for(parts, date_or_expires, path)];
+    let segments = path.trim_matches('/').split('/').count();
+    let bucket_level = parts.host_bucket.is_none() && segments == 1 && path.len() > 1;
+    if bucket_level {
+        let other = match path.strip_suffix('/') {
+            Some(p) => p.to_owned(),
+            None => format!("{path}/"),
+        };
+        out.push(v2_string_to_sign_for(parts, date_or_expires, &other));
+    }
+    out
+}
+
+fn v2_matches(
+    parts: &RequestParts<'_>,
+    date_or_expires: &str,
+    secret: &str,
+    signature: &str,
+) -> bool {
+    v2_candidates(parts, date_or_expires).iter().any(|sts| {
+        let ok = sigv4::constant_time_eq(&v2_signature(secret, sts), signature);
+        if !ok {
+            tracing::debug!(string_to_sign = %sts, "SigV2 signature mismatch");
+        }
+        ok
+    })
+}
+
+fn v2_string_to_sign_for(parts: &RequestParts<'_>, date_or_expires: &str, path: &str) -> String {
     let header = |n: &str| parts.header(n).unwrap_or("").trim().to_owned();
     let mut amz: Vec<(String, String)> = Vec::new();
     for (name, value) in parts.headers {
         let n = name.as_str().to_ascii_lowercase();
-        if n.starts_with("x-amz-") && !(n == "x-amz-date" && date_or_expires.is_empty()) {
+        if n.starts_with("x-amz-") {
             let v = value.to_str().unwrap_or("").trim().to_owned();
             match amz.iter_mut().find(|(k, _)| *k == n) {
                 Some(slot) => {
@@ -542,11 +588,7 @@ pub fn v2_string_to_sign(parts: &RequestParts<'_>, date_or_expires: &str) -> Str
         resource.push('/');
         resource.push_str(b);
     }
-    resource.push_str(if parts.raw_path.is_empty() {
-        "/"
-    } else {
-        parts.raw_path
-    });
+    resource.push_str(path);
     let mut subs: Vec<(&str, &str)> = parts
         .query
         .iter()
@@ -613,8 +655,7 @@ fn v2_header(
     } else {
         parts.header("date").unwrap_or("").trim().to_owned()
     };
-    let sts = v2_string_to_sign(parts, &date_line);
-    if !sigv4::constant_time_eq(&v2_signature(&entry.secret, &sts), signature) {
+    if !v2_matches(parts, &date_line, &entry.secret, signature) {
         return Err(AwsError::signature_does_not_match(
             "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
         ));
@@ -646,8 +687,7 @@ fn v2_query(
         return Err(AwsError::access_denied("Request has expired"));
     }
     let entry = lookup(iam, q("AWSAccessKeyId"))?;
-    let sts = v2_string_to_sign(parts, q("Expires"));
-    if !sigv4::constant_time_eq(&v2_signature(&entry.secret, &sts), q("Signature")) {
+    if !v2_matches(parts, q("Expires"), &entry.secret, q("Signature")) {
         return Err(AwsError::signature_does_not_match(
             "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
         ));

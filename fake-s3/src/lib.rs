@@ -20,6 +20,7 @@ pub mod control;
 pub mod error;
 pub mod faults;
 pub mod identity;
+pub mod post;
 pub mod router;
 pub mod s3;
 pub mod server;
