@@ -230,14 +230,17 @@ fn verify_signature(parts: &RequestParts<'_>, claim: &Claim<'_>) -> Result<(), A
 
 fn signature_matches(parts: &RequestParts<'_>, claim: &Claim<'_>) -> bool {
     let header_value = |name: &str| -> Option<String> {
-        let values: Vec<String> = parts
+        let mut values = parts
             .headers
             .get_all(name)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(sigv4::canonical_header_value)
-            .collect();
-        (!values.is_empty()).then(|| values.join(","))
+            .filter_map(|v| v.to_str().ok());
+        let mut out = sigv4::canonical_header_value(values.next()?);
+        for v in values {
+            out.push(',');
+            out.push_str(&sigv4::canonical_header_value(v));
+        }
+        Some(out)
     };
     canonical_uris(parts.raw_path).iter().any(|uri| {
         sigv4::canonical_request(
@@ -313,12 +316,7 @@ fn v4_header(
     };
     let query_pairs: Vec<(String, String)> = parts.query.to_vec();
     let canonical_query = sigv4::canonical_query(&query_pairs);
-    let key = sigv4::signing_key(
-        &entry.secret,
-        &credential.date,
-        &credential.region,
-        &credential.service,
-    );
+    let key = entry.signing_key(&credential.date, &credential.region, &credential.service);
     verify_signature(
         parts,
         &Claim {
@@ -453,12 +451,7 @@ fn v4_query(
         .or_else(|| parts.header("x-amz-content-sha256"))
         .unwrap_or("UNSIGNED-PAYLOAD")
         .to_owned();
-    let key = sigv4::signing_key(
-        &entry.secret,
-        &credential.date,
-        &credential.region,
-        &credential.service,
-    );
+    let key = entry.signing_key(&credential.date, &credential.region, &credential.service);
     verify_signature(
         parts,
         &Claim {

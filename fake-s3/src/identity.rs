@@ -89,6 +89,40 @@ pub struct KeyEntry {
     pub secret: String,
     pub session_token: Option<String>,
     pub owner: KeyOwner,
+    /// The last derived SigV4 signing key and the scope it is for: deriving one costs four
+    /// HMACs, and a key signs every request of a day.
+    signing_cache: Arc<std::sync::Mutex<Option<CachedKey>>>,
+}
+
+/// A derived signing key and the `date/region/service` it signs for.
+type CachedKey = (String, [u8; 32]);
+
+impl KeyEntry {
+    fn new(secret: String, session_token: Option<String>, owner: KeyOwner) -> Self {
+        KeyEntry {
+            secret,
+            session_token,
+            owner,
+            signing_cache: Arc::default(),
+        }
+    }
+
+    /// The SigV4 signing key for `date/region/service`.
+    pub fn signing_key(&self, date: &str, region: &str, service: &str) -> [u8; 32] {
+        let scope = format!("{date}/{region}/{service}");
+        let mut cache = self
+            .signing_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((s, key)) = cache.as_ref() {
+            if *s == scope {
+                return *key;
+            }
+        }
+        let key = crate::sigv4::signing_key(&self.secret, date, region, service);
+        *cache = Some((scope, key));
+        key
+    }
 }
 
 /// A resolved caller: the principal and the policies that apply to it.
@@ -191,11 +225,11 @@ impl Iam {
         }
         self.keys.insert(
             creds.access_key_id.clone(),
-            KeyEntry {
-                secret: creds.secret_access_key.clone(),
-                session_token: creds.session_token.clone(),
+            KeyEntry::new(
+                creds.secret_access_key.clone(),
+                creds.session_token.clone(),
                 owner,
-            },
+            ),
         );
         Ok(())
     }
@@ -408,11 +442,11 @@ impl Iam {
         let creds = self.mint_credentials("ASIA", true);
         self.keys.insert(
             creds.access_key_id.clone(),
-            KeyEntry {
-                secret: creds.secret_access_key.clone(),
-                session_token: creds.session_token.clone(),
-                owner: KeyOwner::Session(Arc::new(session)),
-            },
+            KeyEntry::new(
+                creds.secret_access_key.clone(),
+                creds.session_token.clone(),
+                KeyOwner::Session(Arc::new(session)),
+            ),
         );
         creds
     }

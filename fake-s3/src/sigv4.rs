@@ -184,6 +184,10 @@ pub fn canonical_query(pairs: &[(String, String)]) -> String {
 
 /// Trims a header value and collapses runs of spaces, as canonical headers require.
 pub fn canonical_header_value(v: &str) -> String {
+    let trimmed = v.trim();
+    if !trimmed.contains("  ") {
+        return trimmed.to_owned();
+    }
     let mut out = String::with_capacity(v.len());
     let mut space = false;
     for c in v.trim().chars() {
@@ -230,9 +234,20 @@ pub fn canonical_request(
     Some(out)
 }
 
+/// Lower-case hex; a table lookup per byte (the `hex` crate's iterator showed in profiles).
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    to_hex(&Sha256::digest(data))
 }
 
 /// The string to sign for a canonical request.
@@ -263,7 +278,7 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
 
 /// Hex HMAC of `string_to_sign` with `key`.
 pub fn signature(key: &[u8; 32], string_to_sign: &str) -> String {
-    hex::encode(hmac(key, string_to_sign.as_bytes()))
+    to_hex(&hmac(key, string_to_sign.as_bytes()))
 }
 
 /// The string to sign for one chunk of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` body.
