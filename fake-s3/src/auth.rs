@@ -94,17 +94,36 @@ fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
         .map(time::PrimitiveDateTime::assume_utc)
 }
 
+/// Reads the dates SigV2 clients send: RFC 1123 with `GMT` (botocore), RFC 2822 with a numeric
+/// zone (s3cmd's `+0000`), or the ISO 8601 basic form of `x-amz-date`.
 fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
-    let fmt = time::macros::format_description!(
+    let s = s.trim();
+    let gmt = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    time::PrimitiveDateTime::parse(s.trim(), fmt)
+    time::PrimitiveDateTime::parse(s, gmt)
         .ok()
         .map(time::PrimitiveDateTime::assume_utc)
+        .or_else(|| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822).ok())
+        .or_else(|| parse_amz_date(s))
 }
 
 /// Authenticates a request. `region` is the region the fake serves; `service` is `s3` or `sts`.
+/// A `Content-MD5` header, whatever the signature scheme, must match the (decoded) body.
 pub fn authenticate(
+    parts: &RequestParts<'_>,
+    body: Bytes,
+    iam: &Iam,
+    now: OffsetDateTime,
+    region: &str,
+    service: &str,
+) -> Result<Authenticated, AwsError> {
+    let authenticated = authenticate_signature(parts, body, iam, now, region, service)?;
+    check_md5(parts, &authenticated.body)?;
+    Ok(authenticated)
+}
+
+fn authenticate_signature(
     parts: &RequestParts<'_>,
     body: Bytes,
     iam: &Iam,
@@ -654,7 +673,6 @@ fn v2_header(
         ));
     }
     check_token(entry, parts.header("x-amz-security-token"))?;
-    check_md5(parts, &body)?;
     Ok(Authenticated {
         caller: iam.caller(entry, now)?,
         access_key: Some(access_key.to_owned()),

@@ -241,11 +241,12 @@ impl S3Op {
     pub fn resolve(
         method: &http::Method,
         target: &Target,
-        has: impl Fn(&str) -> bool,
+        query_keys: &[&str],
         copy_source: bool,
         form_upload: bool,
     ) -> Result<S3Op, AwsError> {
         use http::Method;
+        let has = |k: &str| query_keys.contains(&k);
         let unsupported =
             |what: &str| AwsError::not_implemented(format!("the fake does not implement {what}"));
         let op = match target {
@@ -337,6 +338,49 @@ impl S3Op {
                 }
             }
         };
+        // A sub-resource the fake does not serve must never fall through to a plain bucket
+        // operation (`DELETE ?ownershipControls` is not DeleteBucket).
+        let allowed: &[&str] = match op {
+            S3Op::ListObjects => &["prefix", "delimiter", "marker", "max-keys", "encoding-type"],
+            S3Op::ListObjectsV2 => &[
+                "list-type",
+                "prefix",
+                "delimiter",
+                "max-keys",
+                "encoding-type",
+                "continuation-token",
+                "start-after",
+                "fetch-owner",
+            ],
+            S3Op::ListObjectVersions => &[
+                "versions",
+                "prefix",
+                "delimiter",
+                "max-keys",
+                "encoding-type",
+                "key-marker",
+                "version-id-marker",
+            ],
+            S3Op::ListMultipartUploads => &[
+                "uploads",
+                "prefix",
+                "delimiter",
+                "max-uploads",
+                "encoding-type",
+                "key-marker",
+                "upload-id-marker",
+            ],
+            S3Op::CreateBucket | S3Op::DeleteBucket | S3Op::HeadBucket => &[],
+            _ => return Ok(op),
+        };
+        if let Some(extra) = query_keys
+            .iter()
+            .find(|k| **k != "x-id" && !allowed.contains(k))
+        {
+            return Err(unsupported(&format!(
+                "the bucket `?{extra}` sub-resource or parameter"
+            )));
+        }
         Ok(op)
     }
 }
@@ -395,8 +439,24 @@ mod tests {
     #[case(Method::DELETE, Target::Object("b".into(), "k".into()), "uploadId", S3Op::AbortMultipartUpload)]
     fn operations(#[case] m: Method, #[case] t: Target, #[case] q: &str, #[case] want: S3Op) {
         let names: Vec<&str> = q.split(',').filter(|s| !s.is_empty()).collect();
-        let op = S3Op::resolve(&m, &t, |n| names.contains(&n), false, false);
+        let op = S3Op::resolve(&m, &t, &names, false, false);
         assert_eq!(op.ok(), Some(want));
+    }
+
+    #[rstest]
+    #[case(Method::DELETE, "ownershipControls")]
+    #[case(Method::DELETE, "analytics")]
+    #[case(Method::PUT, "requestPayment")]
+    #[case(Method::PUT, "accelerate")]
+    #[case(Method::GET, "object-lock")]
+    #[case(Method::GET, "intelligent-tiering")]
+    fn unserved_subresources_never_become_bucket_operations(#[case] m: Method, #[case] sub: &str) {
+        let op = S3Op::resolve(&m, &Target::Bucket("b".into()), &[sub], false, false);
+        assert_eq!(
+            op.err().map(|e| e.code),
+            Some("NotImplemented"),
+            "{m} ?{sub}"
+        );
     }
 
     #[test]

@@ -796,6 +796,7 @@ fn put_object(
     }
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     let checksums = verify_checksums(ctx, body)?;
+    check_put_preconditions(ctx, bucket, &key)?;
     let etag = etag_of(body);
     let object = Object {
         data: body.clone(),
@@ -819,6 +820,49 @@ fn put_object(
         resp = resp.header(&format!("x-amz-checksum-{}", algo.to_ascii_lowercase()), v);
     }
     Ok(resp)
+}
+
+/// Conditional writes: `If-None-Match: *` refuses to overwrite, `If-Match` needs the current ETag
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>).
+fn check_put_preconditions(ctx: &Ctx<'_>, bucket: &Bucket, key: &str) -> Result<(), AwsError> {
+    let if_none = ctx.h("if-none-match").map(str::trim);
+    let if_match = ctx.h("if-match").map(str::trim);
+    if if_none.is_none() && if_match.is_none() {
+        return Ok(());
+    }
+    let current = ctx
+        .state
+        .storage()
+        .buckets
+        .get(&bucket.name)
+        .and_then(|b| b.objects.get(key).map(|o| o.etag.clone()));
+    let failed = || {
+        AwsError::precondition_failed(
+            "At least one of the pre-conditions you specified did not hold",
+        )
+    };
+    if let Some(v) = if_none {
+        if v != "*" {
+            return Err(AwsError::not_implemented(
+                "If-None-Match on PUT only supports `*`",
+            ));
+        }
+        if current.is_some() {
+            return Err(failed());
+        }
+    }
+    if let Some(v) = if_match {
+        match &current {
+            None => {
+                return Err(
+                    AwsError::no_such_key("The specified key does not exist.").with_resource(key)
+                )
+            }
+            Some(etag) if v != "*" && v != etag => return Err(failed()),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Parses `bytes=a-b`, `bytes=a-`, `bytes=-n` against `len`; `None` for a range S3 ignores.

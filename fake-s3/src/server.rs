@@ -330,7 +330,7 @@ async fn dispatch(
             );
         }
     }
-    let has = |name: &str| query.iter().any(|(k, _)| k == name);
+    let query_keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
     let form_upload = parts
         .headers
         .get("content-type")
@@ -339,7 +339,7 @@ async fn dispatch(
     let op = match S3Op::resolve(
         &parts.method,
         &addressed.target,
-        has,
+        &query_keys,
         parts.headers.contains_key("x-amz-copy-source"),
         form_upload,
     ) {

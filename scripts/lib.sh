@@ -1,0 +1,125 @@
+# Shared helpers for the real-client checks (sourced, not run).
+#
+# Every check prints one line, `PASS: description` or `FAIL: description (details)`, and the
+# counters below are reported by `summary`. real-clients.sh counts those lines across all scripts.
+
+SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+FAKE_S3_CONFIG="${FAKE_S3_CONFIG:-$SCRIPTS_DIR/fake-s3-config.json}"
+
+PASSED=0
+FAILED=0
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
+
+# require_endpoint: the fake's URL comes from FAKE_S3_ENDPOINT (http://127.0.0.1:PORT).
+require_endpoint() {
+    if [ -z "${FAKE_S3_ENDPOINT:-}" ]; then
+        echo "FAKE_S3_ENDPOINT is not set: start fake-s3 (see scripts/README.md) or run scripts/real-clients.sh" >&2
+        exit 2
+    fi
+    case "$FAKE_S3_ENDPOINT" in
+        http://127.0.0.1:*|http://localhost:*|http://\[::1\]:*) ;;
+        *) echo "FAKE_S3_ENDPOINT must be a loopback http:// URL, got $FAKE_S3_ENDPOINT" >&2; exit 2 ;;
+    esac
+    FAKE_S3_HOSTPORT="${FAKE_S3_ENDPOINT#http://}"
+    FAKE_S3_HOSTPORT="${FAKE_S3_HOSTPORT%/}"
+}
+
+# load_keys: ACCOUNT_KEY/SECRET shell variables for every principal in the config file:
+# OWNER_AK/OWNER_SK (root of 111122223333), ALICE_*, BOB_*, OTHER_* (root of 444455556666), CAROL_*.
+load_keys() {
+    eval "$(python3 - "$FAKE_S3_CONFIG" <<'PY'
+import json, shlex, sys
+cfg = json.load(open(sys.argv[1]))
+acct = {a["id"]: a for a in cfg["accounts"]}
+def emit(var, key):
+    print(f"{var}_AK={shlex.quote(key['access_key_id'])}")
+    print(f"{var}_SK={shlex.quote(key['secret_access_key'])}")
+emit("OWNER", acct["111122223333"]["root_keys"][0])
+emit("OTHER", acct["444455556666"]["root_keys"][0])
+for a in cfg["accounts"]:
+    for u in a.get("users", []):
+        emit(u["name"].upper(), u["keys"][0])
+PY
+)"
+}
+
+# run CMD...: runs it, keeping stdout in $TMPD/out, stderr in $TMPD/err, the exit status in RC.
+run() {
+    "$@" >"$TMPD/out" 2>"$TMPD/err"
+    RC=$?
+}
+
+# The last command's stderr (and stdout), shortened, for FAIL lines.
+last_output() {
+    { cat "$TMPD/err"; cat "$TMPD/out"; } | tr '\n' ' ' | tail -c 400
+}
+
+# expect_ok DESC CMD...: the command must exit 0.
+expect_ok() {
+    local desc=$1; shift
+    run "$@"
+    if [ "$RC" -eq 0 ]; then pass "$desc"; else fail "$desc (exit $RC: $(last_output))"; fi
+}
+
+# expect_err DESC REGEX CMD...: the command must fail and its output must match REGEX (grep -E).
+expect_err() {
+    local desc=$1 pattern=$2; shift 2
+    run "$@"
+    if [ "$RC" -ne 0 ] && cat "$TMPD/err" "$TMPD/out" | grep -Eq "$pattern"; then
+        pass "$desc"
+    else
+        fail "$desc (expected failure matching /$pattern/, got exit $RC: $(last_output))"
+    fi
+}
+
+# check DESC CMD...: a test command (no output captured) must succeed.
+check() {
+    local desc=$1; shift
+    if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# http_status URL [curl args...]: prints the HTTP status curl got (000 when it could not connect).
+http_status() {
+    local url=$1; shift
+    curl -s -o "$TMPD/body" -w '%{http_code}' "$@" "$url" || true
+}
+
+# expect_status DESC WANT URL [curl args...]
+expect_status() {
+    local desc=$1 want=$2 url=$3; shift 3
+    local got
+    got=$(http_status "$url" "$@")
+    if [ "$got" = "$want" ]; then
+        pass "$desc"
+    else
+        fail "$desc (expected HTTP $want, got $got: $(head -c 300 "$TMPD/body" | tr '\n' ' '))"
+    fi
+}
+
+summary() {
+    echo "$1: $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+# tamper_signature URL: the same URL with one bit of its signature (SigV2 `Signature` or SigV4
+# `X-Amz-Signature`) flipped; every other byte is unchanged.
+tamper_signature() {
+    python3 - "$1" <<'PY'
+import base64, re, sys, urllib.parse as up
+url = sys.argv[1]
+def flip(m):
+    name, value = m.group(1), m.group(2)
+    if name == "X-Amz-Signature":
+        value = value[:-1] + ("0" if value[-1] != "0" else "1")
+    else:
+        raw = bytearray(base64.b64decode(up.unquote(value)))
+        raw[0] ^= 1
+        value = up.quote(base64.b64encode(bytes(raw)).decode(), safe="")
+    return f"{name}={value}"
+out, n = re.subn(r"(?<=[?&])(X-Amz-Signature|Signature)=([^&]+)", flip, url)
+assert n == 1, url
+print(out)
+PY
+}

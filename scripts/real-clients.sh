@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# CI entry point for the real-client checks: the aws CLI, boto3 and s3cmd against a fresh fake-s3.
+#
+#   scripts/real-clients.sh
+#
+# Installs missing clients with pip, builds target/debug/fake-s3 if needed, starts it on a free
+# loopback port with scripts/fake-s3-config.json, runs check-aws-cli.sh, check_boto3.py and
+# check-s3cmd.sh (in parallel; REAL_CLIENTS_SERIAL=1 runs them one after the other), always stops
+# the server, and ends with the line `N passed, M failed`. Exits 1 if any check failed.
+#
+# Environment: FAKE_S3_BIN (use this binary, do not build), REAL_CLIENTS_SERIAL=1,
+# REAL_CLIENTS_ONLY="aws boto3 s3cmd" (a subset), REAL_CLIENTS_KEEP_LOGS=1,
+# REAL_CLIENTS_TIMEOUT (seconds per script, default 170).
+set -u
+SCRIPTS="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$SCRIPTS/.." && pwd)"
+CONFIG="$SCRIPTS/fake-s3-config.json"
+START=$(date +%s)
+LOGS=$(mktemp -d "${TMPDIR:-/tmp}/real-clients.XXXXXX")
+SERVER_PID=""
+
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$SERVER_PID" 2>/dev/null
+    fi
+    [ "${KEEP_LOGS:-0}" = 1 ] || rm -rf "$LOGS"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "real-clients: $*" >&2; KEEP_LOGS=1; echo "logs kept in $LOGS"; echo "0 passed, 1 failed"; exit 1; }
+
+# --- clients ----------------------------------------------------------------------------------------
+PIP="python3 -m pip install -q --disable-pip-version-check"
+need=()
+command -v aws >/dev/null 2>&1 || need+=(awscli)
+python3 -c 'import boto3' >/dev/null 2>&1 || need+=(boto3)
+command -v s3cmd >/dev/null 2>&1 || need+=(s3cmd)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]} with pip"
+    $PIP "${need[@]}" >"$LOGS/pip.log" 2>&1 || { cat "$LOGS/pip.log" >&2; die "pip install ${need[*]} failed"; }
+    hash -r
+fi
+command -v curl >/dev/null 2>&1 || die "curl is required"
+
+# --- the binary -------------------------------------------------------------------------------------------
+if [ -n "${FAKE_S3_BIN:-}" ]; then
+    BIN=$FAKE_S3_BIN
+else
+    BIN="$ROOT/target/debug/fake-s3"
+    # cargo decides whether anything changed (a no-op when up to date; waits for another build's lock).
+    (cd "$ROOT" && cargo build -q -p fake-s3 --bin fake-s3) >"$LOGS/build.log" 2>&1 \
+        || { tail -40 "$LOGS/build.log" >&2; die "cargo build -p fake-s3 failed"; }
+fi
+[ -x "$BIN" ] || die "no fake-s3 binary at $BIN"
+
+# --- the server on a free port --------------------------------------------------------------------------
+"$BIN" --host 127.0.0.1 --port 0 --config "$CONFIG" >"$LOGS/server.out" 2>"$LOGS/server.log" </dev/null &
+SERVER_PID=$!
+ENDPOINT=""
+for _ in $(seq 1 100); do
+    ENDPOINT=$(sed -n 's/^fake-s3 listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$LOGS/server.out")
+    [ -n "$ENDPOINT" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOGS/server.out" "$LOGS/server.log" >&2; die "fake-s3 exited at start-up"; }
+    sleep 0.1
+done
+[ -n "$ENDPOINT" ] || die "fake-s3 did not print its address within 10 s"
+echo "fake-s3 ($BIN) listening on $ENDPOINT"
+export FAKE_S3_ENDPOINT=$ENDPOINT FAKE_S3_CONFIG=$CONFIG
+
+# --- the checks ---------------------------------------------------------------------------------------------
+ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd} "
+names=(); cmds=()
+[[ $ONLY == *" aws "* ]] && { names+=(aws-cli); cmds+=("$SCRIPTS/check-aws-cli.sh"); }
+[[ $ONLY == *" boto3 "* ]] && { names+=(boto3); cmds+=("python3 $SCRIPTS/check_boto3.py"); }
+[[ $ONLY == *" s3cmd "* ]] && { names+=(s3cmd); cmds+=("$SCRIPTS/check-s3cmd.sh"); }
+LIMIT=${REAL_CLIENTS_TIMEOUT:-170}   # seconds per script; the whole run must stay under 3 minutes
+
+run_one() { # run_one INDEX
+    local i=$1
+    timeout --kill-after=5 "$LIMIT" ${cmds[$i]} >"$LOGS/${names[$i]}.log" 2>&1
+    echo $? >"$LOGS/${names[$i]}.rc"
+}
+if [ "${REAL_CLIENTS_SERIAL:-0}" = 1 ]; then
+    for i in "${!names[@]}"; do run_one "$i"; cat "$LOGS/${names[$i]}.log"; done
+else
+    pids=()
+    for i in "${!names[@]}"; do run_one "$i" & pids+=($!); done
+    wait "${pids[@]}"
+    for i in "${!names[@]}"; do cat "$LOGS/${names[$i]}.log"; done
+fi
+
+passed=0; failed=0
+for n in "${names[@]}"; do
+    p=$(grep -c '^PASS: ' "$LOGS/$n.log"); f=$(grep -c '^FAIL: ' "$LOGS/$n.log")
+    rc=$(cat "$LOGS/$n.rc" 2>/dev/null || echo 1)
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        echo "FAIL: $n finished within ${LIMIT}s (timed out)"; f=$((f + 1))
+    elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+        echo "FAIL: $n ran to completion (exit $rc without a FAIL line; see its output above)"; f=$((f + 1))
+    fi
+    passed=$((passed + p)); failed=$((failed + f))
+done
+
+# The server itself: still up, and it never panicked.
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "PASS: fake-s3 stayed up for the whole run"; passed=$((passed + 1))
+else
+    echo "FAIL: fake-s3 stayed up for the whole run (it exited; last log lines below)"; failed=$((failed + 1))
+    tail -20 "$LOGS/server.log"
+fi
+if grep -qi 'panicked' "$LOGS/server.log"; then
+    echo "FAIL: fake-s3 logged no panic"; failed=$((failed + 1))
+    grep -i -A5 'panicked' "$LOGS/server.log" | head -30
+else
+    echo "PASS: fake-s3 logged no panic"; passed=$((passed + 1))
+fi
+echo "requests served: $(grep -c ' request_id=' "$LOGS/server.log"); elapsed: $(( $(date +%s) - START ))s"
+if [ "$failed" -gt 0 ] || [ "${REAL_CLIENTS_KEEP_LOGS:-0}" = 1 ]; then
+    KEEP_LOGS=1
+    echo "logs (client output, fake-s3's request log) kept in $LOGS"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
