@@ -401,3 +401,206 @@ async fn multipart_upload_assembles_parts() {
     assert_eq!(head.content_length(), Some(5 * 1024 * 1024 + 4));
     assert!(head.e_tag().unwrap_or_default().ends_with("-2\""));
 }
+
+fn no_retry(fake: &FakeAwsHandle, creds: &Credentials) -> Client {
+    let conf = aws_sdk_s3::config::Builder::from(&fake.sdk_config(creds))
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .build();
+    Client::from_conf(conf)
+}
+
+#[tokio::test]
+async fn faults_are_injected_as_configured() {
+    let fake = fake().await;
+    let _owner = owner_with_bucket(&fake).await;
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s3 = no_retry(&fake, &root);
+    fake.faults(fake_s3::FaultConfig {
+        fail_nth: std::collections::HashMap::from([("GetObject".to_owned(), vec![2])]),
+        ..Default::default()
+    });
+    assert!(s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await
+        .is_ok());
+    let second = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await;
+    assert_eq!(second.err().map(|e| code(&e)), Some("InternalError".into()));
+    assert!(s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await
+        .is_ok());
+    fake.faults(fake_s3::FaultConfig {
+        throttle_rate: 1.0,
+        ..Default::default()
+    });
+    let throttled = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await;
+    assert_eq!(throttled.err().map(|e| code(&e)), Some("SlowDown".into()));
+    fake.faults(fake_s3::FaultConfig::default());
+    // With the SDK's default retries, a transient failure is retried and succeeds.
+    fake.faults(fake_s3::FaultConfig {
+        fail_nth: std::collections::HashMap::from([("GetObject".to_owned(), vec![1])]),
+        ..Default::default()
+    });
+    assert!(client(&fake, &root)
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .send()
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn clock_skew_beyond_fifteen_minutes_is_refused() {
+    let fake = fake().await;
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s3 = no_retry(&fake, &root);
+    fake.set_time(Some(
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(20),
+    ));
+    let e = s3.list_buckets().send().await.err();
+    assert_eq!(e.map(|e| code(&e)), Some("RequestTimeTooSkewed".into()));
+    fake.set_time(Some(
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(10),
+    ));
+    assert!(s3.list_buckets().send().await.is_ok());
+}
+
+#[tokio::test]
+async fn presigned_url_for_the_wrong_region_is_refused() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    let fake = fake().await;
+    let _owner = owner_with_bucket(&fake).await;
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let conf = aws_sdk_s3::config::Builder::from(&fake.sdk_config(&root))
+        .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+        .build();
+    let presigned = Client::from_conf(conf)
+        .get_object()
+        .bucket(BUCKET)
+        .key("public/a.txt")
+        .presigned(
+            PresigningConfig::expires_in(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let uri: http::Uri = presigned.uri().parse().unwrap_or_else(|e| panic!("{e}"));
+    let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+    let pq = uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    assert_eq!(raw_get(fake.addr(), &pq, &host).await, 400);
+}
+
+#[tokio::test]
+async fn streaming_upload_with_checksum_trailer_is_decoded_and_verified() {
+    let fake = fake().await;
+    let _owner = owner_with_bucket(&fake).await;
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let put = |trailer_crc: &'static str| {
+        let root = root.clone();
+        let addr = fake.addr();
+        async move {
+            use fake_s3::sigv4;
+            let now = time::OffsetDateTime::now_utc();
+            let fmt =
+                time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+            let amz_date = now.format(fmt).unwrap_or_default();
+            let host = addr.to_string();
+            let body = format!(
+                "5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:{trailer_crc}\r\n\r\n"
+            );
+            let headers = [
+                ("content-encoding", "aws-chunked".to_owned()),
+                ("host", host.clone()),
+                (
+                    "x-amz-content-sha256",
+                    "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_owned(),
+                ),
+                ("x-amz-date", amz_date.clone()),
+                ("x-amz-decoded-content-length", "11".to_owned()),
+                ("x-amz-trailer", "x-amz-checksum-crc32".to_owned()),
+            ];
+            let signed: Vec<String> = headers.iter().map(|(k, _)| (*k).to_owned()).collect();
+            let creq = sigv4::canonical_request(
+                "PUT",
+                "/ctl-bucket/streamed.txt",
+                "",
+                &signed,
+                |n| {
+                    headers
+                        .iter()
+                        .find(|(k, _)| *k == n)
+                        .map(|(_, v)| v.clone())
+                },
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            )
+            .unwrap_or_default();
+            let scope = format!("{}/us-east-1/s3/aws4_request", &amz_date[..8]);
+            let key =
+                sigv4::signing_key(&root.secret_access_key, &amz_date[..8], "us-east-1", "s3");
+            let sig = sigv4::signature(&key, &sigv4::string_to_sign(&amz_date, &scope, &creq));
+            let mut req = format!("PUT /ctl-bucket/streamed.txt HTTP/1.1\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+            for (k, v) in &headers {
+                req.push_str(&format!("{k}: {v}\r\n"));
+            }
+            req.push_str(&format!(
+                "Authorization: AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={sig}\r\n\r\n{body}",
+                root.access_key_id,
+                signed.join(";")
+            ));
+            let mut stream = tokio::net::TcpStream::connect(addr)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            stream
+                .write_all(req.as_bytes())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut out = Vec::new();
+            let _ = stream.read_to_end(&mut out).await;
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    };
+    let ok = put("DUoRhQ==").await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    let s3 = client(&fake, &root);
+    let got = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("streamed.txt")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(body(got).await, b"hello world");
+    let bad = put("AAAAAA==").await;
+    assert!(
+        bad.starts_with("HTTP/1.1 400") && bad.contains("BadDigest"),
+        "{bad}"
+    );
+}
