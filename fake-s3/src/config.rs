@@ -10,7 +10,20 @@ use serde_json::Value;
 pub struct Config {
     #[serde(default = "default_region")]
     pub region: String,
+    /// `aws` (default) or `ceph`: with `ceph`, bucket policies may name users as
+    /// `arn:aws:iam:::user/NAME`, as Ceph RGW's default tenant does.
+    #[serde(default)]
+    pub dialect: Dialect,
     pub accounts: Vec<AccountConfig>,
+}
+
+/// Which principal forms policies may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    #[default]
+    Aws,
+    Ceph,
 }
 
 fn default_region() -> String {

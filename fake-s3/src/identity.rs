@@ -161,6 +161,9 @@ pub struct Credentials {
 #[derive(Debug, Clone, Default)]
 pub struct Iam {
     pub accounts: BTreeMap<String, Account>,
+    /// Ceph RGW dialect: a user is also named `arn:aws:iam:::user/NAME` (the default tenant), as
+    /// university storage groups write their bucket policies (SPEC §3).
+    pub ceph_dialect: bool,
     keys: HashMap<String, KeyEntry>,
     counter: u64,
 }
@@ -355,6 +358,11 @@ impl Iam {
                 let mut principal = Principal::from_arn(&user.arn, Some(&user.user_id), None)
                     .map_err(|e| AwsError::internal_error(e.to_string()))?;
                 principal.canonical_id = self.accounts.get(account).map(|a| a.canonical_id.clone());
+                if self.ceph_dialect {
+                    principal
+                        .aliases
+                        .push(format!("arn:aws:iam:::user/{}", user.name));
+                }
                 Ok(Caller {
                     principal,
                     identity: Arc::clone(&user.policies),
@@ -402,6 +410,11 @@ impl Iam {
                 let Some(arn) = policy_eval::arn::Arn::parse(value) else {
                     return false;
                 };
+                if self.ceph_dialect && arn.account.is_empty() {
+                    return arn.resource.strip_prefix("user/").is_some_and(|name| {
+                        self.accounts.values().any(|a| a.users.contains_key(name))
+                    });
+                }
                 let Some(acct) = self.accounts.get(arn.account) else {
                     return false;
                 };

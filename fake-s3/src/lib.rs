@@ -104,6 +104,12 @@ impl FakeAws {
         self
     }
 
+    /// Accepts Ceph RGW's `arn:aws:iam:::user/NAME` principals for users (see [`Config`]).
+    pub fn ceph_dialect(mut self, on: bool) -> Self {
+        self.iam.ceph_dialect = on;
+        self
+    }
+
     /// Sets limits (access points per region, body size).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -117,6 +123,7 @@ impl FakeAws {
             message: e.message,
         };
         self.region.clone_from(&config.region);
+        self.iam.ceph_dialect = config.dialect == config::Dialect::Ceph;
         for (ai, acct) in config.accounts.iter().enumerate() {
             let at = format!("accounts[{ai}]");
             self.iam

@@ -40,6 +40,10 @@ pub struct Principal {
     pub userid: Option<String>,
     /// The canonical user id, when known (matches `CanonicalUser` principals).
     pub canonical_id: Option<String>,
+    /// Other ARNs that name the same identity, such as the Ceph RGW form
+    /// `arn:aws:iam:::user/NAME` of a user in the default tenant. A policy naming any of them
+    /// names this principal.
+    pub aliases: Vec<String>,
 }
 
 /// Why a principal description was refused.
@@ -56,6 +60,7 @@ impl Principal {
             account: String::new(),
             userid: Some("anonymous".to_owned()),
             canonical_id: None,
+            aliases: Vec::new(),
         }
     }
 
@@ -69,6 +74,7 @@ impl Principal {
             account: String::new(),
             userid: None,
             canonical_id: None,
+            aliases: Vec::new(),
         }
     }
 
@@ -120,6 +126,7 @@ impl Principal {
             account,
             userid,
             canonical_id: None,
+            aliases: Vec::new(),
         })
     }
 
@@ -323,7 +330,7 @@ impl PrincipalSet {
                 if self.accounts.contains(&p.account) {
                     note(PrincipalMatch::Account);
                 }
-                if self.arns.contains(&p.arn) {
+                if self.arns.contains(&p.arn) || p.aliases.iter().any(|a| self.arns.contains(a)) {
                     note(PrincipalMatch::Exact);
                 }
                 if let Some(id) = &p.userid {
@@ -378,7 +385,10 @@ impl PrincipalSet {
             PrincipalKind::Service { name } => self.services.contains(&name.to_ascii_lowercase()),
             PrincipalKind::Root => account,
             PrincipalKind::User { .. } => {
-                account && (self.arns.contains(&p.arn) || id_listed(p.userid.as_deref()))
+                account
+                    && (self.arns.contains(&p.arn)
+                        || p.aliases.iter().any(|a| self.arns.contains(a))
+                        || id_listed(p.userid.as_deref()))
             }
             PrincipalKind::AssumedRole { role_arn, .. } => {
                 let role_id = p.userid.as_deref().and_then(|u| u.split(':').next());

@@ -385,3 +385,78 @@ async fn role_sessions_are_narrowed_by_session_policies() {
         .err();
     assert_eq!(e.map(|e| code(&e)), Some("AccessDenied".into()));
 }
+
+#[tokio::test]
+async fn federation_tokens_carry_only_the_session_policy_grants() {
+    let fake = FakeAws::builder()
+        .account(OWNER)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&owner));
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for key in ["builds/1/index.html", "other/x"] {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let (_, keeper) = fake
+        .create_user(OWNER, "keeper", &[ALL])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scoped = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": "arn:aws:s3:::ctl-bucket/builds/1/*"}]}"#;
+    let out = aws_sdk_sts::Client::new(&fake.sdk_config(&keeper))
+        .get_federation_token()
+        .name("build-1")
+        .policy(scoped)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let c = out
+        .credentials()
+        .unwrap_or_else(|| panic!("no credentials"));
+    let temp = Credentials {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: c.secret_access_key().to_owned(),
+        session_token: Some(c.session_token().to_owned()),
+    };
+    assert_eq!(
+        out.federated_user().map(|u| u.arn().to_owned()),
+        Some(format!("arn:aws:sts::{OWNER}:federated-user/build-1"))
+    );
+    let client = aws_sdk_s3::Client::new(&fake.sdk_config(&temp));
+    assert!(client
+        .get_object()
+        .bucket(BUCKET)
+        .key("builds/1/index.html")
+        .send()
+        .await
+        .is_ok());
+    let put = client
+        .put_object()
+        .bucket(BUCKET)
+        .key("builds/1/new.html")
+        .body(ByteStream::from_static(b"y"))
+        .send()
+        .await;
+    assert!(put.is_ok(), "{put:?}");
+    let e = client
+        .get_object()
+        .bucket(BUCKET)
+        .key("other/x")
+        .send()
+        .await
+        .err();
+    assert_eq!(e.map(|e| code(&e)), Some("AccessDenied".into()));
+}

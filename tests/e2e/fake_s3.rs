@@ -604,3 +604,36 @@ async fn streaming_upload_with_checksum_trailer_is_decoded_and_verified() {
         "{bad}"
     );
 }
+
+#[tokio::test]
+async fn ceph_dialect_principals_name_users_of_the_default_tenant() {
+    let policy = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Steward", "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam:::user/steward"]}, "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::ctl-bucket", "arn:aws:s3:::ctl-bucket/*"]}]}"#;
+    for (ceph, accepted) in [(false, false), (true, true)] {
+        let fake = FakeAws::builder()
+            .account(OWNER)
+            .ceph_dialect(ceph)
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let owner = owner_with_bucket(&fake).await;
+        let (_, steward) = fake
+            .create_user(OWNER, "steward", &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let put = owner
+            .put_bucket_policy()
+            .bucket(BUCKET)
+            .policy(policy)
+            .send()
+            .await;
+        assert_eq!(put.is_ok(), accepted, "ceph={ceph}: {put:?}");
+        let read = client(&fake, &steward)
+            .get_object()
+            .bucket(BUCKET)
+            .key("public/a.txt")
+            .send()
+            .await;
+        assert_eq!(read.is_ok(), accepted, "ceph={ceph}");
+    }
+}
