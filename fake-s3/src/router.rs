@@ -69,10 +69,7 @@ pub fn classify_host(host: &str) -> HostForm {
 
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
-        return host
-            .split(']')
-            .next()
-            .map_or(host, |h| &host[..h.len() + 1]);
+        return host.find(']').map_or(host, |i| &host[..=i]);
     }
     match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
@@ -467,5 +464,20 @@ mod tests {
         );
         assert_eq!(split_access_point_label("bucket"), None);
         assert_eq!(split_access_point_label("-111122223333"), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn hosts_and_paths_never_panic(host in "\\PC{0,60}", path in "\\PC{0,60}") {
+            let _ = classify_host(&host);
+            let _ = parse_path(&path, None);
+            let _ = parse_path(&path, Some("b"));
+        }
     }
 }

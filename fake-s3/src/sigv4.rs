@@ -435,3 +435,36 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn authorization_parsing_never_panics(s in "\\PC{0,200}") {
+            let _ = parse_authorization(&s);
+            let _ = parse_authorization(&format!("AWS4-HMAC-SHA256 {s}"));
+        }
+
+        #[test]
+        fn credential_scopes_round_trip(ak in "[A-Z0-9]{4,20}", region in "[a-z0-9-]{1,20}", service in "[a-z0-9-]{1,12}") {
+            let text = format!("{ak}/20240101/{region}/{service}/aws4_request");
+            let c = Credential::parse(&text);
+            prop_assert!(c.is_ok());
+            prop_assert_eq!(c.map(|c| format!("{}/{}", c.access_key, c.scope())).unwrap_or_default(), text);
+        }
+
+        #[test]
+        fn uri_encoding_round_trips(s in "\\PC{0,40}") {
+            prop_assert_eq!(percent_decode(&uri_encode(&s, true)), Some(s.clone()));
+            prop_assert_eq!(percent_decode(&uri_encode(&s, false)), Some(s));
+        }
+
+        #[test]
+        fn percent_decoding_never_panics(s in "[%0-9a-fA-Fz\\x{e9}]{0,20}") {
+            let _ = percent_decode(&s);
+        }
+    }
+}

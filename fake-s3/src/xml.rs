@@ -141,3 +141,21 @@ mod tests {
         assert_eq!(escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse(&body);
+        }
+
+        #[test]
+        fn tag_soup_never_panics(body in "(<[a-zA-Z/!?]{0,3}[a-z]{0,4}>|&[a-z#0-9]{0,5};|[a-z ]{0,5}|<!\\[CDATA\\[|\\]\\]>){0,30}") {
+            let _ = parse(body.as_bytes());
+        }
+    }
+}
