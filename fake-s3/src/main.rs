@@ -89,11 +89,12 @@ async fn main() -> ExitCode {
     }
     println!("export AWS_DEFAULT_REGION={region}");
     println!("export AWS_ENDPOINT_URL={endpoint}");
+    let ip = handle.addr().ip();
     println!(
-        "# access point hosts look like NAME-ACCOUNT.{}; resolve them to {} (an /etc/hosts line per access point), or use path-style requests",
-        handle.addr().ip(),
-        handle.addr().ip()
+        "# access points and S3 Control use host names like NAME-ACCOUNT.{ip} and ACCOUNT.{ip}; to reach them without /etc/hosts,"
     );
+    println!("# route clients through the fake itself, which accepts proxy requests:");
+    println!("# export HTTP_PROXY={endpoint} NO_PROXY=");
     if tokio::signal::ctrl_c().await.is_err() {
         eprintln!("error: cannot wait for Ctrl-C");
     }
