@@ -277,6 +277,31 @@ fn signature_matches(parts: &RequestParts<'_>, claim: &Claim<'_>) -> bool {
     })
 }
 
+/// S3 refuses `x-amz-*` headers that the signature does not cover: they change what a request
+/// does (`x-amz-copy-source`, `x-amz-acl`, metadata), so a presigned URL must not gain them.
+/// `x-amz-content-sha256` may be unsigned in header auth, as S3 allows.
+fn check_unsigned_headers(
+    parts: &RequestParts<'_>,
+    signed: &[String],
+    query_auth: bool,
+) -> Result<(), AwsError> {
+    let unsigned: Vec<&str> = parts
+        .headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .filter(|n| n.starts_with("x-amz-") && !signed.iter().any(|s| s == n))
+        .filter(|n| query_auth || *n != "x-amz-content-sha256")
+        .collect();
+    if unsigned.is_empty() {
+        Ok(())
+    } else {
+        Err(AwsError::access_denied(format!(
+            "There were headers present in the request which were not signed: {}",
+            unsigned.join(", ")
+        )))
+    }
+}
+
 fn check_skew(signed_at: OffsetDateTime, now: OffsetDateTime) -> Result<(), AwsError> {
     if (now - signed_at).whole_seconds().abs() > MAX_SKEW_SECONDS {
         return Err(AwsError::request_time_too_skewed(
@@ -348,6 +373,7 @@ fn v4_header(
             signature: &signature,
         },
     )?;
+    check_unsigned_headers(parts, &signed_headers, false)?;
     check_token(entry, parts.header("x-amz-security-token"))?;
     let caller = iam.caller(entry, now)?;
     let (body, trailers) = match payload_hash.as_str() {
@@ -449,6 +475,11 @@ fn v4_query(
         .map(str::to_ascii_lowercase)
         .collect();
     let signature = q("X-Amz-Signature")?.to_owned();
+    if !signed_headers.iter().any(|h| h == "host") {
+        return Err(AwsError::authorization_query_parameters_error(
+            "X-Amz-SignedHeaders must include `host`",
+        ));
+    }
     check_scope(&credential, &amz_date, region, service, true)?;
     if (signed_at - now).whole_seconds() > MAX_SKEW_SECONDS {
         return Err(AwsError::access_denied("Request is not valid yet"));
@@ -483,6 +514,19 @@ fn v4_query(
             signature: &signature,
         },
     )?;
+    if payload_hash.len() == 64 && payload_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !payload_hash.eq_ignore_ascii_case(&sigv4::sha256_hex(&body)) {
+            return Err(AwsError::content_sha256_mismatch(
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ));
+        }
+    } else if service != "s3" && !body.is_empty() {
+        // Only S3 lets a presigned URL leave its body unsigned; elsewhere the body is parameters.
+        return Err(AwsError::access_denied(
+            "a query-signed request to this service cannot carry an unsigned body",
+        ));
+    }
+    check_unsigned_headers(parts, &signed_headers, true)?;
     check_token(
         entry,
         parts
@@ -501,18 +545,25 @@ fn v4_query(
     })
 }
 
-/// Sub-resources and response overrides that SigV2 signs, in the order AWS lists them.
+/// Sub-resources and response overrides that SigV2 signs: the list S3 and botocore use (note that
+/// `publicAccessBlock` is not on it).
 const V2_SUBRESOURCES: &[&str] = &[
+    "accelerate",
     "acl",
+    "analytics",
     "cors",
+    "defaultObjectAcl",
     "delete",
+    "inventory",
     "lifecycle",
     "location",
     "logging",
+    "metrics",
     "notification",
+    "object-lock",
     "partNumber",
     "policy",
-    "publicAccessBlock",
+    "replication",
     "requestPayment",
     "response-cache-control",
     "response-content-disposition",
@@ -521,6 +572,9 @@ const V2_SUBRESOURCES: &[&str] = &[
     "response-content-type",
     "response-expires",
     "restore",
+    "select",
+    "select-type",
+    "storageClass",
     "tagging",
     "torrent",
     "uploadId",

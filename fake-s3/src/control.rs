@@ -188,6 +188,10 @@ impl ControlCtx<'_> {
     }
 
     fn ap(&self) -> Result<AccessPoint, AwsError> {
+        // Another account must not learn which access points exist.
+        if self.auth.caller.account() != self.account {
+            return Err(AwsError::access_denied("Access Denied"));
+        }
         let name = self.name.clone().unwrap_or_default();
         self.state
             .storage()

@@ -118,15 +118,16 @@ impl Ctx<'_> {
         }
     }
 
-    /// Whether `action` would be allowed, without recording it as the request's verdict.
-    fn would_allow(&self, action: &str, bucket: &Bucket, key: Option<&str>) -> bool {
+    /// Whether `action` would be allowed with `facts`, without recording it as the request's
+    /// verdict.
+    fn would_allow(&self, action: &str, bucket: &Bucket, facts: &RequestFacts) -> bool {
         authz::authorize(
             self.auth,
             action,
             bucket,
-            key,
+            None,
             self.access_point,
-            &self.facts,
+            facts,
             self.now(),
         )
         .allowed()
@@ -352,10 +353,12 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
                 .buckets
                 .get_mut(&bucket.name)
                 .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?;
-            b.uploads
-                .remove(&id)
-                .filter(|u| u.key == key)
-                .ok_or_else(|| AwsError::no_such_upload("The specified upload does not exist."))?;
+            if b.uploads.get(&id).is_none_or(|u| u.key != key) {
+                return Err(AwsError::no_such_upload(
+                    "The specified upload does not exist.",
+                ));
+            }
+            b.uploads.remove(&id);
             Ok(Resp::ok().status(StatusCode::NO_CONTENT))
         }
         S3Op::ListParts => list_parts(ctx, bucket, key.unwrap_or_default()),
@@ -525,6 +528,10 @@ fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
     ctx.authorize("s3:CreateBucket", &pseudo, None)?;
     let mut st = ctx.state.storage_mut();
     if let Some(existing) = st.buckets.get(&name) {
+        // us-east-1 answers 200 to its own owner for legacy compatibility.
+        if existing.owner == account && ctx.state.region == "us-east-1" {
+            return Ok(Resp::ok().header("location", format!("/{name}")));
+        }
         return Err(if existing.owner == account {
             AwsError::bucket_already_owned_by_you("Your previous request to create the named bucket succeeded and you already own it.")
         } else {
@@ -572,7 +579,9 @@ fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
     if let Some(d) = &delimiter {
         ctx.facts.keys.push(("s3:delimiter", d.clone()));
     }
-    ctx.facts.keys.push(("s3:max-keys", max.to_string()));
+    if let Some(raw) = ctx.q("max-keys") {
+        ctx.facts.keys.push(("s3:max-keys", raw.to_owned()));
+    }
     let action = if ctx.op == S3Op::ListObjectVersions {
         "s3:ListBucketVersions"
     } else {
@@ -603,6 +612,18 @@ fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
         ctx.q("key-marker").unwrap_or_default().to_owned()
     } else {
         ctx.q("marker").unwrap_or_default().to_owned()
+    };
+    // A marker naming a common prefix (V1 NextMarker, versions' NextKeyMarker) resumes after
+    // everything under it, or the same prefix would come back forever.
+    let start = match &delimiter {
+        Some(d)
+            if ctx.op != S3Op::ListObjectsV2
+                && start.ends_with(d.as_str())
+                && start.starts_with(&prefix) =>
+        {
+            format!("{start}\u{10FFFF}")
+        }
+        _ => start,
     };
     let st = ctx.state.storage();
     let objects = &st
@@ -791,12 +812,9 @@ fn put_object(
     if key.len() > 1024 {
         return Err(AwsError::invalid_argument("Your key is too long"));
     }
-    if let Some(acl) = ctx.h("x-amz-acl") {
-        ctx.facts.keys.push(("s3:x-amz-acl", acl.to_owned()));
-    }
+    add_acl_fact(ctx);
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     let checksums = verify_checksums(ctx, body)?;
-    check_put_preconditions(ctx, bucket, &key)?;
     let etag = etag_of(body);
     let object = Object {
         data: body.clone(),
@@ -814,6 +832,8 @@ fn put_object(
         .buckets
         .get_mut(&bucket.name)
         .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?;
+    // Checked under the same lock as the write, so two conditional writers cannot both win.
+    check_put_preconditions(ctx, b.objects.get(&key).map(|o| o.etag.as_str()), &key)?;
     b.objects.insert(key, object);
     let mut resp = Resp::ok().header("etag", etag);
     for (algo, v) in checksums {
@@ -822,20 +842,27 @@ fn put_object(
     Ok(resp)
 }
 
+/// `s3:x-amz-acl` for every operation that can set an ACL.
+fn add_acl_fact(ctx: &mut Ctx<'_>) {
+    if let Some(acl) = ctx.h("x-amz-acl") {
+        let acl = acl.to_owned();
+        ctx.facts.keys.push(("s3:x-amz-acl", acl));
+    }
+}
+
 /// Conditional writes: `If-None-Match: *` refuses to overwrite, `If-Match` needs the current ETag
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>).
-fn check_put_preconditions(ctx: &Ctx<'_>, bucket: &Bucket, key: &str) -> Result<(), AwsError> {
+fn check_put_preconditions(
+    ctx: &Ctx<'_>,
+    current: Option<&str>,
+    key: &str,
+) -> Result<(), AwsError> {
     let if_none = ctx.h("if-none-match").map(str::trim);
     let if_match = ctx.h("if-match").map(str::trim);
     if if_none.is_none() && if_match.is_none() {
         return Ok(());
     }
-    let current = ctx
-        .state
-        .storage()
-        .buckets
-        .get(&bucket.name)
-        .and_then(|b| b.objects.get(key).map(|o| o.etag.clone()));
+
     let failed = || {
         AwsError::precondition_failed(
             "At least one of the pre-conditions you specified did not hold",
@@ -858,7 +885,7 @@ fn check_put_preconditions(ctx: &Ctx<'_>, bucket: &Bucket, key: &str) -> Result<
                     AwsError::no_such_key("The specified key does not exist.").with_resource(key)
                 )
             }
-            Some(etag) if v != "*" && v != etag => return Err(failed()),
+            Some(etag) if v != "*" && v != *etag => return Err(failed()),
             Some(_) => {}
         }
     }
@@ -918,7 +945,14 @@ fn get_object(ctx: &mut Ctx<'_>, bucket: &Bucket, key: String) -> Result<Resp, A
         .and_then(|b| b.objects.get(&key).cloned());
     let Some(o) = object else {
         // Without s3:ListBucket the caller may not learn whether the key exists.
-        return Err(if ctx.would_allow("s3:ListBucket", bucket, None) {
+        // S3 answers 404 when the caller could list this very key: the implicit ListBucket check is
+        // made with `s3:prefix` set to the key, which is what AWS was observed to do (the identity
+        // verification protocol of SPEC §4 depends on it).
+        let mut probe = ctx.facts.clone();
+        probe.keys.retain(|(k, _)| *k != "s3:prefix");
+        probe.keys.push(("s3:prefix", key.clone()));
+        let may_list = ctx.would_allow("s3:ListBucket", bucket, &probe);
+        return Err(if may_list {
             AwsError::no_such_key("The specified key does not exist.").with_resource(&key)
         } else {
             AwsError::access_denied("Access Denied")
@@ -1056,6 +1090,7 @@ fn copy_object(ctx: &mut Ctx<'_>, bucket: &Bucket, key: String) -> Result<Resp, 
         ctx.verdict = Some(src_verdict);
         return Err(AwsError::access_denied("Access Denied"));
     }
+    add_acl_fact(ctx);
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     let mut st = ctx.state.storage_mut();
     let mut object = st
@@ -1090,10 +1125,21 @@ fn copy_object(ctx: &mut Ctx<'_>, bucket: &Bucket, key: String) -> Result<Resp, 
 }
 
 fn create_upload(ctx: &mut Ctx<'_>, bucket: &Bucket, key: String) -> Result<Resp, AwsError> {
+    add_acl_fact(ctx);
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     let mut st = ctx.state.storage_mut();
     st.upload_counter += 1;
-    let id = format!("upload-{:016x}", st.upload_counter);
+    // Upload ids must not be guessable: one caller's id must not name another's upload.
+    let id = {
+        use sha2::Digest;
+        let seed = format!(
+            "{}/{}/{key}/{}",
+            st.upload_counter,
+            bucket.name,
+            ctx.now().unix_timestamp_nanos()
+        );
+        crate::sigv4::to_hex(&sha2::Sha256::digest(seed.as_bytes()))
+    };
     let upload = Upload {
         key: key.clone(),
         initiated: ctx.state.now(),

@@ -200,7 +200,15 @@ fn assume_role(
         access_point: None,
     };
     let explanation = policy_eval::explain(&req, &policies);
-    let allowed = trust.is_some() && explanation.decision == policy_eval::Decision::Allow;
+    // The trust policy must itself allow: an identity policy alone never lets anyone assume a
+    // role, and a trust grant to the whole account still needs the identity policy (the
+    // evaluator's same-account rule already requires that). The account root cannot assume roles.
+    let trusted = explanation.checks.iter().any(|c| c.resource_policy_allows);
+    let is_root = auth.caller.principal.kind == policy_eval::PrincipalKind::Root;
+    let allowed = trust.is_some()
+        && trusted
+        && !is_root
+        && explanation.decision == policy_eval::Decision::Allow;
     *decision = Some((explanation.decision, explanation.summary.clone()));
     if !allowed {
         return Err(AwsError::access_denied(format!(
@@ -257,6 +265,32 @@ fn federation_token(
     }
     let secs = duration(p, 129_600)?;
     let session_policies = session_policy(p)?;
+    if auth.caller.principal.username().is_none() || !auth.caller.session.is_empty() {
+        return Err(AwsError::access_denied(
+            "GetFederationToken needs the long-term credentials of an IAM user",
+        ));
+    }
+    let account = auth.caller.account().to_owned();
+    let mut req = Request::for_resource(
+        auth.caller.principal.clone(),
+        "sts:GetFederationToken",
+        &format!("arn:aws:sts::{account}:federated-user/{name}"),
+        &account,
+    );
+    req.set_time(state.now());
+    let verdict = policy_eval::evaluate(
+        &req,
+        &PolicySet {
+            identity: &auth.caller.identity,
+            ..PolicySet::default()
+        },
+    );
+    if verdict.decision != policy_eval::Decision::Allow {
+        return Err(AwsError::access_denied(format!(
+            "User: {} is not authorized to perform: sts:GetFederationToken",
+            auth.caller.principal.arn
+        )));
+    }
     let (account, policies) = {
         let iam = state.iam();
         let key = iam.key(auth_key(auth).as_str()).cloned();

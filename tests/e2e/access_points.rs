@@ -411,9 +411,20 @@ async fn federation_tokens_carry_only_the_session_policy_grants() {
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
     }
+    let federate = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}]}"#;
     let (_, keeper) = fake
-        .create_user(OWNER, "keeper", &[ALL])
+        .create_user(OWNER, "keeper", &[ALL, federate])
         .unwrap_or_else(|e| panic!("{e}"));
+    // Without sts:GetFederationToken in an identity policy, no token.
+    let (_, plain) = fake
+        .create_user(OWNER, "plain", &[ALL])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let denied = aws_sdk_sts::Client::new(&fake.sdk_config(&plain))
+        .get_federation_token()
+        .name("x1")
+        .send()
+        .await;
+    assert_eq!(denied.err().map(|e| code(&e)), Some("AccessDenied".into()));
     let scoped = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
         "Resource": "arn:aws:s3:::ctl-bucket/builds/1/*"}]}"#;
     let out = aws_sdk_sts::Client::new(&fake.sdk_config(&keeper))

@@ -5,5 +5,6 @@ mod cli;
 mod corpus;
 mod differential;
 mod fake_s3;
+mod fake_s3_security;
 mod parser_fuzz;
 mod reference;
