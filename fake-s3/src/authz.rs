@@ -32,30 +32,15 @@ impl Verdict {
     }
 }
 
-/// Builds the policy-eval request for `action` on `bucket` (and `key`), optionally through `ap`.
-pub fn build_request(
+/// Sets the condition keys every request carries (time, transport, source address, signature
+/// facts, and the handler's own keys). S3, S3 Control and STS all use it, so a `Deny` on
+/// `aws:SourceIp` or `aws:SecureTransport` applies everywhere.
+pub fn add_request_keys(
+    req: &mut Request,
     auth: &Authenticated,
-    action: &str,
-    bucket: &Bucket,
-    key: Option<&str>,
-    ap: Option<&AccessPoint>,
     facts: &RequestFacts,
     now: time::OffsetDateTime,
-) -> Request {
-    let mut req = Request::new(
-        auth.caller.principal.clone(),
-        action,
-        BucketRef {
-            name: bucket.name.clone(),
-            account: bucket.owner.clone(),
-        },
-        key.map(str::to_owned),
-        ap.map(|a| AccessPointRef {
-            name: a.name.clone(),
-            account: a.account.clone(),
-            region: a.region.clone(),
-        }),
-    );
+) {
     req.set_time(now);
     let single = |s: &str| ContextValue::Single(s.to_owned());
     req.insert("aws:SecureTransport", single("false"));
@@ -81,6 +66,33 @@ pub fn build_request(
     for (k, v) in &facts.keys {
         req.insert(k, single(v));
     }
+}
+
+/// Builds the policy-eval request for `action` on `bucket` (and `key`), optionally through `ap`.
+pub fn build_request(
+    auth: &Authenticated,
+    action: &str,
+    bucket: &Bucket,
+    key: Option<&str>,
+    ap: Option<&AccessPoint>,
+    facts: &RequestFacts,
+    now: time::OffsetDateTime,
+) -> Request {
+    let mut req = Request::new(
+        auth.caller.principal.clone(),
+        action,
+        BucketRef {
+            name: bucket.name.clone(),
+            account: bucket.owner.clone(),
+        },
+        key.map(str::to_owned),
+        ap.map(|a| AccessPointRef {
+            name: a.name.clone(),
+            account: a.account.clone(),
+            region: a.region.clone(),
+        }),
+    );
+    add_request_keys(&mut req, auth, facts, now);
     req
 }
 

@@ -128,6 +128,8 @@ pub struct ControlCtx<'a> {
     pub headers: &'a HeaderMap,
     /// The authorization outcome, for the journal.
     pub decision: Option<(policy_eval::Decision, String)>,
+    /// Request facts (source address) for condition keys.
+    pub facts: crate::authz::RequestFacts,
 }
 
 impl ControlCtx<'_> {
@@ -155,7 +157,7 @@ impl ControlCtx<'_> {
                 }),
             ),
         };
-        req.set_time(self.state.now());
+        crate::authz::add_request_keys(&mut req, self.auth, &self.facts, self.state.now());
         let policies = PolicySet {
             identity: &caller.identity,
             session: &caller.session,

@@ -276,7 +276,7 @@ async fn dispatch(
         .unwrap_or_default();
     let host_form = router::classify_host(&host);
     if raw_path.starts_with("/v20180820/") {
-        return control(state, parts, body, raw_path, &query, &host_form).await;
+        return control(state, peer, parts, body, raw_path, &query, &host_form).await;
     }
     let is_form = parts
         .headers
@@ -291,7 +291,7 @@ async fn dispatch(
         && ((parts.method == http::Method::POST && is_form)
             || query.iter().any(|(k, _)| k == "Action"));
     if sts_call {
-        return sts(state, parts, body, raw_path, &query, request_id);
+        return sts(state, peer, parts, body, raw_path, &query, request_id);
     }
     let addressed = match address(state, &host_form, raw_path) {
         Ok(a) => a,
@@ -402,6 +402,7 @@ fn principal_name(auth: &auth::Authenticated) -> String {
 
 async fn control(
     state: &State,
+    peer: SocketAddr,
     parts: &http::request::Parts,
     body: Bytes,
     raw_path: &str,
@@ -498,6 +499,10 @@ async fn control(
         query,
         headers: &parts.headers,
         decision: None,
+        facts: crate::authz::RequestFacts {
+            source_ip: Some(peer.ip().to_string()),
+            keys: Vec::new(),
+        },
     };
     let result = crate::control::handle(&mut ctx, &body);
     let (decision, explanation) = match ctx.decision {
@@ -509,6 +514,7 @@ async fn control(
 
 fn sts(
     state: &State,
+    peer: SocketAddr,
     parts: &http::request::Parts,
     body: Bytes,
     raw_path: &str,
@@ -536,7 +542,12 @@ fn sts(
         Ok(form) => params.extend(form),
         Err(e) => return (Err(e), "STS".into(), principal, None, String::new()),
     }
-    let (action, result, decision) = crate::sts::handle(state, &authenticated, &params, request_id);
+    let facts = crate::authz::RequestFacts {
+        source_ip: Some(peer.ip().to_string()),
+        keys: Vec::new(),
+    };
+    let (action, result, decision) =
+        crate::sts::handle(state, &authenticated, &params, request_id, &facts);
     let (decision, explanation) = match decision {
         Some((d, e)) => (Some(d.to_string()), e),
         None => (None, String::new()),

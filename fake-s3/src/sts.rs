@@ -65,6 +65,7 @@ pub fn handle(
     auth: &Authenticated,
     params: &[(String, String)],
     request_id: &str,
+    facts: &crate::authz::RequestFacts,
 ) -> (
     String,
     Result<Resp, AwsError>,
@@ -94,8 +95,8 @@ pub fn handle(
                 request_id,
             ))
         }
-        "AssumeRole" => assume_role(state, auth, p, request_id, &mut decision),
-        "GetFederationToken" => federation_token(state, auth, p, request_id),
+        "AssumeRole" => assume_role(state, auth, p, request_id, facts, &mut decision),
+        "GetFederationToken" => federation_token(state, auth, p, request_id, facts),
         "" => Err(AwsError::invalid_argument("the request has no Action")),
         other => Err(AwsError::not_implemented(format!(
             "the fake does not implement STS {other}"
@@ -148,6 +149,7 @@ fn assume_role(
     auth: &Authenticated,
     p: Params<'_>,
     request_id: &str,
+    facts: &crate::authz::RequestFacts,
     decision: &mut Option<(policy_eval::Decision, String)>,
 ) -> Result<Resp, AwsError> {
     let role_arn = p
@@ -191,7 +193,14 @@ fn assume_role(
         &role.arn,
         &account,
     );
-    req.set_time(state.now());
+    let mut facts = facts.clone();
+    if let Some(session) = p.get("RoleSessionName") {
+        facts.keys.push(("sts:RoleSessionName", session.to_owned()));
+    }
+    if let Some(id) = p.get("ExternalId") {
+        facts.keys.push(("sts:ExternalId", id.to_owned()));
+    }
+    crate::authz::add_request_keys(&mut req, auth, &facts, state.now());
     let trust = role.trust_policy.as_ref();
     let policies = PolicySet {
         identity: &auth.caller.identity,
@@ -250,6 +259,7 @@ fn federation_token(
     auth: &Authenticated,
     p: Params<'_>,
     request_id: &str,
+    facts: &crate::authz::RequestFacts,
 ) -> Result<Resp, AwsError> {
     let name = p
         .get("Name")
@@ -277,7 +287,14 @@ fn federation_token(
         &format!("arn:aws:sts::{account}:federated-user/{name}"),
         &account,
     );
-    req.set_time(state.now());
+    let mut facts = facts.clone();
+    if let Some(session) = p.get("RoleSessionName") {
+        facts.keys.push(("sts:RoleSessionName", session.to_owned()));
+    }
+    if let Some(id) = p.get("ExternalId") {
+        facts.keys.push(("sts:ExternalId", id.to_owned()));
+    }
+    crate::authz::add_request_keys(&mut req, auth, &facts, state.now());
     let verdict = policy_eval::evaluate(
         &req,
         &PolicySet {

@@ -252,3 +252,37 @@ async fn v1_listing_with_a_delimiter_paginates_to_the_end() {
     }
     assert_eq!(seen, vec!["a/", "b", "secret/"]);
 }
+
+#[tokio::test]
+async fn request_condition_keys_apply_to_s3_control_and_sts_too() {
+    let (fake, _root, _s3) = setup().await;
+    let deny_loopback = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}"#;
+    let (user, creds) = fake
+        .create_user(OWNER, "fenced", &[deny_loopback])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let control = aws_sdk_s3control::Client::new(&fake.sdk_config(&creds));
+    let e = control
+        .list_access_points()
+        .account_id(OWNER)
+        .send()
+        .await
+        .err();
+    assert_eq!(e.map(|e| code(&e)), Some("AccessDenied".into()));
+    let trust = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{}"}}, "Action": "sts:AssumeRole"}}]}}"#,
+        user.arn
+    );
+    let role = fake
+        .create_role(OWNER, "r", &trust, &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = aws_sdk_sts::Client::new(&fake.sdk_config(&creds))
+        .assume_role()
+        .role_arn(&role.arn)
+        .role_session_name("s1")
+        .send()
+        .await
+        .err();
+    assert_eq!(e.map(|e| code(&e)), Some("AccessDenied".into()));
+}
