@@ -1092,6 +1092,41 @@ fn copy_object(ctx: &mut Ctx<'_>, bucket: &Bucket, key: String) -> Result<Resp, 
     }
     add_acl_fact(ctx);
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let replace = ctx
+        .h("x-amz-metadata-directive")
+        .is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
+    if src_bucket == bucket.name && src_key == key && !replace {
+        return Err(AwsError::invalid_request(
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    let source_exists = ctx
+        .state
+        .storage()
+        .buckets
+        .get(src_bucket)
+        .is_some_and(|b| b.objects.contains_key(src_key));
+    if !source_exists {
+        // As for GetObject: only a caller who may list the source learns that the key is absent.
+        let mut probe = ctx.facts.clone();
+        probe.keys.retain(|(k, _)| *k != "s3:prefix");
+        probe.keys.push(("s3:prefix", src_key.to_owned()));
+        let may_list = authz::authorize(
+            ctx.auth,
+            "s3:ListBucket",
+            &src,
+            None,
+            None,
+            &probe,
+            ctx.now(),
+        )
+        .allowed();
+        return Err(if may_list {
+            AwsError::no_such_key("The specified key does not exist.").with_resource(src_key)
+        } else {
+            AwsError::access_denied("Access Denied")
+        });
+    }
     let mut st = ctx.state.storage_mut();
     let mut object = st
         .buckets
@@ -1102,10 +1137,7 @@ fn copy_object(ctx: &mut Ctx<'_>, bucket: &Bucket, key: String) -> Result<Resp, 
             AwsError::no_such_key("The specified key does not exist.").with_resource(src_key)
         })?;
     object.last_modified = ctx.state.now();
-    if ctx
-        .h("x-amz-metadata-directive")
-        .is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"))
-    {
+    if replace {
         object.metadata = metadata_from(ctx.headers);
         if let Some(ct) = ctx.h("content-type") {
             object.content_type = ct.to_owned();

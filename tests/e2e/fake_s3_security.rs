@@ -286,3 +286,53 @@ async fn request_condition_keys_apply_to_s3_control_and_sts_too() {
         .err();
     assert_eq!(e.map(|e| code(&e)), Some("AccessDenied".into()));
 }
+
+#[tokio::test]
+async fn copy_object_keeps_the_source_listing_rule_and_refuses_self_copies() {
+    let (fake, _root, s3) = setup().await;
+    let read_write = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::{BUCKET}/*"}}]}}"#
+    );
+    let (_, rw) = fake
+        .create_user(OWNER, "rw", &[&read_write])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c = Client::new(&fake.sdk_config(&rw));
+    let missing = c
+        .copy_object()
+        .bucket(BUCKET)
+        .key("dst")
+        .copy_source(format!("{BUCKET}/nope"))
+        .send()
+        .await;
+    assert_eq!(missing.err().map(|e| code(&e)), Some("AccessDenied".into()));
+    let root_missing = s3
+        .copy_object()
+        .bucket(BUCKET)
+        .key("dst")
+        .copy_source(format!("{BUCKET}/nope"))
+        .send()
+        .await;
+    assert_eq!(
+        root_missing.err().map(|e| code(&e)),
+        Some("NoSuchKey".into())
+    );
+    let itself = s3
+        .copy_object()
+        .bucket(BUCKET)
+        .key("b")
+        .copy_source(format!("{BUCKET}/b"))
+        .send()
+        .await;
+    assert_eq!(
+        itself.err().map(|e| code(&e)),
+        Some("InvalidRequest".into())
+    );
+    let ok = c
+        .copy_object()
+        .bucket(BUCKET)
+        .key("copy-of-b")
+        .copy_source(format!("{BUCKET}/b"))
+        .send()
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+}
