@@ -495,7 +495,10 @@ mod tests {
     fn the_quoted_email_must_stay_quoted() {
         // `%40` decoded once gives `@`, which names another key than the one asked for.
         let decoded_once = format!("https://vb.s3.amazonaws.com/{KEY}?{V4}");
-        let e = check(&decoded_once).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = check(&decoded_once)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("not the one you were asked"), "{e}");
     }
 
