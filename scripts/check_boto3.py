@@ -420,6 +420,151 @@ expect_http("a SigV4 URL whose X-Amz-Expires was edited is 403 SignatureDoesNotM
 expect_http("a SigV4 URL with X-Amz-Expires over 7 days is 400 AuthorizationQueryParametersError", 400,
             fetch(url.replace("X-Amz-Expires=60", "X-Amz-Expires=604801")), "AuthorizationQueryParametersError")
 
+# --- browser POST uploads (generate_presigned_post) ------------------------------------------------------
+def post_form(url, fields, filename="upload.txt", data=b"x", content_type="text/plain"):
+    """(status, body) of a multipart/form-data POST of the fields, then the file last (as browsers do)."""
+    boundary = f"----fake-s3-check-{os.getpid()}-{time.time_ns()}"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                 f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return fetch(url, "POST", b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def stored(bucket, key):
+    try:
+        return owner.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError:
+        return None
+
+
+for sig, name in (("s3v4", "SigV4"), ("s3", "SigV2")):
+    c = client("owner", sig=sig)
+    prefix = f"post/{name}/"
+    # A key ending in ${filename} makes botocore add ["starts-with", "$key", prefix] to the policy.
+    post = c.generate_presigned_post(B, prefix + "${filename}", ExpiresIn=300,
+                                     Fields={"Content-Type": "text/csv"},
+                                     Conditions=[["content-length-range", 1, 1024],
+                                                 ["eq", "$Content-Type", "text/csv"]])
+    fields = post["fields"]
+    check(f"generate_presigned_post ({name}) signs with the expected fields",
+          lambda: (("x-amz-signature" in fields and fields.get("x-amz-algorithm") == "AWS4-HMAC-SHA256")
+                   if name == "SigV4" else ("signature" in fields and "AWSAccessKeyId" in fields)) or f"got {fields}")
+    expect_http(f"POST upload ({name}) within starts-with $key and content-length-range is 204", 204,
+                post_form(post["url"], fields, "report.csv", b"a,b\n1,2\n"))
+    check(f"${{filename}} was replaced by the file's name ({name}): {prefix}report.csv",
+          lambda: stored(B, prefix + "report.csv") == b"a,b\n1,2\n" or f"got {stored(B, prefix + 'report.csv')!r}")
+    check(f"…with the form's Content-Type ({name})",
+          lambda: owner.head_object(Bucket=B, Key=prefix + "report.csv")["ContentType"] == "text/csv")
+    expect_http(f"POST upload ({name}) with an explicit key under the prefix is 204", 204,
+                post_form(post["url"], dict(fields, key=prefix + "explicit.txt"), data=b"explicit"))
+    check(f"…stored under that key ({name})", lambda: stored(B, prefix + "explicit.txt") == b"explicit")
+    expect_http(f"POST upload ({name}) with a key outside the prefix is 403 AccessDenied", 403,
+                post_form(post["url"], dict(fields, key=f"elsewhere/{name}.txt")), "AccessDenied")
+    check(f"…and stored nothing ({name})", lambda: stored(B, f"elsewhere/{name}.txt") is None)
+    expect_http(f"POST upload ({name}) breaking an eq condition (Content-Type) is 403 AccessDenied", 403,
+                post_form(post["url"], dict(fields, **{"Content-Type": "text/plain"}), "eq.txt"), "AccessDenied")
+    expect_http(f"POST upload ({name}) over content-length-range is 400 EntityTooLarge", 400,
+                post_form(post["url"], fields, "big.bin", b"x" * 2048), "EntityTooLarge")
+    check(f"…and stored nothing ({name})", lambda: stored(B, prefix + "big.bin") is None)
+    expect_http(f"POST upload ({name}) of an empty file under content-length-range's minimum is 400 EntityTooSmall",
+                400, post_form(post["url"], fields, "empty.txt", b""), "EntityTooSmall")
+    tampered = dict(fields)
+    if name == "SigV4":  # hex: change the last digit
+        v = tampered["x-amz-signature"]
+        tampered["x-amz-signature"] = v[:-1] + ("0" if v[-1] != "0" else "1")
+    else:  # base64: flip one bit
+        raw = bytearray(base64.b64decode(tampered["signature"]))
+        raw[0] ^= 1
+        tampered["signature"] = base64.b64encode(bytes(raw)).decode()
+    expect_http(f"POST upload ({name}) with an edited signature is 403 SignatureDoesNotMatch", 403,
+                post_form(post["url"], tampered), "SignatureDoesNotMatch")
+    expect_http(f"POST upload ({name}) with a form field the policy does not cover is 403 AccessDenied", 403,
+                post_form(post["url"], dict(fields, **{"x-amz-meta-note": "extra"})), "AccessDenied")
+    expired = c.generate_presigned_post(B, prefix + "${filename}", ExpiresIn=-60,
+                                        Conditions=[["content-length-range", 1, 1024]])
+    expect_http(f"POST upload ({name}) with an expired policy is 403 AccessDenied", 403,
+                post_form(expired["url"], expired["fields"], "late.txt"), "AccessDenied")
+    check(f"…and stored nothing ({name})", lambda: stored(B, prefix + "late.txt") is None)
+    created = c.generate_presigned_post(B, prefix + "created.txt", ExpiresIn=300,
+                                        Fields={"success_action_status": "201"},
+                                        Conditions=[{"success_action_status": "201"}])
+    got = post_form(created["url"], created["fields"], data=b"created")
+    expect_http(f"POST upload ({name}) with success_action_status=201 is 201", 201, got)
+    check(f"…with a PostResponse naming the bucket and key ({name})",
+          lambda: (b"<PostResponse>" in got[1] and f"<Bucket>{B}</Bucket>".encode() in got[1]
+                   and f"<Key>{prefix}created.txt</Key>".encode() in got[1]) or f"got {got[1][:300]!r}")
+# The policy is signed by someone who must be allowed to put the object.
+alice_post = client("alice").generate_presigned_post(SHARED, f"alice/post-{RUN}/${{filename}}", ExpiresIn=300)
+expect_http("alice's POST policy for her own prefix uploads (204)", 204,
+            post_form(alice_post["url"], alice_post["fields"], "alice.txt", b"mine"))
+alice_team = client("alice").generate_presigned_post(SHARED, f"team/post-{RUN}/${{filename}}", ExpiresIn=300)
+expect_http("alice's POST policy for team/ (where she may not write) is 403 AccessDenied", 403,
+            post_form(alice_team["url"], alice_team["fields"], "alice.txt", b"not mine"), "AccessDenied")
+owner.delete_objects(Bucket=SHARED, Delete={"Objects": [{"Key": f"alice/post-{RUN}/alice.txt"},
+                                                        {"Key": f"team/post-{RUN}/alice.txt"}]})
+
+# --- access points from boto3, with the fake as HTTP proxy ------------------------------------------------
+# Access point ARNs make botocore send to NAME-ACCOUNT.127.0.0.1:PORT and S3 Control to
+# ACCOUNT.127.0.0.1:PORT; Config(proxies=…) sends those to the fake, which routes by Host.
+def proxied(who, service="s3"):
+    key = KEYS[who]
+    return boto3.client(service, endpoint_url=ENDPOINT, region_name="us-east-1",
+                        aws_access_key_id=key["access_key_id"], aws_secret_access_key=key["secret_access_key"],
+                        config=Config(proxies={"http": ENDPOINT}, signature_version="s3v4",
+                                      s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def fetch_proxied(url):
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": ENDPOINT}))
+    try:
+        with opener.open(url, timeout=30) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+AP_NAME = f"b3-{RUN}"
+AP_ARN = f"arn:aws:s3:us-east-1:111122223333:accesspoint/{AP_NAME}"
+control = proxied("owner", "s3control")
+carol_ap = proxied("carol")
+created_ap = check(f"s3control create_access_point {AP_NAME} (boto3, fake as proxy)",
+                   lambda: control.create_access_point(AccountId="111122223333", Name=AP_NAME, Bucket=B))
+if created_ap:
+    check("get_access_point returns the same alias",
+          lambda: control.get_access_point(AccountId="111122223333", Name=AP_NAME)["Alias"] == created_ap["Alias"])
+    owner.put_bucket_policy(Bucket=B, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
+         "Resource": [f"arn:aws:s3:::{B}", f"arn:aws:s3:::{B}/*"],
+         "Condition": {"StringEquals": {"s3:DataAccessPointAccount": "111122223333"}}}]}))
+    check("put_access_point_policy granting carol GetObject on docs/*",
+          lambda: control.put_access_point_policy(AccountId="111122223333", Name=AP_NAME, Policy=json.dumps({
+              "Version": "2012-10-17", "Statement": [{
+                  "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:user/carol"},
+                  "Action": "s3:GetObject", "Resource": f"{AP_ARN}/object/docs/*"}]})))
+    check("carol get_object through the access point ARN",
+          lambda: carol_ap.get_object(Bucket=AP_ARN, Key="docs/hello.txt")["Body"].read() == BODY)
+    expect_error("carol get_object outside docs/ through the ARN is AccessDenied", "AccessDenied",
+                 lambda: carol_ap.get_object(Bucket=AP_ARN, Key="copies/hello.txt"))
+    expect_error("carol get_object on the bucket directly is AccessDenied", "AccessDenied",
+                 lambda: carol.get_object(Bucket=B, Key="docs/hello.txt"))
+    check("carol get_object through the alias, path-style, without the proxy",
+          lambda: carol.get_object(Bucket=created_ap["Alias"], Key="docs/hello.txt")["Body"].read() == BODY)
+    ap_url = carol_ap.generate_presigned_url("get_object", Params={"Bucket": AP_ARN, "Key": "docs/hello.txt"},
+                                             ExpiresIn=300)
+    check("a presigned URL through the ARN names the access point's host",
+          lambda: ap_url.startswith(f"http://{AP_NAME}-111122223333.") or f"got {ap_url}")
+    expect_http("…and fetched through the fake as proxy is 200", 200, fetch_proxied(ap_url))
+    v2_url = client("carol", sig="s3").generate_presigned_url(
+        "get_object", Params={"Bucket": created_ap["Alias"], "Key": "docs/hello.txt"}, ExpiresIn=300)
+    check("a SigV2 presigned URL through the access point's alias is refused (access points need SigV4)",
+          lambda: (lambda got: got[0] in (400, 403) or f"got {got[0]} {got[1][:200]!r}")(fetch(v2_url)))
+    check("delete_access_point", lambda: control.delete_access_point(AccountId="111122223333", Name=AP_NAME))
+    expect_error("get_access_point after delete is NoSuchAccessPoint", "NoSuchAccessPoint",
+                 lambda: control.get_access_point(AccountId="111122223333", Name=AP_NAME))
+    owner.delete_bucket_policy(Bucket=B)
+
 # --- policy enforcement ----------------------------------------------------------------------------------
 # alice: identity policy allows fake-s3-shared/alice/* and listing with prefix alice/.
 check("alice put_object under alice/", lambda: alice.put_object(Bucket=SHARED, Key=MINE, Body=BODY))

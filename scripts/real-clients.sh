@@ -4,27 +4,37 @@
 #   scripts/real-clients.sh
 #
 # Installs missing clients with pip, builds target/debug/fake-s3 if needed, starts it on a free
-# loopback port with scripts/fake-s3-config.json, runs check-aws-cli.sh, check_boto3.py and
-# check-s3cmd.sh (in parallel; REAL_CLIENTS_SERIAL=1 runs them one after the other), always stops
-# the server, and ends with the line `N passed, M failed`. Exits 1 if any check failed.
+# loopback port with scripts/fake-s3-config.json (and, for the Ceph dialect checks, a second one with
+# scripts/fake-s3-ceph-config.json), runs check-aws-cli.sh, check_boto3.py, check-s3cmd.sh,
+# check-access-points.sh, check_sts.py and check-ceph.sh (in parallel; REAL_CLIENTS_SERIAL=1 runs them
+# one after the other), always stops the servers, and ends with the line `N passed, M failed`.
+# Exits 1 if any check failed.
 #
 # Environment: FAKE_S3_BIN (use this binary, do not build), REAL_CLIENTS_SERIAL=1,
-# REAL_CLIENTS_ONLY="aws boto3 s3cmd" (a subset), REAL_CLIENTS_KEEP_LOGS=1,
+# REAL_CLIENTS_ONLY="aws boto3 s3cmd ap sts ceph" (a subset), REAL_CLIENTS_KEEP_LOGS=1,
 # REAL_CLIENTS_TIMEOUT (seconds per script, default 170).
 set -u
 SCRIPTS="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$SCRIPTS/.." && pwd)"
 CONFIG="$SCRIPTS/fake-s3-config.json"
+CEPH_CONFIG="$SCRIPTS/fake-s3-ceph-config.json"
 START=$(date +%s)
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/real-clients.XXXXXX")
-SERVER_PID=""
+SERVER_PIDS=()
+# Every request goes to loopback; a proxy from the caller's environment must not see any of it.
+# (check-access-points.sh sets HTTP_PROXY to the fake itself for its own access point commands.)
+unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 
-cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$SERVER_PID" 2>/dev/null
+stop_server() { # stop_server PID
+    local pid=$1
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$pid" 2>/dev/null
     fi
+}
+cleanup() {
+    for pid in ${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}; do stop_server "$pid"; done
     [ "${KEEP_LOGS:-0}" = 1 ] || rm -rf "$LOGS"
 }
 trap cleanup EXIT
@@ -56,26 +66,42 @@ else
 fi
 [ -x "$BIN" ] || die "no fake-s3 binary at $BIN"
 
-# --- the server on a free port --------------------------------------------------------------------------
-"$BIN" --host 127.0.0.1 --port 0 --config "$CONFIG" >"$LOGS/server.out" 2>"$LOGS/server.log" </dev/null &
-SERVER_PID=$!
-ENDPOINT=""
-for _ in $(seq 1 100); do
-    ENDPOINT=$(sed -n 's/^fake-s3 listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$LOGS/server.out")
-    [ -n "$ENDPOINT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOGS/server.out" "$LOGS/server.log" >&2; die "fake-s3 exited at start-up"; }
-    sleep 0.1
-done
-[ -n "$ENDPOINT" ] || die "fake-s3 did not print its address within 10 s"
+# --- the servers on free ports ------------------------------------------------------------------------
+# start_server NAME CONFIG: starts fake-s3, logging to $LOGS/NAME.{out,log}; sets ENDPOINT and SERVER_PID.
+start_server() {
+    local name=$1 config=$2
+    "$BIN" --host 127.0.0.1 --port 0 --config "$config" >"$LOGS/$name.out" 2>"$LOGS/$name.log" </dev/null &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    ENDPOINT=""
+    for _ in $(seq 1 100); do
+        ENDPOINT=$(sed -n 's/^fake-s3 listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$LOGS/$name.out")
+        [ -n "$ENDPOINT" ] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOGS/$name.out" "$LOGS/$name.log" >&2; die "fake-s3 ($config) exited at start-up"; }
+        sleep 0.1
+    done
+    [ -n "$ENDPOINT" ] || die "fake-s3 ($config) did not print its address within 10 s"
+}
+ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd ap sts ceph} "
+servers=(server)   # the log names of the servers started, for the health checks below
+start_server server "$CONFIG"
 echo "fake-s3 ($BIN) listening on $ENDPOINT"
 export FAKE_S3_ENDPOINT=$ENDPOINT FAKE_S3_CONFIG=$CONFIG
+if [[ $ONLY == *" ceph "* ]]; then
+    start_server ceph-server "$CEPH_CONFIG"
+    echo "fake-s3 (Ceph dialect, $(basename "$CEPH_CONFIG")) listening on $ENDPOINT"
+    export FAKE_S3_CEPH_ENDPOINT=$ENDPOINT FAKE_S3_CEPH_CONFIG=$CEPH_CONFIG
+    servers+=(ceph-server)
+fi
 
 # --- the checks ---------------------------------------------------------------------------------------------
-ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd} "
 names=(); cmds=()
 [[ $ONLY == *" aws "* ]] && { names+=(aws-cli); cmds+=("$SCRIPTS/check-aws-cli.sh"); }
 [[ $ONLY == *" boto3 "* ]] && { names+=(boto3); cmds+=("python3 $SCRIPTS/check_boto3.py"); }
 [[ $ONLY == *" s3cmd "* ]] && { names+=(s3cmd); cmds+=("$SCRIPTS/check-s3cmd.sh"); }
+[[ $ONLY == *" ap "* ]] && { names+=(access-points); cmds+=("$SCRIPTS/check-access-points.sh"); }
+[[ $ONLY == *" sts "* ]] && { names+=(sts); cmds+=("python3 $SCRIPTS/check_sts.py"); }
+[[ $ONLY == *" ceph "* ]] && { names+=(ceph); cmds+=("$SCRIPTS/check-ceph.sh"); }
 LIMIT=${REAL_CLIENTS_TIMEOUT:-170}   # seconds per script; the whole run must stay under 3 minutes
 
 run_one() { # run_one INDEX
@@ -98,26 +124,35 @@ for n in "${names[@]}"; do
     rc=$(cat "$LOGS/$n.rc" 2>/dev/null || echo 1)
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "FAIL: $n finished within ${LIMIT}s (timed out)"; f=$((f + 1))
+    elif ! grep -Eq "^$n: [0-9]+ passed, [0-9]+ failed\$" "$LOGS/$n.log"; then
+        # It stopped early (a crash, a syntax error): the checks it never reached are not counted.
+        echo "FAIL: $n ran to completion (exit $rc before its summary line; see its output above)"; f=$((f + 1))
     elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
         echo "FAIL: $n ran to completion (exit $rc without a FAIL line; see its output above)"; f=$((f + 1))
     fi
     passed=$((passed + p)); failed=$((failed + f))
 done
 
-# The server itself: still up, and it never panicked.
-if kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "PASS: fake-s3 stayed up for the whole run"; passed=$((passed + 1))
-else
-    echo "FAIL: fake-s3 stayed up for the whole run (it exited; last log lines below)"; failed=$((failed + 1))
-    tail -20 "$LOGS/server.log"
-fi
-if grep -qi 'panicked' "$LOGS/server.log"; then
-    echo "FAIL: fake-s3 logged no panic"; failed=$((failed + 1))
-    grep -i -A5 'panicked' "$LOGS/server.log" | head -30
-else
-    echo "PASS: fake-s3 logged no panic"; passed=$((passed + 1))
-fi
-echo "requests served: $(grep -c ' request_id=' "$LOGS/server.log"); elapsed: $(( $(date +%s) - START ))s"
+# The servers themselves: still up, and they never panicked.
+requests=0
+for i in "${!servers[@]}"; do
+    srv=${servers[$i]}; pid=${SERVER_PIDS[$i]}
+    label="fake-s3"; [ "$srv" = server ] || label="fake-s3 ($srv)"
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "PASS: $label stayed up for the whole run"; passed=$((passed + 1))
+    else
+        echo "FAIL: $label stayed up for the whole run (it exited; last log lines below)"; failed=$((failed + 1))
+        tail -20 "$LOGS/$srv.log"
+    fi
+    if grep -qi 'panicked' "$LOGS/$srv.log"; then
+        echo "FAIL: $label logged no panic"; failed=$((failed + 1))
+        grep -i -A5 'panicked' "$LOGS/$srv.log" | head -30
+    else
+        echo "PASS: $label logged no panic"; passed=$((passed + 1))
+    fi
+    requests=$((requests + $(grep -c ' request_id=' "$LOGS/$srv.log")))
+done
+echo "requests served: $requests; elapsed: $(( $(date +%s) - START ))s"
 if [ "$failed" -gt 0 ] || [ "${REAL_CLIENTS_KEEP_LOGS:-0}" = 1 ]; then
     KEEP_LOGS=1
     echo "logs (client output, fake-s3's request log) kept in $LOGS"

@@ -118,7 +118,17 @@ pub fn authenticate(
     region: &str,
     service: &str,
 ) -> Result<Authenticated, AwsError> {
-    let authenticated = authenticate_signature(parts, body, iam, now, region, service)?;
+    let authenticated =
+        authenticate_signature(parts, body, iam, now, region, service).map_err(|e| {
+            // STS names an unknown key or a bad session token differently from S3.
+            if service == "sts" && matches!(e.code, "InvalidAccessKeyId" | "InvalidToken") {
+                AwsError::invalid_client_token_id(
+                    "The security token included in the request is invalid.",
+                )
+            } else {
+                e
+            }
+        })?;
     check_md5(parts, &authenticated.body)?;
     Ok(authenticated)
 }

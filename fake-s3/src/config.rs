@@ -88,6 +88,9 @@ pub struct RoleConfig {
     pub path: Option<String>,
     #[serde(default)]
     pub trust_policy: Option<Value>,
+    /// The longest AssumeRole session, in seconds: 3600 (the default) to 43200.
+    #[serde(default)]
+    pub max_session_duration: Option<i64>,
     #[serde(default)]
     pub policies: Vec<Value>,
 }

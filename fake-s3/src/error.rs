@@ -53,6 +53,8 @@ errors! {
     incomplete_body => "IncompleteBody", BAD_REQUEST;
     malformed_xml => "MalformedXML", BAD_REQUEST;
     malformed_policy => "MalformedPolicy", BAD_REQUEST;
+    malformed_policy_document => "MalformedPolicyDocument", BAD_REQUEST;
+    invalid_client_token_id => "InvalidClientTokenId", FORBIDDEN;
     invalid_range => "InvalidRange", RANGE_NOT_SATISFIABLE;
     no_such_bucket => "NoSuchBucket", NOT_FOUND;
     no_such_key => "NoSuchKey", NOT_FOUND;

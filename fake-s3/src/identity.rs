@@ -49,6 +49,8 @@ pub struct Role {
     pub arn: String,
     pub trust_policy: Option<Policy>,
     pub policies: Arc<Vec<Policy>>,
+    /// The longest session AssumeRole may grant, in seconds (AWS default: 3600).
+    pub max_session_duration: i64,
 }
 
 /// An AWS account.
@@ -326,9 +328,31 @@ impl Iam {
             path,
             trust_policy: trust,
             policies: Arc::new(compiled),
+            max_session_duration: 3600,
         };
         acct.roles.insert(name.to_owned(), role.clone());
         Ok(role)
+    }
+
+    /// Sets a role's longest session (3600–43200 seconds).
+    pub fn set_max_session_duration(
+        &mut self,
+        account: &str,
+        role: &str,
+        secs: i64,
+    ) -> Result<(), AwsError> {
+        if !(3600..=43_200).contains(&secs) {
+            return Err(AwsError::validation_error(
+                "max_session_duration must be between 3600 and 43200 seconds",
+            ));
+        }
+        let role = self
+            .account_mut(account)?
+            .roles
+            .get_mut(role)
+            .ok_or_else(|| AwsError::validation_error(format!("role `{role}` does not exist")))?;
+        role.max_session_duration = secs;
+        Ok(())
     }
 
     /// The key entry for an access key id.

@@ -174,6 +174,13 @@ impl FakeAws {
                         &policies,
                     )
                     .map_err(|e| invalid(format!("{at}.roles[{ri}]"), e))?;
+                if let Some(secs) = r.max_session_duration {
+                    self.iam
+                        .set_max_session_duration(&acct.id, &r.name, secs)
+                        .map_err(|e| {
+                            invalid(format!("{at}.roles[{ri}].max_session_duration"), e)
+                        })?;
+                }
             }
         }
         // Buckets after every identity exists, so their policies may name any of them.

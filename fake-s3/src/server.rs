@@ -129,12 +129,23 @@ fn address(state: &State, host: &HostForm, raw_path: &str) -> Result<Addressed, 
             })?;
             (Some(ap), None)
         }
-        HostForm::Prefixed(label) => {
-            match router::split_access_point_label(label).and_then(|(n, a)| lookup_ap(n, a)) {
+        HostForm::Prefixed(label) => match router::split_access_point_label(label) {
+            Some((n, a)) => match lookup_ap(n, a) {
                 Some(ap) => (Some(ap), None),
+                // `NAME-ACCOUNT` for a known account, and no such bucket either: the caller meant
+                // an access point that does not exist.
+                None if !state.storage().buckets.contains_key(label.as_str())
+                    && state.iam().accounts.contains_key(a) =>
+                {
+                    return Err(AwsError::no_such_access_point(
+                        "The specified accesspoint does not exist",
+                    )
+                    .with_resource(n));
+                }
                 None => (None, Some(label.clone())),
-            }
-        }
+            },
+            None => (None, Some(label.clone())),
+        },
         HostForm::Plain | HostForm::Control { .. } => (None, None),
     };
     if let Some(ap) = ap {

@@ -129,7 +129,7 @@ fn session_policy(p: Params<'_>) -> Result<Vec<Policy>, AwsError> {
             }
             Policy::parse(text, PolicyKind::Session)
                 .map(|p| vec![p])
-                .map_err(|e| AwsError::malformed_policy(e.to_string()))
+                .map_err(|e| AwsError::malformed_policy_document(e.to_string()))
         }
     }
 }
@@ -182,6 +182,11 @@ fn assume_role(
                 ))
             })?
     };
+    if secs > role.max_session_duration {
+        return Err(AwsError::validation_error(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
     let account = policy_eval::arn::Arn::parse(&role.arn)
         .map(|a| a.account.to_owned())
         .unwrap_or_default();
@@ -275,9 +280,10 @@ fn federation_token(
     }
     let secs = duration(p, 129_600)?;
     let session_policies = session_policy(p)?;
-    if auth.caller.principal.username().is_none() || !auth.caller.session.is_empty() {
+    let is_root = auth.caller.principal.kind == policy_eval::PrincipalKind::Root;
+    if (auth.caller.principal.username().is_none() && !is_root) || !auth.caller.session.is_empty() {
         return Err(AwsError::access_denied(
-            "GetFederationToken needs the long-term credentials of an IAM user",
+            "GetFederationToken needs long-term credentials (an IAM user's or the account root's)",
         ));
     }
     let account = auth.caller.account().to_owned();
@@ -302,7 +308,7 @@ fn federation_token(
             ..PolicySet::default()
         },
     );
-    if verdict.decision != policy_eval::Decision::Allow {
+    if verdict.decision != policy_eval::Decision::Allow && !is_root {
         return Err(AwsError::access_denied(format!(
             "User: {} is not authorized to perform: sts:GetFederationToken",
             auth.caller.principal.arn
@@ -324,9 +330,18 @@ fn federation_token(
                     .unwrap_or_default();
                 (account, pol)
             }
+            // The root's federated users get whatever the session policy allows.
+            Some(KeyOwner::Root { account }) => {
+                let all = Policy::parse(
+                    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+                    PolicyKind::Identity,
+                )
+                .map_err(|e| AwsError::internal_error(e.to_string()))?;
+                (account, Arc::new(vec![all]))
+            }
             _ => {
                 return Err(AwsError::access_denied(
-                    "GetFederationToken needs the long-term credentials of an IAM user",
+                    "GetFederationToken needs long-term credentials (an IAM user's or the account root's)",
                 ))
             }
         }
