@@ -1,8 +1,9 @@
 //! SPEC §5's access-point design end to end with the official SDK (S3, S3 Control, STS).
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use fake_s3::{Credentials, FakeAws, FakeAwsHandle};
+
+use crate::support::{code, raw_http};
 
 const OWNER: &str = "111122223333";
 const OTHER: &str = "444455556666";
@@ -11,10 +12,6 @@ const AP: &str = "mimic-v1-0-01";
 
 fn ap_arn() -> String {
     format!("arn:aws:s3:us-east-1:{OWNER}:accesspoint/{AP}")
-}
-
-fn code<E: ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("").to_owned()
 }
 
 const ALL: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
@@ -205,21 +202,13 @@ async fn ungranted_and_anonymous_callers_are_denied_and_aliases_work() {
     assert_eq!(listed.access_point_list().len(), 1);
 
     // Anonymous through the access point host: refused.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(w.fake.addr())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     let req = format!(
         "GET /mimic/1.0/data.csv HTTP/1.1\r\nHost: {AP}-{OWNER}.127.0.0.1:{}\r\nConnection: close\r\n\r\n",
         w.fake.addr().port()
     );
-    stream
-        .write_all(req.as_bytes())
+    assert!(raw_http(w.fake.addr(), &req)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out).await;
-    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 403"));
+        .starts_with("HTTP/1.1 403"));
 }
 
 #[tokio::test]

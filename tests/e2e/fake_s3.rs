@@ -1,10 +1,10 @@
 //! fake-s3 with the official AWS SDK for Rust: authentication, authorization and the S3 surface.
 
+use crate::support::{code, raw_get, raw_http};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use fake_s3::{Credentials, FakeAws, FakeAwsHandle};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const OWNER: &str = "111122223333";
 const OTHER: &str = "444455556666";
@@ -43,10 +43,6 @@ async fn owner_with_bucket(fake: &FakeAwsHandle) -> Client {
             .unwrap_or_else(|e| panic!("{e:?}"));
     }
     s3
-}
-
-fn code<E: ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("").to_owned()
 }
 
 async fn body(out: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec<u8> {
@@ -239,24 +235,6 @@ async fn malformed_policies_are_refused_as_aws_does() {
         .and_then(|e| e.message().map(str::to_owned))
         .unwrap_or_default()
         .contains("Action does not apply"));
-}
-
-async fn raw_get(addr: std::net::SocketAddr, path_and_query: &str, host: &str) -> u16 {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let req = format!("GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream
-        .write_all(req.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out).await;
-    let text = String::from_utf8_lossy(&out);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -575,16 +553,7 @@ async fn streaming_upload_with_checksum_trailer_is_decoded_and_verified() {
                 root.access_key_id,
                 signed.join(";")
             ));
-            let mut stream = tokio::net::TcpStream::connect(addr)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            stream
-                .write_all(req.as_bytes())
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            let mut out = Vec::new();
-            let _ = stream.read_to_end(&mut out).await;
-            String::from_utf8_lossy(&out).into_owned()
+            raw_http(addr, &req).await
         }
     };
     let ok = put("DUoRhQ==").await;

@@ -1,18 +1,13 @@
 //! Regressions from the security review of fake-s3: each was a way to get more than a policy
 //! grants, or an answer AWS would not give.
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
+use crate::support::{code, raw_http};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use fake_s3::{Credentials, FakeAws, FakeAwsHandle};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const OWNER: &str = "111122223333";
 const BUCKET: &str = "sec-bucket";
-
-fn code<E: ProvideErrorMetadata>(e: &E) -> String {
-    e.code().unwrap_or("").to_owned()
-}
 
 async fn setup() -> (FakeAwsHandle, Credentials, Client) {
     let fake = FakeAws::builder()
@@ -42,16 +37,7 @@ async fn setup() -> (FakeAwsHandle, Credentials, Client) {
 }
 
 async fn raw(fake: &FakeAwsHandle, request: String) -> String {
-    let mut stream = tokio::net::TcpStream::connect(fake.addr())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out).await;
-    String::from_utf8_lossy(&out).into_owned()
+    raw_http(fake.addr(), &request).await
 }
 
 #[tokio::test]

@@ -8,3 +8,4 @@ mod fake_s3;
 mod fake_s3_security;
 mod parser_fuzz;
 mod reference;
+mod support;

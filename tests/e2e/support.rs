@@ -1,0 +1,40 @@
+//! Helpers shared by the fake-s3 test modules.
+
+use std::net::SocketAddr;
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The AWS error code of an SDK error (`""` when there is none).
+pub fn code<E: ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("").to_owned()
+}
+
+/// Sends one raw HTTP/1.1 request (which should say `Connection: close`) and returns the whole
+/// response as text: for requests no SDK would send (unsigned, tampered, hand-signed).
+pub async fn raw_http(addr: SocketAddr, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The status of a plain GET of `path_and_query` with `Host: host`.
+pub async fn raw_get(addr: SocketAddr, path_and_query: &str, host: &str) -> u16 {
+    let response = raw_http(
+        addr,
+        &format!("GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
