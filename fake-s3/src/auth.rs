@@ -312,6 +312,21 @@ fn check_unsigned_headers(
     }
 }
 
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A signed payload hash must be the body's (`XAmzContentSHA256Mismatch`).
+fn check_payload_hash(hex: &str, body: &[u8]) -> Result<(), AwsError> {
+    if hex.eq_ignore_ascii_case(&sigv4::sha256_hex(body)) {
+        Ok(())
+    } else {
+        Err(AwsError::content_sha256_mismatch(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        ))
+    }
+}
+
 fn check_skew(signed_at: OffsetDateTime, now: OffsetDateTime) -> Result<(), AwsError> {
     if (now - signed_at).whole_seconds().abs() > MAX_SKEW_SECONDS {
         return Err(AwsError::request_time_too_skewed(
@@ -403,12 +418,8 @@ fn v4_header(
             let d = chunked::decode(&body, Some(&signer), trailer)?;
             (Bytes::from(d.data), d.trailers)
         }
-        hex if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            if !hex.eq_ignore_ascii_case(&sigv4::sha256_hex(&body)) {
-                return Err(AwsError::content_sha256_mismatch(
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                ));
-            }
+        hex if is_sha256_hex(hex) => {
+            check_payload_hash(hex, &body)?;
             (body, Vec::new())
         }
         other => {
@@ -524,12 +535,8 @@ fn v4_query(
             signature: &signature,
         },
     )?;
-    if payload_hash.len() == 64 && payload_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        if !payload_hash.eq_ignore_ascii_case(&sigv4::sha256_hex(&body)) {
-            return Err(AwsError::content_sha256_mismatch(
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            ));
-        }
+    if is_sha256_hex(&payload_hash) {
+        check_payload_hash(&payload_hash, &body)?;
     } else if service != "s3" && !body.is_empty() {
         // Only S3 lets a presigned URL leave its body unsigned; elsewhere the body is parameters.
         return Err(AwsError::access_denied(
