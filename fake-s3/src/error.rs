@@ -82,6 +82,12 @@ errors! {
 }
 
 impl AwsError {
+    /// Replaces the AWS error code (for codes that share a status and message shape).
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
     /// Names the bucket or key the error is about.
     pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = Some(resource.into());

@@ -333,7 +333,8 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         S3Op::GetObject | S3Op::HeadObject => get_object(ctx, bucket, key.unwrap_or_default()),
         S3Op::DeleteObject => {
             let key = key.unwrap_or_default();
-            ctx.authorize("s3:DeleteObject", bucket, Some(&key))?;
+            let action = versioned_action(ctx, "s3:DeleteObject", "s3:DeleteObjectVersion")?;
+            ctx.authorize(action, bucket, Some(&key))?;
             if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
                 b.objects.remove(&key);
             }
@@ -510,18 +511,30 @@ fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
                 .with_resource(&name),
         );
     }
-    let region = if body.iter().all(u8::is_ascii_whitespace) {
-        "us-east-1".to_owned()
+    // No LocationConstraint means us-east-1; naming us-east-1 explicitly is refused, as S3 does.
+    let constraint = if body.iter().all(u8::is_ascii_whitespace) {
+        None
     } else {
-        let el = xml::parse(body)?;
-        el.child_text("LocationConstraint")
-            .map_or_else(|| "us-east-1".to_owned(), str::to_owned)
+        xml::parse(body)?
+            .child_text("LocationConstraint")
+            .map(str::to_owned)
     };
-    if region != ctx.state.region && !(region.is_empty() && ctx.state.region == "us-east-1") {
+    let region = match constraint.as_deref() {
+        None | Some("") => "us-east-1",
+        Some("us-east-1") => {
+            return Err(AwsError::invalid_argument(
+                "The specified location-constraint is not valid",
+            )
+            .with_code("InvalidLocationConstraint"))
+        }
+        Some(r) => r,
+    };
+    if region != ctx.state.region {
         return Err(AwsError::invalid_argument(format!(
             "The {region} location constraint is incompatible for the region specific endpoint this request was sent to ({}).",
             ctx.state.region
-        )));
+        ))
+        .with_code("IllegalLocationConstraintException"));
     }
     let account = ctx.auth.caller.account().to_owned();
     let pseudo = pseudo_bucket(&name, &account, &ctx.state.region);
@@ -935,8 +948,23 @@ fn parse_range(h: &str, len: usize) -> Result<Option<(usize, usize)>, AwsError> 
     }
 }
 
+/// The action for an object operation that may name a version. Buckets here are unversioned:
+/// only the `null` version exists.
+fn versioned_action(
+    ctx: &Ctx<'_>,
+    plain: &'static str,
+    versioned: &'static str,
+) -> Result<&'static str, AwsError> {
+    match ctx.q("versionId") {
+        None => Ok(plain),
+        Some("null") => Ok(versioned),
+        Some(_) => Err(AwsError::invalid_argument("Invalid version id specified")),
+    }
+}
+
 fn get_object(ctx: &mut Ctx<'_>, bucket: &Bucket, key: String) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetObject", bucket, Some(&key))?;
+    let action = versioned_action(ctx, "s3:GetObject", "s3:GetObjectVersion")?;
+    ctx.authorize(action, bucket, Some(&key))?;
     let object = ctx
         .state
         .storage()

@@ -322,3 +322,70 @@ async fn copy_object_keeps_the_source_listing_rule_and_refuses_self_copies() {
         .await;
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+#[tokio::test]
+async fn version_ids_and_location_constraints_are_checked_as_s3_does() {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let (fake, _root, s3) = setup().await;
+    assert!(s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("b")
+        .version_id("null")
+        .send()
+        .await
+        .is_ok());
+    let bad = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("b")
+        .version_id("3HL4kqtJlcpXroDTDmJ")
+        .send()
+        .await;
+    assert_eq!(bad.err().map(|e| code(&e)), Some("InvalidArgument".into()));
+    let only_current = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{BUCKET}/*"}}]}}"#
+    );
+    let (_, reader) = fake
+        .create_user(OWNER, "reader", &[&only_current])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = Client::new(&fake.sdk_config(&reader));
+    assert!(r.get_object().bucket(BUCKET).key("b").send().await.is_ok());
+    let versioned = r
+        .get_object()
+        .bucket(BUCKET)
+        .key("b")
+        .version_id("null")
+        .send()
+        .await;
+    assert_eq!(
+        versioned.err().map(|e| code(&e)),
+        Some("AccessDenied".into())
+    );
+
+    let config = |region: &str| {
+        CreateBucketConfiguration::builder()
+            .location_constraint(BucketLocationConstraint::from(region))
+            .build()
+    };
+    let explicit = s3
+        .create_bucket()
+        .bucket("explicit-east")
+        .create_bucket_configuration(config("us-east-1"))
+        .send()
+        .await;
+    assert_eq!(
+        explicit.err().map(|e| code(&e)),
+        Some("InvalidLocationConstraint".into())
+    );
+    let elsewhere = s3
+        .create_bucket()
+        .bucket("west-bucket")
+        .create_bucket_configuration(config("us-west-2"))
+        .send()
+        .await;
+    assert_eq!(
+        elsewhere.err().map(|e| code(&e)),
+        Some("IllegalLocationConstraintException".into())
+    );
+}
