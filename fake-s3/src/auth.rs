@@ -108,18 +108,37 @@ fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
         .or_else(|| parse_amz_date(s))
 }
 
+/// Where the authenticator finds access keys and their owners. The server's implementation
+/// holds the IAM lock only for each lookup, never while a body is hashed or decoded.
+pub trait Keys {
+    /// The key entry for an access key id.
+    fn key(&self, access_key_id: &str) -> Option<KeyEntry>;
+    /// The caller a key belongs to.
+    fn caller(&self, entry: &KeyEntry, now: OffsetDateTime) -> Result<Caller, AwsError>;
+}
+
+impl Keys for Iam {
+    fn key(&self, access_key_id: &str) -> Option<KeyEntry> {
+        Iam::key(self, access_key_id).cloned()
+    }
+
+    fn caller(&self, entry: &KeyEntry, now: OffsetDateTime) -> Result<Caller, AwsError> {
+        Iam::caller(self, entry, now)
+    }
+}
+
 /// Authenticates a request. `region` is the region the fake serves; `service` is `s3` or `sts`.
 /// A `Content-MD5` header, whatever the signature scheme, must match the (decoded) body.
 pub fn authenticate(
     parts: &RequestParts<'_>,
     body: Bytes,
-    iam: &Iam,
+    keys: &dyn Keys,
     now: OffsetDateTime,
     region: &str,
     service: &str,
 ) -> Result<Authenticated, AwsError> {
     let authenticated =
-        authenticate_signature(parts, body, iam, now, region, service).map_err(|e| {
+        authenticate_signature(parts, body, keys, now, region, service).map_err(|e| {
             // STS names an unknown key or a bad session token differently from S3.
             if service == "sts" && matches!(e.code, "InvalidAccessKeyId" | "InvalidToken") {
                 AwsError::invalid_client_token_id(
@@ -136,25 +155,25 @@ pub fn authenticate(
 fn authenticate_signature(
     parts: &RequestParts<'_>,
     body: Bytes,
-    iam: &Iam,
+    keys: &dyn Keys,
     now: OffsetDateTime,
     region: &str,
     service: &str,
 ) -> Result<Authenticated, AwsError> {
     if let Some(auth) = parts.header("authorization") {
         if auth.starts_with(sigv4::ALGORITHM) {
-            return v4_header(parts, auth, body, iam, now, region, service);
+            return v4_header(parts, auth, body, keys, now, region, service);
         }
         if let Some(rest) = auth.strip_prefix("AWS ") {
-            return v2_header(parts, rest, body, iam, now);
+            return v2_header(parts, rest, body, keys, now);
         }
         return Err(AwsError::invalid_argument("Unsupported Authorization Type"));
     }
     if parts.query_value("X-Amz-Algorithm").is_some() {
-        return v4_query(parts, body, iam, now, region, service);
+        return v4_query(parts, body, keys, now, region, service);
     }
     if parts.query_value("AWSAccessKeyId").is_some() && parts.query_value("Signature").is_some() {
-        return v2_query(parts, body, iam, now);
+        return v2_query(parts, body, keys, now);
     }
     Ok(Authenticated {
         caller: Caller::anonymous(),
@@ -167,8 +186,8 @@ fn authenticate_signature(
     })
 }
 
-fn lookup<'i>(iam: &'i Iam, access_key: &str) -> Result<&'i KeyEntry, AwsError> {
-    iam.key(access_key).ok_or_else(|| {
+fn lookup(keys: &dyn Keys, access_key: &str) -> Result<KeyEntry, AwsError> {
+    keys.key(access_key).ok_or_else(|| {
         AwsError::invalid_access_key_id(
             "The AWS Access Key Id you provided does not exist in our records.",
         )
@@ -340,7 +359,7 @@ fn v4_header(
     parts: &RequestParts<'_>,
     auth: &str,
     body: Bytes,
-    iam: &Iam,
+    keys: &dyn Keys,
     now: OffsetDateTime,
     region: &str,
     service: &str,
@@ -373,7 +392,8 @@ fn v4_header(
             "The authorization header is malformed; `host` must be a signed header",
         ));
     }
-    let entry = lookup(iam, &credential.access_key)?;
+    let entry = lookup(keys, &credential.access_key)?;
+    let entry = &entry;
     let payload_hash = match parts.header("x-amz-content-sha256") {
         Some(h) => h.to_owned(),
         None if service == "s3" => {
@@ -400,7 +420,7 @@ fn v4_header(
     )?;
     check_unsigned_headers(parts, &signed_headers, false)?;
     check_token(entry, parts.header("x-amz-security-token"))?;
-    let caller = iam.caller(entry, now)?;
+    let caller = keys.caller(entry, now)?;
     let (body, trailers) = match payload_hash.as_str() {
         "UNSIGNED-PAYLOAD" => (body, Vec::new()),
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => {
@@ -454,7 +474,7 @@ fn format_amz_date(t: OffsetDateTime) -> String {
 fn v4_query(
     parts: &RequestParts<'_>,
     body: Bytes,
-    iam: &Iam,
+    keys: &dyn Keys,
     now: OffsetDateTime,
     region: &str,
     service: &str,
@@ -508,7 +528,8 @@ fn v4_query(
     if now > signed_at + time::Duration::seconds(expires) {
         return Err(AwsError::access_denied("Request has expired"));
     }
-    let entry = lookup(iam, &credential.access_key)?;
+    let entry = lookup(keys, &credential.access_key)?;
+    let entry = &entry;
     let canonical_query = sigv4::canonical_query(
         &parts
             .query
@@ -550,7 +571,7 @@ fn v4_query(
             .query_value("X-Amz-Security-Token")
             .or_else(|| parts.header("x-amz-security-token")),
     )?;
-    let caller = iam.caller(entry, now)?;
+    let caller = keys.caller(entry, now)?;
     Ok(Authenticated {
         caller,
         access_key: Some(credential.access_key.clone()),
@@ -715,7 +736,7 @@ fn v2_header(
     parts: &RequestParts<'_>,
     rest: &str,
     body: Bytes,
-    iam: &Iam,
+    keys: &dyn Keys,
     now: OffsetDateTime,
 ) -> Result<Authenticated, AwsError> {
     let (access_key, signature) = rest.trim().rsplit_once(':').ok_or_else(|| {
@@ -731,7 +752,8 @@ fn v2_header(
             AwsError::access_denied("AWS authentication requires a valid Date or x-amz-date header")
         })?;
     check_skew(signed_at, now)?;
-    let entry = lookup(iam, access_key)?;
+    let entry = lookup(keys, access_key)?;
+    let entry = &entry;
     // With x-amz-date present, the Date line is empty and x-amz-date is signed as an amz header.
     let date_line = if parts.header("x-amz-date").is_some() {
         String::new()
@@ -745,7 +767,7 @@ fn v2_header(
     }
     check_token(entry, parts.header("x-amz-security-token"))?;
     Ok(Authenticated {
-        caller: iam.caller(entry, now)?,
+        caller: keys.caller(entry, now)?,
         access_key: Some(access_key.to_owned()),
         signature: Some((SigVersion::V2, AuthType::Header)),
         signature_age_ms: Some((now - signed_at).whole_milliseconds().max(0) as i64),
@@ -758,7 +780,7 @@ fn v2_header(
 fn v2_query(
     parts: &RequestParts<'_>,
     body: Bytes,
-    iam: &Iam,
+    keys: &dyn Keys,
     now: OffsetDateTime,
 ) -> Result<Authenticated, AwsError> {
     let q = |n: &str| parts.query_value(n).unwrap_or("");
@@ -768,7 +790,8 @@ fn v2_query(
     if now.unix_timestamp() > expires {
         return Err(AwsError::access_denied("Request has expired"));
     }
-    let entry = lookup(iam, q("AWSAccessKeyId"))?;
+    let entry = lookup(keys, q("AWSAccessKeyId"))?;
+    let entry = &entry;
     if !v2_matches(parts, q("Expires"), &entry.secret, q("Signature")) {
         return Err(AwsError::signature_does_not_match(
             "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
@@ -781,7 +804,7 @@ fn v2_query(
             .or_else(|| parts.header("x-amz-security-token")),
     )?;
     Ok(Authenticated {
-        caller: iam.caller(entry, now)?,
+        caller: keys.caller(entry, now)?,
         access_key: Some(q("AWSAccessKeyId").to_owned()),
         signature: Some((SigVersion::V2, AuthType::Query)),
         signature_age_ms: None,

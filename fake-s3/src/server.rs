@@ -316,10 +316,7 @@ async fn dispatch(
         host_bucket: addressed.host_bucket.as_deref(),
     };
     let now = state.now();
-    let authenticated = {
-        let iam = state.iam();
-        auth::authenticate(&rparts, body, &iam, now, &state.region, "s3")
-    };
+    let authenticated = auth::authenticate(&rparts, body, state, now, &state.region, "s3");
     let authenticated = match authenticated {
         Ok(a) => a,
         Err(e) => return fail(e, "-"),
@@ -469,10 +466,7 @@ async fn control(
         headers: &parts.headers,
         host_bucket: None,
     };
-    let authenticated = {
-        let iam = state.iam();
-        auth::authenticate(&rparts, body, &iam, state.now(), &state.region, "s3")
-    };
+    let authenticated = auth::authenticate(&rparts, body, state, state.now(), &state.region, "s3");
     let authenticated = match authenticated {
         Ok(a) => a,
         Err(e) => return (Err(e), op.name().into(), String::new(), None, String::new()),
@@ -539,10 +533,7 @@ fn sts(
         headers: &parts.headers,
         host_bucket: None,
     };
-    let authenticated = {
-        let iam = state.iam();
-        auth::authenticate(&rparts, body, &iam, state.now(), &state.region, "sts")
-    };
+    let authenticated = auth::authenticate(&rparts, body, state, state.now(), &state.region, "sts");
     let authenticated = match authenticated {
         Ok(a) => a,
         Err(e) => return (Err(e), "STS".into(), String::new(), None, String::new()),

@@ -59,6 +59,20 @@ pub struct State {
     requests: AtomicU64,
 }
 
+impl crate::auth::Keys for State {
+    fn key(&self, access_key_id: &str) -> Option<crate::identity::KeyEntry> {
+        self.iam().key(access_key_id).cloned()
+    }
+
+    fn caller(
+        &self,
+        entry: &crate::identity::KeyEntry,
+        now: OffsetDateTime,
+    ) -> Result<crate::identity::Caller, crate::error::AwsError> {
+        self.iam().caller(entry, now)
+    }
+}
+
 /// How many journal entries are kept.
 pub const JOURNAL_CAPACITY: usize = 100_000;
 
