@@ -5,6 +5,8 @@
 //! Every request passes through [`authenticate`]; there is no way to skip it. A request with no
 //! credentials at all is anonymous and is then only allowed where a policy grants `*`.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
@@ -112,13 +114,13 @@ fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
 /// holds the IAM lock only for each lookup, never while a body is hashed or decoded.
 pub trait Keys {
     /// The key entry for an access key id.
-    fn key(&self, access_key_id: &str) -> Option<KeyEntry>;
+    fn key(&self, access_key_id: &str) -> Option<Arc<KeyEntry>>;
     /// The caller a key belongs to.
     fn caller(&self, entry: &KeyEntry, now: OffsetDateTime) -> Result<Caller, AwsError>;
 }
 
 impl Keys for Iam {
-    fn key(&self, access_key_id: &str) -> Option<KeyEntry> {
+    fn key(&self, access_key_id: &str) -> Option<Arc<KeyEntry>> {
         Iam::key(self, access_key_id).cloned()
     }
 
@@ -186,7 +188,7 @@ fn authenticate_signature(
     })
 }
 
-fn lookup(keys: &dyn Keys, access_key: &str) -> Result<KeyEntry, AwsError> {
+fn lookup(keys: &dyn Keys, access_key: &str) -> Result<Arc<KeyEntry>, AwsError> {
     keys.key(access_key).ok_or_else(|| {
         AwsError::invalid_access_key_id(
             "The AWS Access Key Id you provided does not exist in our records.",

@@ -166,7 +166,7 @@ pub struct Iam {
     /// Ceph RGW dialect: a user is also named `arn:aws:iam:::user/NAME` (the default tenant), as
     /// university storage groups write their bucket policies (SPEC §3).
     pub ceph_dialect: bool,
-    keys: HashMap<String, KeyEntry>,
+    keys: HashMap<String, Arc<KeyEntry>>,
     counter: u64,
 }
 
@@ -230,11 +230,11 @@ impl Iam {
         }
         self.keys.insert(
             creds.access_key_id.clone(),
-            KeyEntry::new(
+            Arc::new(KeyEntry::new(
                 creds.secret_access_key.clone(),
                 creds.session_token.clone(),
                 owner,
-            ),
+            )),
         );
         Ok(())
     }
@@ -356,7 +356,7 @@ impl Iam {
     }
 
     /// The key entry for an access key id.
-    pub fn key(&self, access_key_id: &str) -> Option<&KeyEntry> {
+    pub fn key(&self, access_key_id: &str) -> Option<&Arc<KeyEntry>> {
         self.keys.get(access_key_id)
     }
 
@@ -479,11 +479,11 @@ impl Iam {
         let creds = self.mint_credentials("ASIA", true);
         self.keys.insert(
             creds.access_key_id.clone(),
-            KeyEntry::new(
+            Arc::new(KeyEntry::new(
                 creds.secret_access_key.clone(),
                 creds.session_token.clone(),
                 KeyOwner::Session(Arc::new(session)),
-            ),
+            )),
         );
         creds
     }

@@ -60,7 +60,7 @@ pub struct State {
 }
 
 impl crate::auth::Keys for State {
-    fn key(&self, access_key_id: &str) -> Option<crate::identity::KeyEntry> {
+    fn key(&self, access_key_id: &str) -> Option<std::sync::Arc<crate::identity::KeyEntry>> {
         self.iam().key(access_key_id).cloned()
     }
 

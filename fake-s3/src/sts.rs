@@ -317,7 +317,7 @@ fn federation_token(
     let (account, policies) = {
         let iam = state.iam();
         let key = iam.key(auth_key(auth).as_str()).cloned();
-        match key.map(|k| k.owner) {
+        match key.map(|k| k.owner.clone()) {
             Some(KeyOwner::User {
                 account,
                 name: user,
