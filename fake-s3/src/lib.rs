@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod checksum;
 pub mod chunked;
 pub mod config;
 pub mod control;

@@ -800,7 +800,8 @@ fn verify_checksums(ctx: &Ctx<'_>, data: &[u8]) -> Result<BTreeMap<String, Strin
                 use sha2::Digest;
                 Some(sha2::Sha256::digest(data).to_vec())
             }
-            // CRC64NVME is kept but not yet verified.
+            "CRC64NVME" => Some(crate::checksum::crc64_nvme(data).to_be_bytes().to_vec()),
+            // Algorithms S3 does not define are kept as sent.
             _ => None,
         };
         if let Some(c) = computed {

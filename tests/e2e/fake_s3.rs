@@ -606,3 +606,47 @@ async fn ceph_dialect_principals_name_users_of_the_default_tenant() {
         assert_eq!(read.is_ok(), accepted, "ceph={ceph}");
     }
 }
+
+#[tokio::test]
+async fn every_sdk_checksum_algorithm_is_verified() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
+    let fake = fake().await;
+    let s3 = owner_with_bucket(&fake).await;
+    for algo in [
+        ChecksumAlgorithm::Crc32,
+        ChecksumAlgorithm::Crc32C,
+        ChecksumAlgorithm::Crc64Nvme,
+        ChecksumAlgorithm::Sha1,
+        ChecksumAlgorithm::Sha256,
+    ] {
+        let key = format!("sum/{}", algo.as_str());
+        let put = s3
+            .put_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .checksum_algorithm(algo.clone())
+            .body(ByteStream::from_static(b"checked bytes"))
+            .send()
+            .await;
+        assert!(put.is_ok(), "{algo:?}: {put:?}");
+        let got = s3
+            .get_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{algo:?}: {e:?}"));
+        // The checksum came back, so the SDK sent it and the fake verified and kept it (the SDK
+        // checks the returned value against the body too).
+        let returned = [
+            got.checksum_crc32(),
+            got.checksum_crc32_c(),
+            got.checksum_crc64_nvme(),
+            got.checksum_sha1(),
+            got.checksum_sha256(),
+        ];
+        assert_eq!(returned.iter().flatten().count(), 1, "{algo:?}");
+        assert_eq!(body(got).await, b"checked bytes", "{algo:?}");
+    }
+}
