@@ -649,11 +649,15 @@ fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
     let mut count = 0;
     let mut truncated = false;
     let mut last = String::new();
-    let range = objects.range::<String, _>((
-        std::ops::Bound::Excluded(&start),
-        std::ops::Bound::Unbounded,
-    ));
-    for (k, o) in range.filter(|(k, _)| k.starts_with(&prefix)) {
+    // Seek to the prefix (or past the marker, whichever is later) and stop at the first key
+    // outside the prefix: a page costs its own size, not the bucket's.
+    let lower = if start.as_str() >= prefix.as_str() {
+        std::ops::Bound::Excluded(start.clone())
+    } else {
+        std::ops::Bound::Included(prefix.clone())
+    };
+    let range = objects.range::<String, _>((lower, std::ops::Bound::Unbounded));
+    for (k, o) in range.take_while(|(k, _)| k.starts_with(&prefix)) {
         if let Some(d) = &delimiter {
             if let Some(i) = k[prefix.len()..].find(d.as_str()) {
                 let cp = &k[..prefix.len() + i + d.len()];
