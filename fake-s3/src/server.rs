@@ -302,7 +302,7 @@ async fn dispatch(
         && ((parts.method == http::Method::POST && is_form)
             || query.iter().any(|(k, _)| k == "Action"));
     if sts_call {
-        return sts(state, peer, parts, body, raw_path, &query, request_id);
+        return sts(state, peer, parts, body, raw_path, &query, request_id).await;
     }
     let addressed = match address(state, &host_form, raw_path) {
         Ok(a) => a,
@@ -354,11 +354,7 @@ async fn dispatch(
         Ok(op) => op,
         Err(e) => return (Err(e), "-".into(), principal, None, String::new()),
     };
-    let (delay, fault) = state.faults.check(op.name());
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    if let Some(e) = fault {
+    if let Some(e) = inject_faults(state, op.name()).await {
         return (
             Err(e),
             op.name().into(),
@@ -398,6 +394,16 @@ async fn dispatch(
         decision.map(|d| d.to_string()),
         explanation,
     )
+}
+
+/// Applies the configured faults to one call of `operation`: waits the injected latency and
+/// returns the injected error, if any. Every API (S3, S3 Control, STS) goes through it.
+async fn inject_faults(state: &State, operation: &str) -> Option<AwsError> {
+    let (delay, fault) = state.faults.check(operation);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    fault
 }
 
 fn principal_name(auth: &auth::Authenticated) -> String {
@@ -481,11 +487,7 @@ async fn control(
             "S3 Control requests must be signed".into(),
         );
     }
-    let (delay, fault) = state.faults.check(op.name());
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    if let Some(e) = fault {
+    if let Some(e) = inject_faults(state, op.name()).await {
         return (
             Err(e),
             op.name().into(),
@@ -517,7 +519,7 @@ async fn control(
     (result, op.name().into(), principal, decision, explanation)
 }
 
-fn sts(
+async fn sts(
     state: &State,
     peer: SocketAddr,
     parts: &http::request::Parts,
@@ -548,6 +550,14 @@ fn sts(
         source_ip: Some(peer.ip().to_string()),
         keys: Vec::new(),
     };
+    let action = params
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map_or("STS", |(_, v)| v.as_str())
+        .to_owned();
+    if let Some(e) = inject_faults(state, &action).await {
+        return (Err(e), action, principal, None, "injected fault".into());
+    }
     let (action, result, decision) =
         crate::sts::handle(state, &authenticated, &params, request_id, &facts);
     let (decision, explanation) = match decision {

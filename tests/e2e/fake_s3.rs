@@ -432,6 +432,18 @@ async fn faults_are_injected_as_configured() {
         .await;
     assert_eq!(throttled.err().map(|e| code(&e)), Some("SlowDown".into()));
     fake.faults(fake_s3::FaultConfig::default());
+    // STS goes through the same injector.
+    fake.faults(fake_s3::FaultConfig {
+        fail_nth: std::collections::HashMap::from([("GetCallerIdentity".to_owned(), vec![1])]),
+        ..Default::default()
+    });
+    let sts_conf = aws_sdk_sts::config::Builder::from(&fake.sdk_config(&root))
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    let sts = aws_sdk_sts::Client::from_conf(sts_conf);
+    let failed = sts.get_caller_identity().send().await;
+    assert_eq!(failed.err().map(|e| code(&e)), Some("InternalError".into()));
+    assert!(sts.get_caller_identity().send().await.is_ok());
     // With the SDK's default retries, a transient failure is retried and succeeds.
     fake.faults(fake_s3::FaultConfig {
         fail_nth: std::collections::HashMap::from([("GetObject".to_owned(), vec![1])]),
