@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::policy_cmd;
+use crate::runtime::ServiceArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +26,161 @@ pub enum Command {
     /// Decide, validate and lint S3 bucket, access-point and identity policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run the whole flow offline on an embedded fake AWS and SQLite, explaining each step.
+    ///
+    /// Two people verify their IAM users with signed URLs, a controlled dataset is published, one
+    /// of them is granted and reads it through an access point while the other is refused, and
+    /// after revocation the access is gone. Exits 1 if anything behaves differently.
+    Demo {
+        /// Use this database instead of an in-memory SQLite one.
+        #[arg(long, env = "S3KEEPER_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+    /// Create the verification, open and controlled buckets with their policies (safe to repeat).
+    Setup(ServiceOnly),
+    /// Serve the HTTP JSON API (see /openapi.json), with a periodic reconcile.
+    Serve(ServeArgs),
+    /// Bring AWS in line with the database and report every difference found.
+    Reconcile {
+        #[command(flatten)]
+        service: ServiceArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add people and show what they have.
+    #[command(subcommand)]
+    Person(PersonCommand),
+    /// Verify that a person controls an AWS IAM user (two steps), or forget it.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+    /// Register, upload and list datasets.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Record that a person signed a dataset's data use agreement (grants at once if verified).
+    Agree(PersonDataset),
+    /// Grant a person read access to a controlled dataset and print their S3 URI and command.
+    Grant(PersonDataset),
+    /// Remove a person's access to a dataset.
+    Revoke(PersonDataset),
+    /// Show a person's access to a dataset.
+    Access(PersonDataset),
+    /// Read the audit log, oldest first.
+    Audit {
+        #[command(flatten)]
+        service: ServiceArgs,
+        #[arg(long)]
+        person: Option<String>,
+        /// `SLUG/VERSION`.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// `granted`, `revoked`, `identity-verified`, …
+        #[arg(long)]
+        action: Option<String>,
+        /// At most this many of the latest entries.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServiceOnly {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Address to listen on.
+    #[arg(long, env = "S3KEEPER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Seconds between reconciles (0: never).
+    #[arg(long, env = "S3KEEPER_RECONCILE_EVERY", default_value_t = 300)]
+    pub reconcile_every: u64,
+    /// Require `Authorization: Bearer TOKEN` on every request but /health and /openapi.json.
+    #[arg(long, env = "S3KEEPER_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PersonDataset {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    pub email: String,
+    /// `SLUG/VERSION`.
+    pub dataset: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Add a person (or change their name).
+    Add {
+        #[command(flatten)]
+        service: ServiceArgs,
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Show a person's identity, agreements and grants as JSON.
+    Show {
+        #[command(flatten)]
+        service: ServiceArgs,
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Step 1: read `aws sts get-caller-identity`'s output and print the command to run.
+    Start {
+        #[command(flatten)]
+        service: ServiceArgs,
+        email: String,
+        /// File with the JSON, or `-` for standard input.
+        identity: PathBuf,
+    },
+    /// Step 2: check the signed URL `aws s3 presign` printed; verified when S3 agrees.
+    Finish {
+        #[command(flatten)]
+        service: ServiceArgs,
+        email: String,
+        url: String,
+    },
+    /// Forget the person's AWS identity; their access points stop naming it.
+    Remove {
+        #[command(flatten)]
+        service: ServiceArgs,
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Register a dataset whose files are in a local directory.
+    Register {
+        #[command(flatten)]
+        service: ServiceArgs,
+        slug: String,
+        version: String,
+        #[arg(long, value_parser = ["open", "controlled"])]
+        kind: String,
+        /// Directory holding the files.
+        #[arg(long)]
+        source: PathBuf,
+    },
+    /// Upload a dataset (unchanged files are skipped), with a progress bar.
+    Upload {
+        #[command(flatten)]
+        service: ServiceArgs,
+        slug: String,
+        version: String,
+    },
+    /// List datasets as JSON.
+    List(ServiceOnly),
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,5 +243,6 @@ pub enum KindArg {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd),
+        other => crate::commands::run(other),
     }
 }

@@ -1,7 +1,23 @@
-//! S3 Keeper service: verifies AWS identities, publishes datasets and grants access through S3
-//! access points. Today it carries the policy tools (`s3keeper policy …`) and the parsing half of
-//! identity verification ([`verify`]); the rest of the service is issue 4.
+//! S3 Keeper service: verifies that people control AWS IAM users (SPEC §4), publishes datasets and
+//! grants verified people read access through S3 access points (SPEC §5), keeps AWS in line with
+//! its database and records everything in an audit log.
+//!
+//! [`keeper::Keeper`] holds the operations; [`api`] serves them over HTTP and [`cli`] from the
+//! command line; [`runtime`] builds a `Keeper` for real AWS or the embedded fake.
 
+pub mod api;
+pub mod aws;
 pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod fetch;
+pub mod keeper;
+pub mod policies;
 pub mod policy_cmd;
+pub mod runtime;
 pub mod verify;
+
+pub use error::KeeperError;
+pub use keeper::{Keeper, Settings};

@@ -1,0 +1,325 @@
+//! The HTTP JSON API over [`Keeper`], described by `openapi.json` (served at `/openapi.json`).
+//! Every error is JSON `{"error": CODE, "message": TEXT}` with a 4xx status for bad input; request
+//! bodies are parsed here rather than by axum's extractor so that malformed JSON and unknown
+//! fields get the same shape of answer as every other mistake.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::KeeperError;
+use crate::keeper::{AuditFilter, Keeper, Kind, Quiet};
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+#[derive(Debug)]
+struct AppState {
+    keeper: Keeper,
+    token: Option<String>,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError(KeeperError);
+
+impl From<KeeperError> for ApiError {
+    fn from(e: KeeperError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "request failed");
+        }
+        (
+            status,
+            Json(json!({"error": self.0.code(), "message": self.0.to_string()})),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok<T: serde::Serialize>(value: T) -> ApiResult {
+    Ok(Json(value).into_response())
+}
+
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError(KeeperError::Invalid(format!("request body: {e}"))))
+}
+
+/// The router. With `token`, every request but `/health` and `/openapi.json` must carry
+/// `Authorization: Bearer TOKEN`.
+pub fn router(keeper: Keeper, token: Option<String>) -> Router {
+    let state = Arc::new(AppState { keeper, token });
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/people", post(add_person))
+        .route("/people/{email}", get(get_person))
+        .route("/people/{email}/verification", post(start_verification))
+        .route(
+            "/people/{email}/verification/url",
+            post(complete_verification),
+        )
+        .route(
+            "/people/{email}/identity",
+            axum::routing::delete(remove_identity),
+        )
+        .route("/datasets", post(register_dataset).get(list_datasets))
+        .route("/datasets/{slug}/{version}", get(get_dataset))
+        .route("/datasets/{slug}/{version}/upload", post(upload))
+        .route(
+            "/datasets/{slug}/{version}/agreements",
+            post(sign_agreement),
+        )
+        .route("/datasets/{slug}/{version}/grants", post(grant))
+        .route(
+            "/datasets/{slug}/{version}/grants/{email}",
+            get(access).delete(revoke),
+        )
+        .route("/reconcile", post(reconcile))
+        .route("/audit", get(audit))
+        .fallback(|| async {
+            ApiError(KeeperError::NotFound(
+                "no such endpoint; see /openapi.json".to_owned(),
+            ))
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize,
+        ))
+        .with_state(state)
+}
+
+async fn authorize(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    if let Some(token) = &state.token {
+        if path != "/health" && path != "/openapi.json" && !bearer_matches(request.headers(), token)
+        {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "Unauthorized", "message": "send `Authorization: Bearer TOKEN` with the API token"})),
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Compares in time independent of where the strings differ.
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+async fn health() -> ApiResult {
+    ok(json!({"status": "ok"}))
+}
+
+async fn openapi() -> Response {
+    ([("content-type", "application/json")], OPENAPI).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPerson {
+    email: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn add_person(State(s): State<Arc<AppState>>, bytes: Bytes) -> ApiResult {
+    let p: NewPerson = body(&bytes)?;
+    let person = s.keeper.add_person(&p.email, &p.name).await?;
+    Ok((StatusCode::CREATED, Json(person)).into_response())
+}
+
+async fn get_person(State(s): State<Arc<AppState>>, Path(email): Path<String>) -> ApiResult {
+    ok(s.keeper.person(&email).await?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallerIdentity {
+    /// What `aws sts get-caller-identity` printed, as text.
+    caller_identity: String,
+}
+
+async fn start_verification(
+    State(s): State<Arc<AppState>>,
+    Path(email): Path<String>,
+    bytes: Bytes,
+) -> ApiResult {
+    let b: CallerIdentity = body(&bytes)?;
+    ok(s.keeper
+        .start_verification(&email, &b.caller_identity)
+        .await?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignedUrl {
+    url: String,
+}
+
+async fn complete_verification(
+    State(s): State<Arc<AppState>>,
+    Path(email): Path<String>,
+    bytes: Bytes,
+) -> ApiResult {
+    let b: SignedUrl = body(&bytes)?;
+    ok(s.keeper.complete_verification(&email, &b.url).await?)
+}
+
+async fn remove_identity(State(s): State<Arc<AppState>>, Path(email): Path<String>) -> ApiResult {
+    s.keeper.remove_identity(&email).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDataset {
+    slug: String,
+    version: String,
+    kind: String,
+    source: String,
+}
+
+async fn register_dataset(State(s): State<Arc<AppState>>, bytes: Bytes) -> ApiResult {
+    let d: NewDataset = body(&bytes)?;
+    let kind = Kind::parse(&d.kind)?;
+    let ds = s
+        .keeper
+        .register_dataset(&d.slug, &d.version, kind, std::path::Path::new(&d.source))
+        .await?;
+    Ok((StatusCode::CREATED, Json(ds)).into_response())
+}
+
+async fn list_datasets(State(s): State<Arc<AppState>>) -> ApiResult {
+    ok(s.keeper.datasets().await?)
+}
+
+async fn get_dataset(
+    State(s): State<Arc<AppState>>,
+    Path((slug, version)): Path<(String, String)>,
+) -> ApiResult {
+    ok(s.keeper.dataset(&slug, &version).await?)
+}
+
+async fn upload(
+    State(s): State<Arc<AppState>>,
+    Path((slug, version)): Path<(String, String)>,
+) -> ApiResult {
+    ok(s.keeper.upload(&slug, &version, &Quiet).await?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Who {
+    email: String,
+}
+
+async fn sign_agreement(
+    State(s): State<Arc<AppState>>,
+    Path((slug, version)): Path<(String, String)>,
+    bytes: Bytes,
+) -> ApiResult {
+    let w: Who = body(&bytes)?;
+    let access = s.keeper.sign_agreement(&w.email, &slug, &version).await?;
+    ok(json!({"signed": true, "access": access}))
+}
+
+async fn grant(
+    State(s): State<Arc<AppState>>,
+    Path((slug, version)): Path<(String, String)>,
+    bytes: Bytes,
+) -> ApiResult {
+    let w: Who = body(&bytes)?;
+    ok(s.keeper.grant(&w.email, &slug, &version).await?)
+}
+
+async fn access(
+    State(s): State<Arc<AppState>>,
+    Path((slug, version, email)): Path<(String, String, String)>,
+) -> ApiResult {
+    ok(s.keeper.access(&email, &slug, &version).await?)
+}
+
+async fn revoke(
+    State(s): State<Arc<AppState>>,
+    Path((slug, version, email)): Path<(String, String, String)>,
+) -> ApiResult {
+    s.keeper.revoke(&email, &slug, &version).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn reconcile(State(s): State<Arc<AppState>>) -> ApiResult {
+    ok(s.keeper.reconcile().await?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    person: Option<String>,
+    dataset: Option<String>,
+    action: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn audit(
+    State(s): State<Arc<AppState>>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(q) = query.map_err(|e| ApiError(KeeperError::Invalid(e.body_text())))?;
+    let filter = AuditFilter {
+        person: q.person,
+        dataset: q.dataset,
+        action: q.action,
+        after: q.after,
+        limit: q.limit,
+    };
+    ok(s.keeper.audit(&filter).await?)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,355 @@
+//! The service's commands (everything but `policy`): each builds a runtime, calls [`Keeper`] and
+//! prints plain words, or JSON where the command says so. Exit codes: 0 done, 1 refused or failed
+//! (the message says why), 2 bad configuration.
+
+use std::io::Read as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cli::{Command, DatasetCommand, PersonCommand, ServeArgs, VerifyCommand};
+use crate::error::KeeperError;
+use crate::keeper::{split_dataset, AuditFilter, Keeper, Kind, Progress};
+use crate::runtime::{self, ServiceArgs};
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("S3KEEPER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a service command.
+pub fn run(command: Command) -> ExitCode {
+    init_logging(if matches!(command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    });
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(dispatch(command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                KeeperError::Config(_) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+
+async fn keeper(service: &ServiceArgs) -> Result<runtime::Runtime, KeeperError> {
+    runtime::start(service, "cli").await
+}
+
+fn dataset_arg(label: &str) -> Result<(String, String), KeeperError> {
+    let (s, v) = split_dataset(label)?;
+    Ok((s.to_owned(), v.to_owned()))
+}
+
+async fn dispatch(command: Command) -> Result<(), KeeperError> {
+    match command {
+        Command::Policy(_) => Ok(()),
+        Command::Demo { database_url } => {
+            crate::demo::run(database_url.as_deref(), &mut |line| println!("{line}")).await
+        }
+        Command::Setup(a) => {
+            let rt = keeper(&a.service).await?;
+            for line in rt.keeper.setup().await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Serve(a) => serve(a).await,
+        Command::Reconcile { service, json } => {
+            let rt = keeper(&service).await?;
+            let report = rt.keeper.reconcile().await?;
+            if json {
+                print_json(&report);
+            } else {
+                println!(
+                    "{} access point(s) checked; {} difference(s) repaired; {} could not be repaired.",
+                    report.access_points_checked,
+                    report.drift.len(),
+                    report.failures.len()
+                );
+                for d in &report.drift {
+                    println!("repaired {}: {} -> {}", d.resource, d.found, d.action);
+                }
+                for d in &report.failures {
+                    println!("FAILED {}: {} -> {}", d.resource, d.found, d.action);
+                }
+            }
+            if report.failures.is_empty() {
+                Ok(())
+            } else {
+                Err(KeeperError::Conflict(format!(
+                    "{} difference(s) remain; run reconcile again",
+                    report.failures.len()
+                )))
+            }
+        }
+        Command::Person(PersonCommand::Add {
+            service,
+            email,
+            name,
+        }) => {
+            let rt = keeper(&service).await?;
+            print_json(&rt.keeper.add_person(&email, &name).await?);
+            Ok(())
+        }
+        Command::Person(PersonCommand::Show { service, email }) => {
+            let rt = keeper(&service).await?;
+            print_json(&rt.keeper.person(&email).await?);
+            Ok(())
+        }
+        Command::Verify(VerifyCommand::Start {
+            service,
+            email,
+            identity,
+        }) => {
+            let text = read_input(&identity)?;
+            let rt = keeper(&service).await?;
+            let start = rt.keeper.start_verification(&email, &text).await?;
+            println!("Run this with the IAM user's credentials and paste the URL it prints:\n");
+            println!("{}", start.command);
+            Ok(())
+        }
+        Command::Verify(VerifyCommand::Finish {
+            service,
+            email,
+            url,
+        }) => {
+            let rt = keeper(&service).await?;
+            let id = rt.keeper.complete_verification(&email, &url).await?;
+            println!(
+                "{email} is verified as {} (user id {}).",
+                id.arn, id.user_id
+            );
+            Ok(())
+        }
+        Command::Verify(VerifyCommand::Remove { service, email }) => {
+            let rt = keeper(&service).await?;
+            rt.keeper.remove_identity(&email).await?;
+            println!("{email}'s AWS identity is removed; their access points no longer name it.");
+            Ok(())
+        }
+        Command::Dataset(DatasetCommand::Register {
+            service,
+            slug,
+            version,
+            kind,
+            source,
+        }) => {
+            let rt = keeper(&service).await?;
+            let ds = rt
+                .keeper
+                .register_dataset(&slug, &version, Kind::parse(&kind)?, &source)
+                .await?;
+            print_json(&ds);
+            Ok(())
+        }
+        Command::Dataset(DatasetCommand::Upload {
+            service,
+            slug,
+            version,
+        }) => {
+            let rt = keeper(&service).await?;
+            let bar = Bar::new();
+            let report = rt.keeper.upload(&slug, &version, &bar).await?;
+            println!(
+                "{} file(s) uploaded ({} bytes), {} unchanged; {} access point(s) brought up to date.",
+                report.uploaded.len(),
+                report.bytes_sent,
+                report.unchanged.len(),
+                report.access_points_applied
+            );
+            Ok(())
+        }
+        Command::Dataset(DatasetCommand::List(a)) => {
+            let rt = keeper(&a.service).await?;
+            print_json(&rt.keeper.datasets().await?);
+            Ok(())
+        }
+        Command::Agree(a) => {
+            let (slug, version) = dataset_arg(&a.dataset)?;
+            let rt = keeper(&a.service).await?;
+            match rt.keeper.sign_agreement(&a.email, &slug, &version).await? {
+                Some(access) => print_access(&access),
+                None => println!(
+                    "{} signed the agreement of {slug}/{version}; they are granted once their AWS identity is verified and they ask.",
+                    a.email
+                ),
+            }
+            Ok(())
+        }
+        Command::Grant(a) => {
+            let (slug, version) = dataset_arg(&a.dataset)?;
+            let rt = keeper(&a.service).await?;
+            print_access(&rt.keeper.grant(&a.email, &slug, &version).await?);
+            Ok(())
+        }
+        Command::Revoke(a) => {
+            let (slug, version) = dataset_arg(&a.dataset)?;
+            let rt = keeper(&a.service).await?;
+            rt.keeper.revoke(&a.email, &slug, &version).await?;
+            println!("{}'s access to {slug}/{version} is revoked.", a.email);
+            Ok(())
+        }
+        Command::Access(a) => {
+            let (slug, version) = dataset_arg(&a.dataset)?;
+            let rt = keeper(&a.service).await?;
+            print_access(&rt.keeper.access(&a.email, &slug, &version).await?);
+            Ok(())
+        }
+        Command::Audit {
+            service,
+            person,
+            dataset,
+            action,
+            limit,
+            json,
+        } => {
+            let rt = keeper(&service).await?;
+            let entries = rt
+                .keeper
+                .audit(&AuditFilter {
+                    person,
+                    dataset,
+                    action,
+                    after: None,
+                    limit: Some(limit),
+                })
+                .await?;
+            if json {
+                print_json(&entries);
+            } else {
+                for e in entries {
+                    let at = time::OffsetDateTime::from_unix_timestamp(e.at)
+                        .ok()
+                        .and_then(|t| {
+                            t.format(&time::format_description::well_known::Rfc3339)
+                                .ok()
+                        })
+                        .unwrap_or_default();
+                    println!(
+                        "{at} {:<8} {:<22} {} {} {}",
+                        e.actor, e.action, e.person, e.dataset, e.detail
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_access(a: &crate::keeper::Access) {
+    println!("{} has access to {} ({}).", a.email, a.dataset, a.state);
+    if !a.note.is_empty() {
+        println!("note: {}", a.note);
+    }
+    println!("S3 URI:  {}", a.s3_uri);
+    println!("command: {}", a.sync_command);
+}
+
+fn read_input(path: &std::path::Path) -> Result<String, KeeperError> {
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| KeeperError::Io(format!("standard input: {e}")))?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| KeeperError::Io(format!("{}: {e}", path.display())))?;
+    }
+    Ok(text)
+}
+
+async fn serve(a: ServeArgs) -> Result<(), KeeperError> {
+    let rt = runtime::start(&a.service, "api").await?;
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .map_err(|e| KeeperError::Config(format!("cannot listen on {}: {e}", a.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| KeeperError::Config(e.to_string()))?;
+    if let Some(fake) = &rt.fake {
+        tracing::info!(endpoint = %fake.endpoint(), "embedded fake AWS (its state ends with this process)");
+    }
+    tracing::info!(%addr, "serving the S3 Keeper API; see /openapi.json");
+    println!("listening on http://{addr}");
+    if a.reconcile_every > 0 {
+        let keeper: Keeper = rt.keeper.clone();
+        let every = Duration::from_secs(a.reconcile_every);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match keeper.reconcile().await {
+                    Ok(r) if r.drift.is_empty() && r.failures.is_empty() => {}
+                    Ok(r) => tracing::warn!(
+                        repaired = r.drift.len(),
+                        failed = r.failures.len(),
+                        "reconcile found differences: {}",
+                        serde_json::to_string(&r).unwrap_or_default()
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "reconcile failed"),
+                }
+            }
+        });
+    }
+    let app = crate::api::router(rt.keeper.clone(), a.api_token.clone());
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    crate::api::serve(listener, app, shutdown)
+        .await
+        .map_err(|e| KeeperError::Config(format!("server: {e}")))
+}
+
+/// A progress bar on standard error.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Bar {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, files: usize, bytes: u64) {
+        self.0.set_length(bytes);
+        self.0.set_message(format!("uploading {files} file(s)"));
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

@@ -1,0 +1,316 @@
+//! The policies the service writes, rendered in one place so that every document AWS receives can
+//! be checked offline with policy-eval (the unit tests below do).
+//!
+//! - Verification bucket (SPEC §4): only the IAM user named in a key may read or list that key,
+//!   through the policy variables `${aws:userid}`, `${aws:PrincipalAccount}` and `${aws:username}`
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>).
+//! - Open bucket: public read (`s3:GetObject`, `s3:ListBucket`).
+//! - Controlled bucket: delegates every action to the owner account's access points with
+//!   `s3:DataAccessPointAccount`
+//!   (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html>).
+//! - Access point: lists only inside `SLUG/VERSION/`, reads `SLUG/VERSION/*`, for the granted
+//!   people's unique user ids.
+
+use serde_json::{json, Value};
+
+/// AWS's limit on an access point policy, in bytes without whitespace.
+pub const POLICY_LIMIT: usize = 20 * 1024;
+
+/// The longest unique id of an IAM user: `AIDA` and at most 17 more characters.
+const LONGEST_USER_ID: usize = 21;
+
+/// The verification bucket's policy: each IAM user may get and list only its own path.
+pub fn verification_bucket(bucket: &str, site: &str) -> String {
+    let path = format!(
+        "{site}-verification/email=*/userid=${{aws:userid}}/account=${{aws:PrincipalAccount}}/username=${{aws:username}}/"
+    );
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OwnVerificationPathOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:GetObject",
+                "Resource": format!("arn:aws:s3:::{bucket}/{path}"),
+            },
+            {
+                "Sid": "ListOwnVerificationPathOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:ListBucket",
+                "Resource": format!("arn:aws:s3:::{bucket}"),
+                "Condition": {"StringLike": {"s3:prefix": path}},
+            }
+        ]
+    })
+    .to_string()
+}
+
+/// The open bucket's policy: anyone may read and list.
+pub fn open_bucket(bucket: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            },
+            {
+                "Sid": "PublicList",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:ListBucket",
+                "Resource": format!("arn:aws:s3:::{bucket}"),
+            }
+        ]
+    })
+    .to_string()
+}
+
+/// The controlled bucket's policy: everything is delegated to the owner account's access points,
+/// whose own policies decide who may read.
+pub fn controlled_bucket(bucket: &str, account: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DelegateToOwnAccessPoints",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "*",
+            "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+            "Condition": {"StringEquals": {"s3:DataAccessPointAccount": account}},
+        }]
+    })
+    .to_string()
+}
+
+/// The ARN of an access point.
+pub fn access_point_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:s3:{region}:{account}:accesspoint/{name}")
+}
+
+/// An access point's policy as a JSON value. With no principals it only denies: a policy cannot
+/// name an empty principal list.
+pub fn access_point_value(ap_arn: &str, prefix: &str, user_ids: &[String]) -> Value {
+    let mut statements = vec![json!({
+        "Sid": "ListOnlyInsideDataset",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:ListBucket",
+        "Resource": ap_arn,
+        "Condition": {"StringNotLike": {"s3:prefix": format!("{prefix}*")}},
+    })];
+    if !user_ids.is_empty() {
+        statements.push(json!({
+            "Sid": "GrantedPeople",
+            "Effect": "Allow",
+            "Principal": {"AWS": user_ids},
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": [format!("{ap_arn}/object/{prefix}*"), ap_arn.to_owned()],
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// An access point's policy text.
+pub fn access_point(ap_arn: &str, prefix: &str, user_ids: &[String]) -> String {
+    access_point_value(ap_arn, prefix, user_ids).to_string()
+}
+
+/// The largest policy an access point with `capacity` members of this dataset can have: every
+/// member with the longest possible user id.
+pub fn worst_case_access_point_bytes(ap_arn: &str, prefix: &str, capacity: usize) -> usize {
+    let ids: Vec<String> = (0..capacity)
+        .map(|i| format!("AIDA{i:0>width$}", width = LONGEST_USER_ID - 4))
+        .collect();
+    access_point(ap_arn, prefix, &ids).len()
+}
+
+/// A canonical form for comparing a stored policy with the one the service would write: single
+/// strings become one-element lists and lists are sorted, so order and form do not count as
+/// drift. `principal_alias` maps how AWS shows a principal (an ARN) back to the id the service
+/// wrote.
+pub fn canonical(value: &Value, principal_alias: &dyn Fn(&str) -> String) -> Value {
+    fn list(v: &Value, map: &dyn Fn(&str) -> String) -> Value {
+        let mut items: Vec<String> = match v {
+            Value::String(s) => vec![map(s)],
+            Value::Array(a) => a
+                .iter()
+                .map(|x| map(x.as_str().unwrap_or_default()))
+                .collect(),
+            other => return other.clone(),
+        };
+        items.sort();
+        items.dedup();
+        Value::Array(items.into_iter().map(Value::String).collect())
+    }
+    let ident = |s: &str| s.to_owned();
+    let mut out = value.clone();
+    let Some(statements) = out.get_mut("Statement") else {
+        return out;
+    };
+    if statements.is_object() {
+        *statements = Value::Array(vec![statements.clone()]);
+    }
+    if let Value::Array(items) = statements {
+        for st in items.iter_mut() {
+            let Value::Object(map) = st else { continue };
+            for key in ["Action", "NotAction", "Resource", "NotResource"] {
+                if let Some(v) = map.get_mut(key) {
+                    *v = list(v, &ident);
+                }
+            }
+            if let Some(Value::Object(p)) = map.get_mut("Principal") {
+                if let Some(aws) = p.get_mut("AWS") {
+                    *aws = list(aws, principal_alias);
+                }
+            }
+        }
+        items.sort_by_key(|s| s.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy_eval::{evaluate, Decision, Policy, PolicyKind, Request};
+
+    const ACCT: &str = "111122223333";
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("AIDAUSER{i:0>13}")).collect()
+    }
+
+    #[test]
+    fn every_rendered_policy_is_valid_for_its_kind() {
+        for text in [
+            verification_bucket("verify", "example"),
+            open_bucket("open"),
+            controlled_bucket("controlled", ACCT),
+        ] {
+            let p = Policy::parse(&text, PolicyKind::Bucket);
+            assert!(p.is_ok(), "{text}: {p:?}");
+        }
+        let arn = access_point_arn("us-east-1", ACCT, "demo-v1-01");
+        for n in [0, 1, 500] {
+            let text = access_point(&arn, "demo/1/", &ids(n));
+            let p = Policy::parse(&text, PolicyKind::AccessPoint);
+            assert!(p.is_ok(), "{n} members: {p:?}");
+        }
+    }
+
+    #[test]
+    fn five_hundred_longest_ids_fit_in_twenty_kilobytes() {
+        let arn = access_point_arn("ap-southeast-2", ACCT, &"a".repeat(50));
+        let bytes =
+            worst_case_access_point_bytes(&arn, &format!("{}/{}/", "s".repeat(40), "v"), 500);
+        assert!(bytes < POLICY_LIMIT, "{bytes}");
+        assert!(worst_case_access_point_bytes(&arn, "d/1/", 1000) > POLICY_LIMIT);
+    }
+
+    #[test]
+    fn controlled_bucket_policy_is_not_public() {
+        let p = Policy::parse(&controlled_bucket("c", ACCT), PolicyKind::Bucket);
+        assert!(matches!(p, Ok(ref p) if !policy_eval::lint::is_public(p)));
+        let p = Policy::parse(&open_bucket("o"), PolicyKind::Bucket);
+        assert!(matches!(p, Ok(ref p) if policy_eval::lint::is_public(p)));
+    }
+
+    #[test]
+    fn access_point_policy_lists_only_inside_the_dataset() {
+        use policy_eval::{AccessPointRef, BucketRef, ContextValue, PolicySet, Principal};
+        let arn = access_point_arn("us-east-1", ACCT, "demo-v1-01");
+        let member = "AIDAMEMBER00000000001".to_owned();
+        let parse = |text: &str, kind| match Policy::parse(text, kind) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let ap = parse(
+            &access_point(&arn, "demo/1/", std::slice::from_ref(&member)),
+            PolicyKind::AccessPoint,
+        );
+        let bucket = parse(&controlled_bucket("controlled", ACCT), PolicyKind::Bucket);
+        let person = |name: &str, id: &str| {
+            Principal::from_arn(&format!("arn:aws:iam::{ACCT}:user/{name}"), Some(id), None)
+                .map_err(|e| format!("{e:?}"))
+        };
+        let decide = |who: &Principal, action: &str, key: Option<&str>, prefix: Option<&str>| {
+            let mut r = Request::new(
+                who.clone(),
+                action,
+                BucketRef {
+                    name: "controlled".into(),
+                    account: ACCT.into(),
+                },
+                key.map(str::to_owned),
+                Some(AccessPointRef {
+                    name: "demo-v1-01".into(),
+                    account: ACCT.into(),
+                    region: "us-east-1".into(),
+                }),
+            );
+            if let Some(p) = prefix {
+                r.insert("s3:prefix", ContextValue::Single(p.into()));
+            }
+            r.insert(
+                "s3:DataAccessPointAccount",
+                ContextValue::Single(ACCT.into()),
+            );
+            let set = PolicySet {
+                identity: &[],
+                session: &[],
+                bucket: Some(&bucket),
+                access_point: Some(&ap),
+            };
+            evaluate(&r, &set).decision
+        };
+        let Ok(alice) = person("alice", &member) else {
+            panic!("principal")
+        };
+        let Ok(mallory) = person("mallory", "AIDAMALLORY0000000001") else {
+            panic!("principal")
+        };
+        assert_eq!(
+            decide(&alice, "s3:ListBucket", None, Some("demo/1/")),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&alice, "s3:ListBucket", None, Some("demo/1/sub/")),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&alice, "s3:ListBucket", None, Some("demo/2/")),
+            Decision::ExplicitDeny
+        );
+        assert_eq!(
+            decide(&alice, "s3:ListBucket", None, None),
+            Decision::ExplicitDeny
+        );
+        assert_eq!(
+            decide(&alice, "s3:GetObject", Some("demo/1/a.csv"), None),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&alice, "s3:GetObject", Some("demo/2/a.csv"), None),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            decide(&mallory, "s3:GetObject", Some("demo/1/a.csv"), None),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn canonical_ignores_order_and_single_strings() {
+        let a =
+            json!({"Statement": [{"Action": "s3:GetObject", "Principal": {"AWS": ["B", "A"]}}]});
+        let b = json!({"Statement": {"Action": ["s3:GetObject"], "Principal": {"AWS": ["arn:A", "B"]}}});
+        let map = |s: &str| s.strip_prefix("arn:").unwrap_or(s).to_owned();
+        assert_eq!(canonical(&a, &map), canonical(&b, &map));
+    }
+}

@@ -1,0 +1,206 @@
+//! Builds a [`Keeper`] from configuration: the database, and AWS either as the standard SDK
+//! configuration finds it (environment, profiles, `AWS_ENDPOINT_URL`) or as the in-process fake.
+//! The service never sees fake-s3's internals: embedded mode only starts the fake and points the
+//! SDK at it.
+
+use clap::Args;
+
+use crate::aws::Aws;
+use crate::db::{Db, DEFAULT_URL};
+use crate::error::KeeperError;
+use crate::keeper::{Keeper, Settings};
+use crate::verify::S3Endpoint;
+
+/// Settings shared by every command that reaches the database or AWS.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB` [default:
+    /// sqlite://s3keeper.db?mode=rwc; `demo`: an in-memory database].
+    #[arg(long, env = "S3KEEPER_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// The platform's AWS account id (default: the credentials' account, from STS).
+    #[arg(long, env = "S3KEEPER_ACCOUNT", global = true)]
+    pub account: Option<String>,
+    /// AWS region for the open and controlled buckets and the access points (default: the SDK's
+    /// region setting, else us-east-1). The verification bucket is always in us-east-1.
+    #[arg(long, env = "S3KEEPER_REGION", global = true)]
+    pub region: Option<String>,
+    #[arg(
+        long,
+        env = "S3KEEPER_VERIFY_BUCKET",
+        default_value = "s3keeper-verification",
+        global = true
+    )]
+    pub verify_bucket: String,
+    #[arg(
+        long,
+        env = "S3KEEPER_OPEN_BUCKET",
+        default_value = "s3keeper-open-data",
+        global = true
+    )]
+    pub open_bucket: String,
+    #[arg(
+        long,
+        env = "S3KEEPER_CONTROLLED_BUCKET",
+        default_value = "s3keeper-controlled-data",
+        global = true
+    )]
+    pub controlled_bucket: String,
+    /// The site's name, the first part of verification keys (`SITE-verification/…`).
+    #[arg(long, env = "S3KEEPER_SITE", default_value = "s3keeper", global = true)]
+    pub site: String,
+    /// At most this many people per access point (AWS advises about 500; policies stay < 20 KB).
+    #[arg(long, env = "S3KEEPER_CAPACITY", default_value_t = 500, global = true)]
+    pub capacity: usize,
+    /// The account's access point quota in the region.
+    #[arg(
+        long,
+        env = "S3KEEPER_MAX_ACCESS_POINTS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_access_points: usize,
+    /// Where signed verification URLs must point, for S3-compatible endpoints
+    /// (`http://127.0.0.1:9000`); default: AWS's own S3 hosts, or `AWS_ENDPOINT_URL_S3` /
+    /// `AWS_ENDPOINT_URL` when set.
+    #[arg(long, env = "S3KEEPER_VERIFY_ENDPOINT", global = true)]
+    pub verify_endpoint: Option<String>,
+    /// Run against an in-process fake AWS (fake-s3) instead of real AWS. Its state lasts as long
+    /// as the process.
+    #[arg(long, global = true)]
+    pub embedded: bool,
+}
+
+/// A ready service, with the embedded fake it runs against, if any.
+#[derive(Debug)]
+pub struct Runtime {
+    pub keeper: Keeper,
+    pub fake: Option<fake_s3::FakeAwsHandle>,
+}
+
+/// The embedded fake's account when `--account` is not given.
+pub const EMBEDDED_ACCOUNT: &str = "111122223333";
+
+fn endpoint_from(url: &str) -> Result<S3Endpoint, KeeperError> {
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        KeeperError::Config(format!("verification endpoint `{url}` has no scheme"))
+    })?;
+    let host_port = rest.trim_end_matches('/');
+    if !matches!(scheme, "http" | "https") || host_port.is_empty() || host_port.contains('/') {
+        return Err(KeeperError::Config(format!(
+            "verification endpoint `{url}` must be `http(s)://HOST[:PORT]`"
+        )));
+    }
+    Ok(S3Endpoint::Custom {
+        scheme: scheme.to_owned(),
+        host_port: host_port.to_ascii_lowercase(),
+    })
+}
+
+fn settings(args: &ServiceArgs, account: &str, region: &str) -> Settings {
+    let mut s = Settings::new(account, region);
+    s.verify_bucket.clone_from(&args.verify_bucket);
+    s.open_bucket.clone_from(&args.open_bucket);
+    s.controlled_bucket.clone_from(&args.controlled_bucket);
+    s.site.clone_from(&args.site);
+    s.capacity = args.capacity;
+    s.max_access_points = args.max_access_points;
+    s
+}
+
+/// Connects the database and AWS (or starts the embedded fake) and checks the settings.
+pub async fn start(args: &ServiceArgs, actor: &str) -> Result<Runtime, KeeperError> {
+    if args.embedded {
+        let account = args.account.as_deref().unwrap_or(EMBEDDED_ACCOUNT);
+        let region = args.region.as_deref().unwrap_or("us-east-1");
+        let fake = fake_s3::FakeAws::builder()
+            .region(region)
+            .account(account)
+            .start()
+            .await
+            .map_err(|e| KeeperError::Config(format!("embedded fake AWS: {e}")))?;
+        let creds = fake
+            .root_credentials(account)
+            .map_err(|e| KeeperError::Config(format!("embedded fake AWS: {e}")))?;
+        let sdk = fake.sdk_config(&creds);
+        let mut s = settings(args, account, region);
+        s.verify_endpoint = endpoint_from(&fake.endpoint())?;
+        let keeper = connect(args, &sdk, s, actor).await?;
+        return Ok(Runtime {
+            keeper,
+            fake: Some(fake),
+        });
+    }
+    let sdk = sdk_from_environment(args.region.as_deref()).await;
+    let region = sdk
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    let account = match &args.account {
+        Some(a) => a.clone(),
+        None => Aws::new(&sdk, "").caller_account().await.map_err(|e| {
+            KeeperError::Config(format!(
+                "could not learn the AWS account from the credentials ({e}); pass --account"
+            ))
+        })?,
+    };
+    let mut s = settings(args, &account, &region);
+    let env_endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .ok();
+    if let Some(url) = args.verify_endpoint.as_deref().or(env_endpoint.as_deref()) {
+        s.verify_endpoint = endpoint_from(url)?;
+    }
+    let keeper = connect(args, &sdk, s, actor).await?;
+    Ok(Runtime { keeper, fake: None })
+}
+
+/// A `Keeper` for an SDK configuration made elsewhere (tests, benchmarks, the demo).
+pub async fn connect(
+    args: &ServiceArgs,
+    sdk: &aws_config::SdkConfig,
+    settings: Settings,
+    actor: &str,
+) -> Result<Keeper, KeeperError> {
+    settings.validate()?;
+    let db = Db::connect(args.database_url.as_deref().unwrap_or(DEFAULT_URL)).await?;
+    Keeper::new(db, Aws::new(sdk, &settings.account), settings, actor)
+}
+
+/// The SDK's standard configuration chain, with a rustls HTTPS client.
+pub async fn sdk_from_environment(region: Option<&str>) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_owned()));
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        return sdk
+            .into_builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+    }
+    sdk
+}
+
+impl ServiceArgs {
+    /// Defaults with this database, for tests and benchmarks.
+    pub fn with_database(url: &str) -> ServiceArgs {
+        ServiceArgs {
+            database_url: Some(url.to_owned()),
+            account: None,
+            region: None,
+            verify_bucket: "s3keeper-verification".to_owned(),
+            open_bucket: "s3keeper-open-data".to_owned(),
+            controlled_bucket: "s3keeper-controlled-data".to_owned(),
+            site: "s3keeper".to_owned(),
+            capacity: 500,
+            max_access_points: 10_000,
+            verify_endpoint: None,
+            embedded: false,
+        }
+    }
+}
