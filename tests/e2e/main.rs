@@ -9,3 +9,7 @@ mod fake_s3_security;
 mod parser_fuzz;
 mod reference;
 mod support;
+mod service_api;
+mod service_flow;
+mod service_support;
+mod service_verify;
