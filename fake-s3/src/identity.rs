@@ -168,6 +168,9 @@ pub struct Iam {
     pub ceph_dialect: bool,
     keys: HashMap<String, Arc<KeyEntry>>,
     counter: u64,
+    /// Unique ids of deleted users: AWS never hands an id out twice, even to a user re-created
+    /// with the same name.
+    retired: std::collections::HashSet<String>,
 }
 
 fn derived_id(prefix: &str, seed: &str) -> String {
@@ -268,8 +271,7 @@ impl Iam {
         validate_name(name)?;
         let compiled = compile_all(policies, PolicyKind::Identity)?;
         let path = normalize_path(path);
-        let acct = self.account_mut(account)?;
-        if acct.users.contains_key(name) {
+        if self.account_mut(account)?.users.contains_key(name) {
             return Err(AwsError::validation_error(format!(
                 "user `{name}` already exists in `{account}`"
             )));
@@ -283,7 +285,15 @@ impl Iam {
                     "`{id}` is not a user id (`AIDA` followed by upper-case letters and digits)"
                 )))
             }
-            None => derived_id("AIDA", &format!("user/{account}/{name}")),
+            None => {
+                let mut id = derived_id("AIDA", &format!("user/{account}/{name}"));
+                let mut generation = 1;
+                while self.retired.contains(&id) {
+                    id = derived_id("AIDA", &format!("user/{account}/{name}#{generation}"));
+                    generation += 1;
+                }
+                id
+            }
         };
         let user = User {
             arn: format!("arn:aws:iam::{account}:user{path}{name}"),
@@ -292,7 +302,23 @@ impl Iam {
             user_id,
             policies: Arc::new(compiled),
         };
-        acct.users.insert(name.to_owned(), user.clone());
+        self.account_mut(account)?
+            .users
+            .insert(name.to_owned(), user.clone());
+        Ok(user)
+    }
+
+    /// Deletes an IAM user and its access keys. As in AWS, policies that named the user keep its
+    /// unique id, which no longer resolves, so a policy naming it is refused from then on.
+    pub fn remove_user(&mut self, account: &str, name: &str) -> Result<User, AwsError> {
+        let acct = self.account_mut(account)?;
+        let user = acct.users.remove(name).ok_or_else(|| {
+            AwsError::validation_error(format!("user `{name}` does not exist in `{account}`"))
+        })?;
+        self.retired.insert(user.user_id.clone());
+        self.keys.retain(|_, k| {
+            !matches!(&k.owner, KeyOwner::User { account: a, name: n } if a == account && n == name)
+        });
         Ok(user)
     }
 

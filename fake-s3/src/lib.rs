@@ -349,6 +349,11 @@ impl FakeAwsHandle {
         Ok((user, creds))
     }
 
+    /// Deletes an IAM user and its access keys; policies can no longer name it.
+    pub fn delete_user(&self, account: &str, name: &str) -> Result<identity::User, Error> {
+        Ok(self.state.iam_mut().remove_user(account, name)?)
+    }
+
     /// Creates an IAM role with a trust policy and identity policies (JSON texts).
     pub fn create_role(
         &self,

@@ -1046,6 +1046,22 @@ impl Keeper {
         slug: &str,
         version: &str,
     ) -> Result<Option<Access>, KeeperError> {
+        self.record_agreement(email, slug, version).await?;
+        let person = self.person(email).await?;
+        let verified = person.identity.is_some_and(|i| i.status == "verified");
+        if verified && self.dataset(slug, version).await?.kind == Kind::Controlled {
+            return Ok(Some(self.grant(email, slug, version).await?));
+        }
+        Ok(None)
+    }
+
+    /// Records the signature only (no grant).
+    pub async fn record_agreement(
+        &self,
+        email: &str,
+        slug: &str,
+        version: &str,
+    ) -> Result<(), KeeperError> {
         let mut tx = self.begin().await?;
         let person_id = lock_person(&mut tx, email).await?;
         let (dataset_id, _, _) = find_dataset(&mut tx, slug, version).await?;
@@ -1071,12 +1087,7 @@ impl Keeper {
         )
         .await?;
         tx.commit().await?;
-        let person = self.person(email).await?;
-        let verified = person.identity.is_some_and(|i| i.status == "verified");
-        if verified && self.dataset(slug, version).await?.kind == Kind::Controlled {
-            return Ok(Some(self.grant(email, slug, version).await?));
-        }
-        Ok(None)
+        Ok(())
     }
 
     /// Grants the person read access to a controlled dataset through an access point, and writes
