@@ -174,7 +174,13 @@ pub async fn presign(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, secs: u64
         Ok(c) => c,
         Err(e) => panic!("{e}"),
     };
-    match s3.get_object().bucket(bucket).key(key).presigned(config).await {
+    match s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .presigned(config)
+        .await
+    {
         Ok(r) => r.uri().to_owned(),
         Err(e) => panic!("presign: {e}"),
     }
@@ -198,7 +204,11 @@ pub async fn verify(env: &Env, p: &Person) {
 
 /// A directory with a few files for a dataset.
 pub fn dataset_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("s3keeper-ds-{tag}-{}-{}", std::process::id(), unique()));
+    let dir = std::env::temp_dir().join(format!(
+        "s3keeper-ds-{tag}-{}-{}",
+        std::process::id(),
+        unique()
+    ));
     for (rel, text) in [
         ("README.txt", "read me\n"),
         ("data/a.csv", "x,y\n1,2\n"),
