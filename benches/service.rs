@@ -1,1 +1,325 @@
-fn main() {}
+//! Service speed (issue 4), against the in-process fake through the AWS SDK:
+//!
+//! - `grant/{sqlite,postgres}/{0,1000,10000}`: one grant (database allocation, commit, access
+//!   point policy written to the fake) with 0, 1,000 and 10,000 people already granted on the
+//!   dataset. Each iteration grants a new verified, eligible person. Besides criterion's figures,
+//!   the bench prints p50/p99 of every grant it timed.
+//! - `reconcile/1000-access-points/{in-sync,all-rewritten}`: reconcile of 1,000 access points,
+//!   once when AWS already matches (1,000 policies read and compared) and once after every one
+//!   of them was marked unapplied (1,000 policies written).
+//!
+//! The granted people are seeded straight into the database in bulk, and written to the fake by
+//! one reconcile, because seeding 10,000 people through the verification protocol would measure
+//! set-up, not grants. PostgreSQL must listen on 127.0.0.1:5432 (or `S3KEEPER_TEST_POSTGRES`).
+//! Figures quoted in README come from `cargo bench --bench service`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use fake_s3::{FakeAws, FakeAwsHandle};
+use s3keeper::keeper::{Keeper, Kind, Quiet, Settings};
+use s3keeper::runtime::{self, ServiceArgs};
+
+const PLATFORM: &str = "111122223333";
+const PEOPLE: &str = "444455556666";
+const SLUG: &str = "bench";
+const VERSION: &str = "1";
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn or_die<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+async fn fresh_database(backend: Backend, tag: &str) -> String {
+    let unique = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0)
+    );
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("s3keeper-bench-{tag}-{unique}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let admin = std::env::var("S3KEEPER_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+            let mut conn = or_die(sqlx::PgConnection::connect(&admin).await);
+            let name = format!("s3k_bench_{tag}_{unique}");
+            or_die(
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await,
+            );
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+struct Seeded {
+    _fake: FakeAwsHandle,
+    keeper: Keeper,
+    /// Verified people who signed the agreement and are not granted yet.
+    candidates: Vec<String>,
+}
+
+/// A service whose controlled dataset already has `members` people granted (in access points of
+/// 500, policies written to the fake), and `candidates` more ready to be granted.
+async fn seed(
+    backend: Backend,
+    tag: &str,
+    members: usize,
+    candidates: usize,
+    capacity: usize,
+) -> Seeded {
+    let fake = or_die(
+        FakeAws::builder()
+            .account(PLATFORM)
+            .account(PEOPLE)
+            .start()
+            .await,
+    );
+    let creds = or_die(fake.root_credentials(PLATFORM));
+    let url = fresh_database(backend, tag).await;
+    let mut settings = Settings::new(PLATFORM, "us-east-1");
+    settings.capacity = capacity;
+    let keeper = or_die(
+        runtime::connect(
+            &ServiceArgs::with_database(&url),
+            &fake.sdk_config(&creds),
+            settings,
+            "bench",
+        )
+        .await,
+    );
+    or_die(keeper.setup().await);
+    let dir =
+        std::env::temp_dir().join(format!("s3keeper-bench-data-{tag}-{}", std::process::id()));
+    or_die(std::fs::create_dir_all(&dir));
+    or_die(std::fs::write(dir.join("a.csv"), "x\n1\n"));
+    or_die(
+        keeper
+            .register_dataset(SLUG, VERSION, Kind::Controlled, &dir)
+            .await,
+    );
+    or_die(keeper.upload(SLUG, VERSION, &Quiet).await);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let total = members + candidates;
+    let mut users = Vec::with_capacity(total);
+    for i in 0..total {
+        let (user, _) = or_die(fake.create_user(PEOPLE, &format!("u{i:06}"), &[]));
+        users.push(user);
+    }
+    let pool = &keeper.db.pool;
+    let mut tx = or_die(pool.begin().await);
+    let (dataset_id,): (i64,) = or_die(
+        sqlx::query_as("SELECT id FROM datasets WHERE slug = $1 AND version = $2")
+            .bind(SLUG)
+            .bind(VERSION)
+            .fetch_one(&mut *tx)
+            .await,
+    );
+    let access_points = members.div_ceil(capacity);
+    for n in 1..=access_points {
+        let count = capacity.min(members - (n - 1) * capacity);
+        or_die(
+            sqlx::query(
+                "INSERT INTO access_points (dataset_id, number, name, member_count, created, version, applied_version) VALUES ($1, $2, $3, $4, 0, 1, -1)",
+            )
+            .bind(dataset_id)
+            .bind(n as i64)
+            .bind(s3keeper::keeper::access_point_name(SLUG, VERSION, n as i64))
+            .bind(count as i64)
+            .execute(&mut *tx)
+            .await,
+        );
+    }
+    let mut emails = Vec::with_capacity(total);
+    for (i, user) in users.iter().enumerate() {
+        let email = format!("p{i:06}@example.org");
+        let (person_id,): (i64,) = or_die(
+            sqlx::query_as(
+                "INSERT INTO people (email, name, created_at) VALUES ($1, '', 0) RETURNING id",
+            )
+            .bind(&email)
+            .fetch_one(&mut *tx)
+            .await,
+        );
+        or_die(
+            sqlx::query(
+                "INSERT INTO identities (person_id, account, user_id, arn, username, status, note, verified_at) VALUES ($1, $2, $3, $4, $5, 'verified', '', 0)",
+            )
+            .bind(person_id)
+            .bind(PEOPLE)
+            .bind(&user.user_id)
+            .bind(&user.arn)
+            .bind(&user.name)
+            .execute(&mut *tx)
+            .await,
+        );
+        or_die(
+            sqlx::query(
+                "INSERT INTO agreements (person_id, dataset_id, signed_at) VALUES ($1, $2, 0)",
+            )
+            .bind(person_id)
+            .bind(dataset_id)
+            .execute(&mut *tx)
+            .await,
+        );
+        if i < members {
+            let number = (i / capacity + 1) as i64;
+            or_die(
+                sqlx::query(
+                    "INSERT INTO grants (person_id, dataset_id, access_point_id, created_at) SELECT $1, $2, id, 0 FROM access_points WHERE dataset_id = $2 AND number = $3",
+                )
+                .bind(person_id)
+                .bind(dataset_id)
+                .bind(number)
+                .execute(&mut *tx)
+                .await,
+            );
+        }
+        emails.push(email);
+    }
+    or_die(tx.commit().await);
+    // Creates the access points and writes their policies, as after a restore.
+    let report = or_die(keeper.reconcile().await);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.access_points_checked, access_points);
+    Seeded {
+        _fake: fake,
+        keeper,
+        candidates: emails.split_off(members),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn bench_grants(c: &mut Criterion) {
+    let rt = rt();
+    let mut group = c.benchmark_group("grant");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    let mut summary = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        for members in [0usize, 1_000, 10_000] {
+            let tag = format!("{backend:?}-{members}").to_lowercase();
+            let seeded = rt.block_on(seed(backend, &tag, members, 6_000, 500));
+            let keeper = seeded.keeper.clone();
+            let queue = Arc::new(Mutex::new(seeded.candidates.clone().into_iter()));
+            let times = Arc::new(Mutex::new(Vec::new()));
+            group.bench_function(
+                format!("{}/{members}", format!("{backend:?}").to_lowercase()),
+                |b| {
+                    b.iter_custom(|iters| {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let email = queue
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .next()
+                                .unwrap_or_else(|| {
+                                    panic!("out of candidates; raise the seed count")
+                                });
+                            let start = Instant::now();
+                            let access = rt.block_on(keeper.grant(&email, SLUG, VERSION));
+                            let took = start.elapsed();
+                            let access = or_die(access);
+                            assert_eq!(access.state, "active", "{}", access.note);
+                            total += took;
+                            times
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push(took);
+                        }
+                        total
+                    });
+                },
+            );
+            let mut t = times
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            t.sort();
+            summary.push(format!(
+                "grant {backend:?} with {members:>5} members: n={} p50={:?} p99={:?}",
+                t.len(),
+                percentile(&t, 0.5),
+                percentile(&t, 0.99)
+            ));
+        }
+    }
+    group.finish();
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+fn bench_reconcile(c: &mut Criterion) {
+    let rt = rt();
+    let mut group = c.benchmark_group("reconcile/1000-access-points");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(10));
+    // 1,000 access points with one member each.
+    let seeded = rt.block_on(seed(Backend::Sqlite, "reconcile", 1_000, 0, 1));
+    let keeper = seeded.keeper.clone();
+    group.bench_function("in-sync", |b| {
+        b.iter(|| {
+            let report = or_die(rt.block_on(keeper.reconcile()));
+            assert_eq!(report.access_points_checked, 1_000);
+            assert!(report.drift.is_empty());
+        });
+    });
+    group.bench_function("all-rewritten", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                or_die(
+                    rt.block_on(
+                        sqlx::query("UPDATE access_points SET applied_version = -1")
+                            .execute(&keeper.db.pool),
+                    ),
+                );
+                let start = Instant::now();
+                let report = or_die(rt.block_on(keeper.reconcile()));
+                total += start.elapsed();
+                assert_eq!(report.drift.len(), 1_000);
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_grants, bench_reconcile);
+criterion_main!(benches);

@@ -59,8 +59,13 @@ fn ok<T: serde::Serialize>(value: T) -> ApiResult {
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError(KeeperError::Invalid(format!("request body: {e}"))))
+    let invalid = |m: String| ApiError(KeeperError::Invalid(format!("request body: {m}")));
+    // serde would also read a JSON array as the fields in order; only objects are documented.
+    // (Parsing to a `Value` first would instead lose duplicate keys silently.)
+    if !bytes.trim_ascii_start().starts_with(b"{") {
+        return Err(invalid("must be a JSON object".to_owned()));
+    }
+    serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))
 }
 
 /// The router. With `token`, every request but `/health` and `/openapi.json` must carry
@@ -100,6 +105,12 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
                 "no such endpoint; see /openapi.json".to_owned(),
             ))
         })
+        .method_not_allowed_fallback(|| async {
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                Json(json!({"error": "MethodNotAllowed", "message": "this endpoint does not take that method; see /openapi.json"})),
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorize,
@@ -131,7 +142,11 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
     let Some(given) = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            // The scheme name is case-insensitive (RFC 9110 §11.1).
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+        })
     else {
         return false;
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::cli::{Command, DatasetCommand, PersonCommand, ServeArgs, VerifyCommand};
 use crate::error::KeeperError;
-use crate::keeper::{split_dataset, AuditFilter, Keeper, Kind, Progress};
+use crate::keeper::{split_dataset, AuditFilter, Kind, Progress};
 use crate::runtime::{self, ServiceArgs};
 
 fn init_logging(default: &str) {
@@ -298,24 +298,8 @@ async fn serve(a: ServeArgs) -> Result<(), KeeperError> {
     tracing::info!(%addr, "serving the S3 Keeper API; see /openapi.json");
     println!("listening on http://{addr}");
     if a.reconcile_every > 0 {
-        let keeper: Keeper = rt.keeper.clone();
-        let every = Duration::from_secs(a.reconcile_every);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                match keeper.reconcile().await {
-                    Ok(r) if r.drift.is_empty() && r.failures.is_empty() => {}
-                    Ok(r) => tracing::warn!(
-                        repaired = r.drift.len(),
-                        failed = r.failures.len(),
-                        "reconcile found differences: {}",
-                        serde_json::to_string(&r).unwrap_or_default()
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "reconcile failed"),
-                }
-            }
-        });
+        rt.keeper
+            .spawn_periodic_reconcile(Duration::from_secs(a.reconcile_every));
     }
     let app = crate::api::router(rt.keeper.clone(), a.api_token.clone());
     let shutdown = async {

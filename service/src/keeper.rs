@@ -48,6 +48,9 @@ pub struct Settings {
     /// Where signed verification URLs must point.
     pub verify_endpoint: S3Endpoint,
     pub fetch: FetchLimits,
+    /// When set, dataset sources must lie inside this directory (canonical path), so that the
+    /// API cannot be used to publish arbitrary files of the server.
+    pub source_root: Option<PathBuf>,
 }
 
 impl Settings {
@@ -64,6 +67,7 @@ impl Settings {
             max_access_points: 10_000,
             verify_endpoint: S3Endpoint::Aws,
             fetch: FetchLimits::default(),
+            source_root: None,
         }
     }
 
@@ -827,7 +831,7 @@ impl Keeper {
         self.audit_in(&mut tx, "identity-removed", email, "", "")
             .await?;
         tx.commit().await?;
-        self.apply_all(&aps).await
+        self.apply_all(&aps).await.map_err(recorded_but_not_applied)
     }
 
     // ---- datasets ----
@@ -858,6 +862,15 @@ impl Keeper {
                 dir.display()
             )));
         }
+        if let Some(root) = &self.settings.source_root {
+            if !dir.starts_with(root) {
+                return Err(KeeperError::Forbidden(format!(
+                    "source `{}` is outside the directory datasets may come from ({})",
+                    dir.display(),
+                    root.display()
+                )));
+            }
+        }
         let dir_text = dir
             .to_str()
             .ok_or_else(|| invalid("the source path is not UTF-8"))?
@@ -875,13 +888,22 @@ impl Keeper {
                     "dataset {slug}/{version} is already registered as {k}"
                 )))
             }
-            Some(_) => {
+            Some((_, old)) if old == dir_text => {}
+            Some((_, old)) => {
                 sqlx::query("UPDATE datasets SET source = $1 WHERE slug = $2 AND version = $3")
                     .bind(&dir_text)
                     .bind(slug)
                     .bind(version)
                     .execute(&mut *tx)
                     .await?;
+                self.audit_in(
+                    &mut tx,
+                    "dataset-source-changed",
+                    "",
+                    &dataset_label(slug, version),
+                    &format!("{old} -> {dir_text}"),
+                )
+                .await?;
             }
             None => {
                 sqlx::query(
@@ -1292,7 +1314,9 @@ impl Keeper {
         .await?;
         self.audit_in(&mut tx, "revoked", email, &label, "").await?;
         tx.commit().await?;
-        self.apply_all(&[ap_id]).await
+        self.apply_all(&[ap_id])
+            .await
+            .map_err(recorded_but_not_applied)
     }
 
     /// The person's access to a dataset: URI, sync command and whether AWS holds it yet.
@@ -1681,6 +1705,36 @@ impl Keeper {
         Ok(report)
     }
 
+    /// Reconciles every `every` in the background (first after one period), logging what it
+    /// repaired; `serve` runs this so that hand edits and failed AWS calls heal on their own.
+    pub fn spawn_periodic_reconcile(
+        &self,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let keeper = Keeper {
+            actor: "reconcile".to_owned(),
+            ..self.clone()
+        };
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                match keeper.reconcile().await {
+                    Ok(r) if r.drift.is_empty() && r.failures.is_empty() => {}
+                    Ok(r) => {
+                        for d in &r.drift {
+                            tracing::warn!(resource = %d.resource, found = %d.found, action = %d.action, "reconcile repaired drift");
+                        }
+                        for d in &r.failures {
+                            tracing::warn!(resource = %d.resource, found = %d.found, error = %d.action, "reconcile could not repair");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reconcile failed"),
+                }
+            }
+        })
+    }
+
     /// How the access point's stored policy differs from the database's, if it does.
     async fn policy_drift(&self, id: i64, name: &str) -> Result<Option<String>, KeeperError> {
         let stored = match self.aws.get_access_point_policy(name).await {
@@ -1785,6 +1839,25 @@ impl Keeper {
     }
 }
 
+/// A removal the database holds but AWS has not yet applied must say so: the person keeps their
+/// access until the next reconcile.
+fn recorded_but_not_applied(e: KeeperError) -> KeeperError {
+    match e {
+        KeeperError::Aws {
+            operation,
+            code,
+            message,
+        } => KeeperError::Aws {
+            operation,
+            code,
+            message: format!(
+                "{message}; the change is recorded and the next reconcile applies it, until then the old access remains"
+            ),
+        },
+        other => other,
+    }
+}
+
 fn is_invalid_principal(e: &KeeperError) -> bool {
     matches!(e, KeeperError::Aws { code, message, .. }
         if code == "MalformedPolicy" && message.to_ascii_lowercase().contains("principal"))
@@ -1839,7 +1912,8 @@ async fn find_dataset(
 /// Marks every access point the person is in as changed; returns their ids.
 async fn touch_person_access_points(tx: &mut Tx, person_id: i64) -> Result<Vec<i64>, KeeperError> {
     let rows: Vec<(i64,)> =
-        sqlx::query_as("SELECT access_point_id FROM grants WHERE person_id = $1")
+        // A fixed order, so that two transactions locking several rows never deadlock.
+        sqlx::query_as("SELECT access_point_id FROM grants WHERE person_id = $1 ORDER BY access_point_id")
             .bind(person_id)
             .fetch_all(&mut **tx)
             .await?;

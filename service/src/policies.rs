@@ -41,6 +41,34 @@ pub fn verification_bucket(bucket: &str, site: &str) -> String {
                 "Action": "s3:ListBucket",
                 "Resource": format!("arn:aws:s3:::{bucket}"),
                 "Condition": {"StringLike": {"s3:prefix": path}},
+            },
+            // The bucket owner's own principals need no bucket-policy grant: an identity policy
+            // allowing s3:GetObject on `*` would let any of them sign a working URL for anyone's
+            // key. These denies close that, whatever the identity policies say.
+            {
+                "Sid": "NobodyReadsAnotherPath",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:GetObject",
+                "NotResource": format!("arn:aws:s3:::{bucket}/{path}"),
+            },
+            {
+                "Sid": "NobodyListsAnotherPath",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:ListBucket",
+                "Resource": format!("arn:aws:s3:::{bucket}"),
+                "Condition": {"StringNotLike": {"s3:prefix": path}},
+            },
+            // Where the path's variables cannot be resolved (root, roles, anonymous callers have
+            // no aws:username) the two denies above do not apply, so deny those callers outright.
+            {
+                "Sid": "OnlyIamUsers",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+                "Condition": {"Null": {"aws:username": "true"}},
             }
         ]
     })
@@ -303,6 +331,85 @@ mod tests {
             decide(&mallory, "s3:GetObject", Some("demo/1/a.csv"), None),
             Decision::ImplicitDeny
         );
+    }
+
+    #[test]
+    fn only_the_named_iam_user_passes_the_verification_policy() {
+        use policy_eval::{BucketRef, ContextValue, PolicySet, Principal};
+        let Ok(bucket) = Policy::parse(&verification_bucket("vb", "site"), PolicyKind::Bucket)
+        else {
+            panic!("invalid policy")
+        };
+        let Ok(everything) = Policy::parse(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+            PolicyKind::Identity,
+        ) else {
+            panic!("invalid identity policy")
+        };
+        let key = "site-verification/email=bob%40example.org/userid=AIDABOB000000000001/account=444455556666/username=bob/";
+        let decide = |arn: &str, id: &str, identity: &[Policy], list: bool| {
+            let Ok(who) = Principal::from_arn(arn, Some(id), None) else {
+                panic!("{arn}")
+            };
+            let bucket_ref = BucketRef {
+                name: "vb".into(),
+                account: ACCT.into(),
+            };
+            let mut r = if list {
+                Request::new(who, "s3:ListBucket", bucket_ref, None, None)
+            } else {
+                Request::new(who, "s3:GetObject", bucket_ref, Some(key.into()), None)
+            };
+            if list {
+                r.insert("s3:prefix", ContextValue::Single(key.into()));
+            }
+            let set = PolicySet {
+                identity,
+                session: &[],
+                bucket: Some(&bucket),
+                access_point: None,
+            };
+            evaluate(&r, &set).decision
+        };
+        let bob = "arn:aws:iam::444455556666:user/bob";
+        let all = std::slice::from_ref(&everything);
+        for list in [false, true] {
+            // Cross-account, so Bob's own identity policy must allow the call too.
+            assert_eq!(
+                decide(bob, "AIDABOB000000000001", all, list),
+                Decision::Allow
+            );
+            assert_eq!(
+                decide(bob, "AIDABOB000000000001", &[], list),
+                Decision::ImplicitDeny
+            );
+            // Mallory, in Bob's account, cannot sign for Bob.
+            assert_eq!(
+                decide(
+                    "arn:aws:iam::444455556666:user/mallory",
+                    "AIDAMALLORY00000001",
+                    all,
+                    list
+                ),
+                Decision::ExplicitDeny
+            );
+            // An insider of the bucket's own account with s3:* on `*` cannot either.
+            let insider = decide(
+                &format!("arn:aws:iam::{ACCT}:user/insider"),
+                "AIDAINSIDER00000001",
+                std::slice::from_ref(&everything),
+                list,
+            );
+            assert_eq!(insider, Decision::ExplicitDeny);
+            // Nor can a role session of that account.
+            let role = decide(
+                &format!("arn:aws:sts::{ACCT}:assumed-role/admin/s"),
+                "AROAADMIN0000000001:s",
+                std::slice::from_ref(&everything),
+                list,
+            );
+            assert_eq!(role, Decision::ExplicitDeny);
+        }
     }
 
     #[test]

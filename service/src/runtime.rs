@@ -65,6 +65,9 @@ pub struct ServiceArgs {
     /// `AWS_ENDPOINT_URL` when set.
     #[arg(long, env = "S3KEEPER_VERIFY_ENDPOINT", global = true)]
     pub verify_endpoint: Option<String>,
+    /// Dataset sources must lie inside this directory (recommended for `serve`).
+    #[arg(long, env = "S3KEEPER_SOURCE_ROOT", global = true)]
+    pub source_root: Option<std::path::PathBuf>,
     /// Run against an in-process fake AWS (fake-s3) instead of real AWS. Its state lasts as long
     /// as the process.
     #[arg(long, global = true)]
@@ -105,6 +108,10 @@ fn settings(args: &ServiceArgs, account: &str, region: &str) -> Settings {
     s.site.clone_from(&args.site);
     s.capacity = args.capacity;
     s.max_access_points = args.max_access_points;
+    s.source_root = args
+        .source_root
+        .as_ref()
+        .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()));
     s
 }
 
@@ -200,6 +207,7 @@ impl ServiceArgs {
             capacity: 500,
             max_access_points: 10_000,
             verify_endpoint: None,
+            source_root: None,
             embedded: false,
         }
     }

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 /// The `s3keeper` binary, built on first use: the root package only depends on the service's
 /// library, so cargo does not build the binary for this test by itself.
-fn s3keeper() -> PathBuf {
+pub(crate) fn s3keeper() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let mut dir = std::env::current_exe().unwrap_or_default();

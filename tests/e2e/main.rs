@@ -9,6 +9,7 @@ mod fake_s3_security;
 mod parser_fuzz;
 mod reference;
 mod service_api;
+mod service_cli;
 mod service_flow;
 mod service_support;
 mod service_verify;

@@ -704,3 +704,93 @@ async fn uploads_skip_unchanged_files_and_use_parts_for_large_ones() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_periodic_reconcile_repairs_without_being_asked() {
+    let env = env(Backend::Sqlite).await;
+    controlled(&env, SLUG, VERSION, true).await;
+    let alice = person(&env, "alice").await;
+    verify(&env, &alice).await;
+    let access = ok_opt(sign(&env, &alice).await);
+    ok_fake(
+        admin_control(&env)
+            .delete_access_point_policy()
+            .account_id(PLATFORM)
+            .name(&access.access_point)
+            .send()
+            .await,
+    );
+    assert!(!can_read(&alice, &access.access_point_arn, KEY).await);
+    let task = env
+        .keeper
+        .spawn_periodic_reconcile(std::time::Duration::from_millis(200));
+    let mut repaired = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if can_read(&alice, &access.access_point_arn, KEY).await {
+            repaired = true;
+            break;
+        }
+    }
+    task.abort();
+    assert!(repaired, "the policy was not restored within 5 s");
+    let logged = ok(
+        env.keeper
+            .audit(&AuditFilter {
+                action: Some("drift-found".to_owned()),
+                ..AuditFilter::default()
+            })
+            .await,
+        "audit",
+    );
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.actor == "reconcile" && e.detail.contains("no policy")),
+        "{logged:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_a_source_root_only_datasets_inside_it_can_be_registered() {
+    let inside = crate::service_support::dataset_dir("inside");
+    let root = match inside.parent() {
+        Some(p) => p.join(format!("s3k-root-{}", std::process::id())),
+        None => panic!("no parent"),
+    };
+    ok_fake(std::fs::create_dir_all(&root));
+    let moved = root.join("ds");
+    ok_fake(std::fs::rename(&inside, &moved));
+    let canonical = ok_fake(std::fs::canonicalize(&root));
+    let env = env_with(Backend::Sqlite, |s| s.source_root = Some(canonical)).await;
+    ok(
+        env.keeper
+            .register_dataset("inside", "1", Kind::Open, &moved)
+            .await,
+        "inside the root",
+    );
+    let outside = crate::service_support::dataset_dir("outside");
+    let refused = env
+        .keeper
+        .register_dataset("outside", "1", Kind::Open, &outside)
+        .await;
+    assert!(
+        matches!(refused, Err(KeeperError::Forbidden(ref m)) if m.contains("outside")),
+        "{refused:?}"
+    );
+    // `..` cannot walk out of the root: the path is made canonical first.
+    let sneaky = moved
+        .join("..")
+        .join("..")
+        .join(outside.file_name().unwrap_or_default());
+    let refused = env
+        .keeper
+        .register_dataset("sneaky", "1", Kind::Open, &sneaky)
+        .await;
+    assert!(
+        matches!(refused, Err(KeeperError::Forbidden(_))),
+        "{refused:?}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::remove_dir_all(&outside);
+}
