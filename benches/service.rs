@@ -45,14 +45,17 @@ enum Backend {
 }
 
 async fn fresh_database(backend: Backend, tag: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // The tests' clean-up drops `s3k_SECONDS_…` databases an hour old.
     let unique = format!(
-        "{}_{}",
+        "{}_{}_{}",
+        now.as_secs(),
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros())
-            .unwrap_or(0)
+        now.subsec_micros()
     );
+    let tag = tag.replace('-', "_");
     match backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("s3keeper-bench-{tag}-{unique}.db"));
@@ -63,7 +66,7 @@ async fn fresh_database(backend: Backend, tag: &str) -> String {
             let admin = std::env::var("S3KEEPER_TEST_POSTGRES")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
             let mut conn = or_die(sqlx::PgConnection::connect(&admin).await);
-            let name = format!("s3k_bench_{tag}_{unique}");
+            let name = format!("s3k_{unique}_bench_{tag}");
             or_die(
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)

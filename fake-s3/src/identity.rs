@@ -171,6 +171,9 @@ pub struct Iam {
     /// Unique ids of deleted users: AWS never hands an id out twice, even to a user re-created
     /// with the same name.
     retired: std::collections::HashSet<String>,
+    /// Unique id → ARN of every user and role: a policy names up to hundreds of ids, and a scan of
+    /// every user per id made storing one cost time proportional to the size of IAM.
+    by_unique_id: HashMap<String, String>,
 }
 
 fn derived_id(prefix: &str, seed: &str) -> String {
@@ -305,6 +308,8 @@ impl Iam {
         self.account_mut(account)?
             .users
             .insert(name.to_owned(), user.clone());
+        self.by_unique_id
+            .insert(user.user_id.clone(), user.arn.clone());
         Ok(user)
     }
 
@@ -316,6 +321,7 @@ impl Iam {
             AwsError::validation_error(format!("user `{name}` does not exist in `{account}`"))
         })?;
         self.retired.insert(user.user_id.clone());
+        self.by_unique_id.remove(&user.user_id);
         self.keys.retain(|_, k| {
             !matches!(&k.owner, KeyOwner::User { account: a, name: n } if a == account && n == name)
         });
@@ -357,6 +363,8 @@ impl Iam {
             max_session_duration: 3600,
         };
         acct.roles.insert(name.to_owned(), role.clone());
+        self.by_unique_id
+            .insert(role.role_id.clone(), role.arn.clone());
         Ok(role)
     }
 
@@ -445,17 +453,8 @@ impl Iam {
                 if policy_eval::arn::is_account_id(value) {
                     return self.accounts.contains_key(value);
                 }
-                if value.starts_with("AIDA") {
-                    return self
-                        .accounts
-                        .values()
-                        .any(|a| a.users.values().any(|u| u.user_id == value));
-                }
-                if value.starts_with("AROA") {
-                    return self
-                        .accounts
-                        .values()
-                        .any(|a| a.roles.values().any(|r| r.role_id == value));
+                if value.starts_with("AIDA") || value.starts_with("AROA") {
+                    return self.by_unique_id.contains_key(value);
                 }
                 let Some(arn) = policy_eval::arn::Arn::parse(value) else {
                     return false;
@@ -470,7 +469,11 @@ impl Iam {
                 };
                 match (arn.service, arn.resource.split_once('/')) {
                     ("iam", None) => arn.resource == "root",
-                    ("iam", Some(("user", _))) => acct.users.values().any(|u| u.arn == value),
+                    ("iam", Some(("user", rest))) => rest
+                        .rsplit('/')
+                        .next()
+                        .and_then(|name| acct.users.get(name))
+                        .is_some_and(|u| u.arn == value),
                     ("iam", Some(("role", _))) => acct.roles.values().any(|r| r.arn == value),
                     ("sts", Some(("assumed-role", rest))) => rest
                         .split_once('/')
@@ -486,18 +489,7 @@ impl Iam {
 
     /// The ARN for a known unique id: how AWS shows stored policies.
     pub fn arn_for_unique_id(&self, id: &str) -> Option<&str> {
-        self.accounts.values().find_map(|a| {
-            a.users
-                .values()
-                .find(|u| u.user_id == id)
-                .map(|u| u.arn.as_str())
-                .or_else(|| {
-                    a.roles
-                        .values()
-                        .find(|r| r.role_id == id)
-                        .map(|r| r.arn.as_str())
-                })
-        })
+        self.by_unique_id.get(id).map(String::as_str)
     }
 
     /// Adds an STS session and returns its credentials.

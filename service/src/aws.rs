@@ -71,6 +71,13 @@ pub fn aws_code(e: &KeeperError) -> Option<&str> {
 /// that the ETags the service computes match the ones S3 reports for files the CLI uploaded too.
 pub const MULTIPART_CHUNK: u64 = 8 * 1024 * 1024;
 
+/// S3 takes at most 10,000 parts; past 10,000 × 8 MiB (about 78 GiB) the part size grows in whole
+/// MiB, as the AWS CLI does, so that any file up to S3's 5 TiB object limit fits.
+pub fn part_size(size: u64) -> u64 {
+    const MIB: u64 = 1024 * 1024;
+    MULTIPART_CHUNK.max(size.div_ceil(10_000).div_ceil(MIB) * MIB)
+}
+
 impl Aws {
     /// Clients for `config`, acting for `account`.
     pub fn new(config: &aws_config::SdkConfig, account: &str) -> Aws {
@@ -276,7 +283,7 @@ impl Aws {
             .map_err(|e| failed("CreateMultipartUpload", e))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
         let result = self
-            .upload_parts(bucket, key, path, &upload_id, progress)
+            .upload_parts(bucket, key, path, size, &upload_id, progress)
             .await;
         match result {
             Ok(parts) => {
@@ -315,17 +322,19 @@ impl Aws {
         bucket: &str,
         key: &str,
         path: &Path,
+        size: u64,
         upload_id: &str,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Vec<CompletedPart>, KeeperError> {
         let io = |e: std::io::Error| KeeperError::Io(format!("{}: {e}", path.display()));
         let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+        let part = part_size(size);
         let mut parts = Vec::new();
         let mut number = 1;
         loop {
-            let mut chunk = Vec::with_capacity(MULTIPART_CHUNK as usize);
+            let mut chunk = Vec::with_capacity(usize::try_from(part).unwrap_or(0));
             (&mut file)
-                .take(MULTIPART_CHUNK)
+                .take(part)
                 .read_to_end(&mut chunk)
                 .await
                 .map_err(io)?;

@@ -33,7 +33,7 @@ pub enum Command {
     /// after revocation the access is gone. Exits 1 if anything behaves differently.
     Demo {
         /// Use this database instead of an in-memory SQLite one.
-        #[arg(long, env = "S3KEEPER_DATABASE_URL")]
+        #[arg(long, env = "S3KEEPER_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
     },
     /// Create the verification, open and controlled buckets with their policies (safe to repeat).

@@ -292,6 +292,12 @@ async fn serve(a: ServeArgs) -> Result<(), KeeperError> {
     let addr = listener
         .local_addr()
         .map_err(|e| KeeperError::Config(e.to_string()))?;
+    if a.api_token.is_none() {
+        tracing::warn!("no --api-token: anyone who can reach {addr} can grant access; set one unless a proxy authenticates");
+    }
+    if a.service.source_root.is_none() {
+        tracing::warn!("no --source-root: the API can register and publish any directory this process can read");
+    }
     if let Some(fake) = &rt.fake {
         tracing::info!(endpoint = %fake.endpoint(), "embedded fake AWS (its state ends with this process)");
     }

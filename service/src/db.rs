@@ -53,9 +53,17 @@ impl Db {
             .disable_statement_logging();
         let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(60));
         if backend == Backend::Sqlite {
-            // An in-memory database lives as long as its one connection.
-            let max = if url.contains(":memory:") { 1 } else { 4 };
-            pool = pool.max_connections(max).after_connect(|conn, _meta| {
+            if url.contains(":memory:") {
+                // The database lives as long as its one connection: never let the pool retire it.
+                pool = pool
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            } else {
+                pool = pool.max_connections(4);
+            }
+            pool = pool.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // Writers queue behind the one that holds the lock instead of failing.
                     conn.execute("PRAGMA busy_timeout = 60000").await?;
@@ -98,13 +106,28 @@ pub fn redact_url(url: &str) -> String {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) if userinfo.contains(':') => {
             let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{tail}")
+            format!("{user}:***@{host}")
         }
-        _ => url.to_owned(),
-    }
+        _ => authority.to_owned(),
+    };
+    // `?password=` is another way libpq-style URLs carry the secret.
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// Now, in Unix seconds.
@@ -125,6 +148,10 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://x.db?mode=rwc"),
             "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("postgres://db.internal/keeper?user=app&password=s3cret"),
+            "postgres://db.internal/keeper?user=app&password=***"
         );
     }
 }

@@ -40,7 +40,24 @@ pub enum KeeperError {
     #[error("{0}")]
     Io(String),
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for KeeperError {
+    /// A unique constraint broken by a concurrent request is a conflict the caller can retry,
+    /// not a server fault.
+    fn from(e: sqlx::Error) -> Self {
+        let unique = e
+            .as_database_error()
+            .is_some_and(|d| d.is_unique_violation());
+        if unique {
+            KeeperError::Conflict(
+                "a concurrent request changed the same record; try again".to_owned(),
+            )
+        } else {
+            KeeperError::Db(e)
+        }
+    }
 }
 
 impl KeeperError {

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
-use crate::aws::{aws_code, Aws, MULTIPART_CHUNK};
+use crate::aws::{aws_code, part_size, Aws, MULTIPART_CHUNK};
 use crate::db::{now, Db};
 use crate::error::KeeperError;
 use crate::fetch::{FetchLimits, Fetcher};
@@ -287,6 +287,13 @@ pub struct ReconcileReport {
     pub failures: Vec<Drift>,
 }
 
+/// The buckets reconcile checks.
+#[derive(Debug, Clone, Copy)]
+enum Bucket {
+    Verification,
+    Controlled,
+}
+
 /// The result of bringing one access point in line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Applied {
@@ -390,11 +397,12 @@ fn local_etag(path: &Path, size: u64) -> Result<String, KeeperError> {
         }
         return Ok(hex::encode(h.finalize()));
     }
+    let part = part_size(size);
     let mut all = Md5::new();
     let mut parts = 0;
     loop {
         let mut h = Md5::new();
-        let mut left = MULTIPART_CHUNK;
+        let mut left = part;
         while left > 0 {
             let want = buf.len().min(usize::try_from(left).unwrap_or(buf.len()));
             let n = file.read(&mut buf[..want]).map_err(io)?;
@@ -404,7 +412,7 @@ fn local_etag(path: &Path, size: u64) -> Result<String, KeeperError> {
             h.update(&buf[..n]);
             left -= n as u64;
         }
-        if left == MULTIPART_CHUNK {
+        if left == part {
             break;
         }
         all.update(h.finalize());
@@ -425,7 +433,15 @@ fn walk(dir: &Path) -> Result<Vec<(String, PathBuf, u64)>, KeeperError> {
         for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
             let entry = entry.map_err(|e| io(&d, e))?;
             let path = entry.path();
-            let meta = std::fs::metadata(&path).map_err(|e| io(&path, e))?;
+            // Links are refused, not followed: one could publish files from outside the source
+            // (and outside --source-root), or loop forever.
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+            if meta.file_type().is_symlink() {
+                return Err(KeeperError::Invalid(format!(
+                    "{} is a symbolic link; datasets are uploaded from regular files only",
+                    path.display()
+                )));
+            }
             if meta.is_dir() {
                 stack.push(path);
             } else if meta.is_file() {
@@ -770,6 +786,8 @@ impl Keeper {
                 "the IAM user {arn} is already verified by another person"
             )));
         }
+        // Access point rows before identity rows, the order apply_access_point takes them in.
+        let aps = touch_person_access_points(&mut tx, person_id).await?;
         let verified_at = now();
         sqlx::query("DELETE FROM identities WHERE person_id = $1")
             .bind(person_id)
@@ -790,7 +808,6 @@ impl Keeper {
             .bind(person_id)
             .execute(&mut *tx)
             .await?;
-        let aps = touch_person_access_points(&mut tx, person_id).await?;
         self.audit_in(
             &mut tx,
             "identity-verified",
@@ -800,7 +817,9 @@ impl Keeper {
         )
         .await?;
         tx.commit().await?;
-        self.apply_all(&aps).await?;
+        if let Err(e) = self.apply_all(&aps).await {
+            tracing::warn!(error = %e, "identity verified; its access points are not yet updated, reconcile will finish it");
+        }
         Ok(Identity {
             account,
             user_id,
@@ -817,6 +836,7 @@ impl Keeper {
     pub async fn remove_identity(&self, email: &str) -> Result<(), KeeperError> {
         let mut tx = self.begin().await?;
         let person_id = lock_person(&mut tx, email).await?;
+        let aps = touch_person_access_points(&mut tx, person_id).await?;
         let gone = sqlx::query("DELETE FROM identities WHERE person_id = $1")
             .bind(person_id)
             .execute(&mut *tx)
@@ -827,7 +847,6 @@ impl Keeper {
                 "{email} has no AWS identity"
             )));
         }
-        let aps = touch_person_access_points(&mut tx, person_id).await?;
         self.audit_in(&mut tx, "identity-removed", email, "", "")
             .await?;
         tx.commit().await?;
@@ -876,20 +895,37 @@ impl Keeper {
             .ok_or_else(|| invalid("the source path is not UTF-8"))?
             .to_owned();
         let mut tx = self.begin().await?;
-        let existing: Option<(String, String)> =
-            sqlx::query_as("SELECT kind, source FROM datasets WHERE slug = $1 AND version = $2")
-                .bind(slug)
-                .bind(version)
-                .fetch_optional(&mut *tx)
+        // Write first (see db.rs): a new dataset is inserted, an existing one left alone.
+        let inserted = sqlx::query(
+            "INSERT INTO datasets (slug, version, kind, source, state, created_at) VALUES ($1, $2, $3, $4, 'registered', $5) \
+             ON CONFLICT (slug, version) DO NOTHING",
+        )
+        .bind(slug)
+        .bind(version)
+        .bind(kind.as_str())
+        .bind(&dir_text)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let label = dataset_label(slug, version);
+        if inserted == 1 {
+            self.audit_in(&mut tx, "dataset-registered", "", &label, kind.as_str())
                 .await?;
-        match existing {
-            Some((k, _)) if k != kind.as_str() => {
+        } else {
+            let (k, old): (String, String) = sqlx::query_as(
+                "SELECT kind, source FROM datasets WHERE slug = $1 AND version = $2",
+            )
+            .bind(slug)
+            .bind(version)
+            .fetch_one(&mut *tx)
+            .await?;
+            if k != kind.as_str() {
                 return Err(KeeperError::Conflict(format!(
-                    "dataset {slug}/{version} is already registered as {k}"
-                )))
+                    "dataset {label} is already registered as {k}"
+                )));
             }
-            Some((_, old)) if old == dir_text => {}
-            Some((_, old)) => {
+            if old != dir_text {
                 sqlx::query("UPDATE datasets SET source = $1 WHERE slug = $2 AND version = $3")
                     .bind(&dir_text)
                     .bind(slug)
@@ -900,28 +936,8 @@ impl Keeper {
                     &mut tx,
                     "dataset-source-changed",
                     "",
-                    &dataset_label(slug, version),
+                    &label,
                     &format!("{old} -> {dir_text}"),
-                )
-                .await?;
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO datasets (slug, version, kind, source, state, created_at) VALUES ($1, $2, $3, $4, 'registered', $5)",
-                )
-                .bind(slug)
-                .bind(version)
-                .bind(kind.as_str())
-                .bind(&dir_text)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
-                self.audit_in(
-                    &mut tx,
-                    "dataset-registered",
-                    "",
-                    &dataset_label(slug, version),
-                    kind.as_str(),
                 )
                 .await?;
             }
@@ -975,7 +991,10 @@ impl Keeper {
         progress: &dyn Progress,
     ) -> Result<UploadReport, KeeperError> {
         let ds = self.dataset(slug, version).await?;
-        let files = walk(Path::new(&ds.source))?;
+        let source = PathBuf::from(&ds.source);
+        let files = tokio::task::spawn_blocking(move || walk(&source))
+            .await
+            .map_err(|e| KeeperError::Io(e.to_string()))??;
         if files.is_empty() {
             return Err(invalid(format!("{} holds no files", ds.source)));
         }
@@ -1054,7 +1073,10 @@ impl Keeper {
         tx.commit().await?;
         let aps: Vec<i64> = aps.into_iter().map(|(a,)| a).collect();
         report.access_points_applied = aps.len();
-        self.apply_all(&aps).await?;
+        if let Err(e) = self.apply_all(&aps).await {
+            tracing::warn!(error = %e, "dataset uploaded; some waiting grants are not yet in AWS, reconcile will finish them");
+            report.access_points_applied = 0;
+        }
         Ok(report)
     }
 
@@ -1446,7 +1468,19 @@ impl Keeper {
             )));
         }
         let mut also = Vec::new();
-        match self.aws.put_access_point_policy(&name, &policy).await {
+        let mut first = self.aws.put_access_point_policy(&name, &policy).await;
+        if first
+            .as_ref()
+            .is_err_and(|e| aws_code(e) == Some("NoSuchAccessPoint"))
+        {
+            // Deleted since it was created (by hand, or by a reconcile that ran before this
+            // access point's row was committed): create it again.
+            self.aws
+                .ensure_access_point(&name, &self.settings.controlled_bucket)
+                .await?;
+            first = self.aws.put_access_point_policy(&name, &policy).await;
+        }
+        match first {
             Ok(()) => {}
             Err(e) if is_invalid_principal(&e) => {
                 let bad = self.invalid_principals(&name, &arn, &prefix, &ids).await?;
@@ -1459,12 +1493,13 @@ impl Keeper {
                         continue;
                     };
                     sqlx::query(
-                        "UPDATE identities SET status = 'unverified', note = $1 WHERE person_id = $2",
+                        "UPDATE identities SET status = 'unverified', note = $1 WHERE person_id = $2 AND user_id = $3",
                     )
                     .bind(format!(
                         "AWS no longer recognises the IAM user {user_id} (it was probably deleted); verify an IAM user again to regain access"
                     ))
                     .bind(person_id)
+                    .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
                     self.audit_in(
@@ -1499,6 +1534,8 @@ impl Keeper {
             .await?;
         tx.commit().await?;
         // The other access points of a dropped person must stop naming them too.
+        also.sort_unstable();
+        also.dedup();
         if !also.is_empty() {
             let mut tx = self.begin().await?;
             for ap in &also {
@@ -1560,54 +1597,12 @@ impl Keeper {
         )
         .fetch_all(&self.db.pool)
         .await?;
+        // The verification bucket's policy is what makes a 404 prove control of an IAM user.
+        self.check_bucket(&mut report, Bucket::Verification).await?;
         if controlled.is_empty() {
             return Ok(report);
         }
-        let expected = policies::controlled_bucket(&s.controlled_bucket, &s.account);
-        let bucket_resource = format!("s3://{}", s.controlled_bucket);
-        let current = self
-            .aws
-            .get_bucket_policy(&s.controlled_bucket, &s.region)
-            .await;
-        let same = |text: &str| {
-            let ident = |x: &str| x.to_owned();
-            match (serde_json::from_str(text), serde_json::from_str(&expected)) {
-                (Ok(a), Ok(b)) => {
-                    policies::canonical(&a, &ident) == policies::canonical(&b, &ident)
-                }
-                _ => false,
-            }
-        };
-        let policy_ok = matches!(&current, Ok(Some(text)) if same(text));
-        let block_ok = self
-            .aws
-            .public_access_blocked(&s.controlled_bucket, &s.region)
-            .await
-            .unwrap_or(false);
-        if !policy_ok || !block_ok {
-            let found = match (&current, block_ok) {
-                (Ok(None), _) => "bucket policy missing".to_owned(),
-                (Ok(Some(_)), true) => "bucket policy edited".to_owned(),
-                (Ok(Some(_)), false) if policy_ok => "public access block off".to_owned(),
-                (Ok(Some(_)), false) => {
-                    "bucket policy edited and public access block off".to_owned()
-                }
-                (Err(e), _) => format!("could not read: {e}"),
-            };
-            match self.ensure_controlled_bucket().await {
-                Ok(()) => report.drift.push(Drift {
-                    resource: bucket_resource.clone(),
-                    found,
-                    action: "restored the delegation policy and all four public access block flags"
-                        .to_owned(),
-                }),
-                Err(e) => report.failures.push(Drift {
-                    resource: bucket_resource.clone(),
-                    found,
-                    action: e.to_string(),
-                }),
-            }
-        }
+        self.check_bucket(&mut report, Bucket::Controlled).await?;
         let in_aws: HashSet<String> = self
             .aws
             .list_access_points(&s.controlled_bucket)
@@ -1681,6 +1676,15 @@ impl Keeper {
             }
         }
         for name in in_aws.iter().filter(|n| !known.contains(n.as_str())) {
+            // A grant may have created it and committed its row since the rows were read.
+            let committed: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM access_points WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.db.pool)
+                    .await?;
+            if committed.is_some() {
+                continue;
+            }
             let found = "an access point on the controlled bucket that the database does not know"
                 .to_owned();
             match self.aws.delete_access_point(name).await {
@@ -1735,8 +1739,136 @@ impl Keeper {
         })
     }
 
+    /// Compares a bucket's policy (and, for the controlled bucket, its public access block) with
+    /// what the service writes, and restores them when they differ.
+    async fn check_bucket(
+        &self,
+        report: &mut ReconcileReport,
+        which: Bucket,
+    ) -> Result<(), KeeperError> {
+        let s = &self.settings;
+        let (bucket, region, expected) = match which {
+            Bucket::Verification => (
+                &s.verify_bucket,
+                "us-east-1",
+                policies::verification_bucket(&s.verify_bucket, &s.site),
+            ),
+            Bucket::Controlled => (
+                &s.controlled_bucket,
+                s.region.as_str(),
+                policies::controlled_bucket(&s.controlled_bucket, &s.account),
+            ),
+        };
+        let resource = format!("s3://{bucket}");
+        let fail = |report: &mut ReconcileReport, found: String, e: KeeperError| {
+            report.failures.push(Drift {
+                resource: resource.clone(),
+                found,
+                action: e.to_string(),
+            });
+        };
+        let current = match self.aws.get_bucket_policy(bucket, region).await {
+            Ok(p) => p,
+            Err(e) => {
+                fail(report, "could not read the bucket policy".to_owned(), e);
+                return Ok(());
+            }
+        };
+        let ident = |x: &str| x.to_owned();
+        let policy_ok = current.as_deref().is_some_and(|text| {
+            match (
+                serde_json::from_str(text),
+                serde_json::from_str::<serde_json::Value>(&expected),
+            ) {
+                (Ok(a), Ok(b)) => {
+                    policies::canonical(&a, &ident) == policies::canonical(&b, &ident)
+                }
+                _ => false,
+            }
+        });
+        let block_ok = match which {
+            Bucket::Verification => true,
+            Bucket::Controlled => match self.aws.public_access_blocked(bucket, region).await {
+                Ok(b) => b,
+                Err(e) => {
+                    fail(
+                        report,
+                        "could not read the public access block".to_owned(),
+                        e,
+                    );
+                    return Ok(());
+                }
+            },
+        };
+        if policy_ok && block_ok {
+            return Ok(());
+        }
+        let mut found = Vec::new();
+        if current.is_none() {
+            found.push("bucket policy missing");
+        } else if !policy_ok {
+            found.push("bucket policy edited");
+        }
+        if !block_ok {
+            found.push("public access block off");
+        }
+        let found = found.join(" and ");
+        let restored = match which {
+            Bucket::Verification => self
+                .aws
+                .put_bucket_policy(bucket, region, &expected)
+                .await
+                .map(|()| "restored the verification policy"),
+            Bucket::Controlled => self
+                .ensure_controlled_bucket()
+                .await
+                .map(|()| "restored the delegation policy and all four public access block flags"),
+        };
+        match restored {
+            Ok(action) => {
+                let mut tx = self.begin().await?;
+                self.audit_as(
+                    &mut tx,
+                    "reconcile",
+                    "bucket-restored",
+                    "",
+                    "",
+                    &format!("{resource}: {found}"),
+                )
+                .await?;
+                tx.commit().await?;
+                report.drift.push(Drift {
+                    resource,
+                    found,
+                    action: action.to_owned(),
+                });
+            }
+            Err(e) => fail(report, found, e),
+        }
+        Ok(())
+    }
+
     /// How the access point's stored policy differs from the database's, if it does.
     async fn policy_drift(&self, id: i64, name: &str) -> Result<Option<String>, KeeperError> {
+        // Compared with the row locked, so a grant or revoke that commits meanwhile is not
+        // mistaken for a hand edit; a change AWS has not yet accepted is not drift either.
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE access_points SET version = version WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT d.slug, d.version, a.version, a.applied_version FROM access_points a JOIN datasets d ON d.id = a.dataset_id WHERE a.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((slug, version, current, applied)) = row else {
+            return Ok(None);
+        };
+        if applied < current {
+            return Ok(None);
+        }
         let stored = match self.aws.get_access_point_policy(name).await {
             Ok(Some(p)) => p,
             Ok(None) => return Ok(Some("the access point has no policy".to_owned())),
@@ -1747,24 +1879,14 @@ impl Keeper {
             }
             Err(e) => return Err(e),
         };
-        let mut conn = self.db.pool.acquire().await?;
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT d.slug, d.version FROM access_points a JOIN datasets d ON d.id = a.dataset_id WHERE a.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some((slug, version)) = row else {
-            return Ok(None);
-        };
         let members: Vec<(String, String)> = sqlx::query_as(
             "SELECT i.user_id, i.arn FROM grants g JOIN identities i ON i.person_id = g.person_id \
              WHERE g.access_point_id = $1 AND i.status = 'verified' ORDER BY g.id",
         )
         .bind(id)
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut *tx)
         .await?;
-        drop(conn);
+        tx.commit().await?;
         let by_arn: HashMap<&str, &str> = members
             .iter()
             .map(|(u, a)| (a.as_str(), u.as_str()))

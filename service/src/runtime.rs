@@ -16,7 +16,12 @@ use crate::verify::S3Endpoint;
 pub struct ServiceArgs {
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB` [default:
     /// sqlite://s3keeper.db?mode=rwc; `demo`: an in-memory database].
-    #[arg(long, env = "S3KEEPER_DATABASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "S3KEEPER_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub database_url: Option<String>,
     /// The platform's AWS account id (default: the credentials' account, from STS).
     #[arg(long, env = "S3KEEPER_ACCOUNT", global = true)]

@@ -794,3 +794,33 @@ async fn with_a_source_root_only_datasets_inside_it_can_be_registered() {
     let _ = std::fs::remove_dir_all(&root);
     let _ = std::fs::remove_dir_all(&outside);
 }
+
+#[tokio::test]
+async fn uploads_refuse_symbolic_links() {
+    let env = env(Backend::Sqlite).await;
+    let dir = crate::service_support::dataset_dir("links");
+    let secret = dir.with_extension("secret");
+    ok_fake(std::fs::write(&secret, "not for publication"));
+    ok_fake(std::os::unix::fs::symlink(&secret, dir.join("data/leak.txt")));
+    ok(
+        env.keeper
+            .register_dataset("links", "1", Kind::Open, &dir)
+            .await,
+        "register",
+    );
+    let refused = env.keeper.upload("links", "1", &Quiet).await;
+    assert!(
+        matches!(refused, Err(KeeperError::Invalid(ref m)) if m.contains("symbolic link")),
+        "{refused:?}"
+    );
+    let listed = ok_fake(
+        admin_s3(&env)
+            .list_objects_v2()
+            .bucket(&env.keeper.settings.open_bucket)
+            .send()
+            .await,
+    );
+    assert!(listed.contents().is_empty(), "nothing was uploaded");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&secret);
+}

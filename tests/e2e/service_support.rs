@@ -47,7 +47,12 @@ pub async fn fresh_database(backend: Backend) -> String {
                 Ok(c) => c,
                 Err(e) => panic!("PostgreSQL at {admin} is needed for this test: {e}"),
             };
-            let name = format!("s3k_{}_{}", std::process::id(), unique());
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            drop_stale_databases(&mut conn, now).await;
+            let name = format!("s3k_{now}_{}_{}", std::process::id(), unique());
             if let Err(e) = sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .await
@@ -56,6 +61,27 @@ pub async fn fresh_database(backend: Backend) -> String {
             }
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
             format!("{base}/{name}")
+        }
+    }
+}
+
+/// Drops test databases more than an hour old: nextest runs each test in its own process, so
+/// no test can drop its database when it ends, and a younger one may still be in use.
+async fn drop_stale_databases(conn: &mut sqlx::PgConnection, now: u64) {
+    let names: Vec<(String,)> =
+        match sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 's3k\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+        {
+            Ok(n) => n,
+            Err(_) => return,
+        };
+    for (name,) in names {
+        let created = name.split('_').nth(1).and_then(|t| t.parse::<u64>().ok());
+        if created.is_some_and(|t| t + 3600 < now) {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut *conn)
+                .await;
         }
     }
 }
