@@ -53,18 +53,26 @@ pub struct Settings {
     pub source_root: Option<PathBuf>,
 }
 
+/// Default bucket names, site name, capacity and quota (also the CLI's defaults).
+pub const DEFAULT_VERIFY_BUCKET: &str = "s3keeper-verification";
+pub const DEFAULT_OPEN_BUCKET: &str = "s3keeper-open-data";
+pub const DEFAULT_CONTROLLED_BUCKET: &str = "s3keeper-controlled-data";
+pub const DEFAULT_SITE: &str = "s3keeper";
+pub const DEFAULT_CAPACITY: usize = 500;
+pub const DEFAULT_MAX_ACCESS_POINTS: usize = 10_000;
+
 impl Settings {
     /// Defaults for the platform account `account` in `region`.
     pub fn new(account: &str, region: &str) -> Settings {
         Settings {
             account: account.to_owned(),
             region: region.to_owned(),
-            verify_bucket: "s3keeper-verification".to_owned(),
-            open_bucket: "s3keeper-open-data".to_owned(),
-            controlled_bucket: "s3keeper-controlled-data".to_owned(),
-            site: "s3keeper".to_owned(),
-            capacity: 500,
-            max_access_points: 10_000,
+            verify_bucket: DEFAULT_VERIFY_BUCKET.to_owned(),
+            open_bucket: DEFAULT_OPEN_BUCKET.to_owned(),
+            controlled_bucket: DEFAULT_CONTROLLED_BUCKET.to_owned(),
+            site: DEFAULT_SITE.to_owned(),
+            capacity: DEFAULT_CAPACITY,
+            max_access_points: DEFAULT_MAX_ACCESS_POINTS,
             verify_endpoint: S3Endpoint::Aws,
             fetch: FetchLimits::default(),
             source_root: None,

@@ -8,7 +8,7 @@ use clap::Args;
 use crate::aws::Aws;
 use crate::db::{Db, DEFAULT_URL};
 use crate::error::KeeperError;
-use crate::keeper::{Keeper, Settings};
+use crate::keeper::{self, Keeper, Settings};
 use crate::verify::S3Endpoint;
 
 /// Settings shared by every command that reaches the database or AWS.
@@ -33,35 +33,35 @@ pub struct ServiceArgs {
     #[arg(
         long,
         env = "S3KEEPER_VERIFY_BUCKET",
-        default_value = "s3keeper-verification",
+        default_value = keeper::DEFAULT_VERIFY_BUCKET,
         global = true
     )]
     pub verify_bucket: String,
     #[arg(
         long,
         env = "S3KEEPER_OPEN_BUCKET",
-        default_value = "s3keeper-open-data",
+        default_value = keeper::DEFAULT_OPEN_BUCKET,
         global = true
     )]
     pub open_bucket: String,
     #[arg(
         long,
         env = "S3KEEPER_CONTROLLED_BUCKET",
-        default_value = "s3keeper-controlled-data",
+        default_value = keeper::DEFAULT_CONTROLLED_BUCKET,
         global = true
     )]
     pub controlled_bucket: String,
     /// The site's name, the first part of verification keys (`SITE-verification/…`).
-    #[arg(long, env = "S3KEEPER_SITE", default_value = "s3keeper", global = true)]
+    #[arg(long, env = "S3KEEPER_SITE", default_value = keeper::DEFAULT_SITE, global = true)]
     pub site: String,
     /// At most this many people per access point (AWS advises about 500; policies stay < 20 KB).
-    #[arg(long, env = "S3KEEPER_CAPACITY", default_value_t = 500, global = true)]
+    #[arg(long, env = "S3KEEPER_CAPACITY", default_value_t = keeper::DEFAULT_CAPACITY, global = true)]
     pub capacity: usize,
     /// The account's access point quota in the region.
     #[arg(
         long,
         env = "S3KEEPER_MAX_ACCESS_POINTS",
-        default_value_t = 10_000,
+        default_value_t = keeper::DEFAULT_MAX_ACCESS_POINTS,
         global = true
     )]
     pub max_access_points: usize,
@@ -205,12 +205,12 @@ impl ServiceArgs {
             database_url: Some(url.to_owned()),
             account: None,
             region: None,
-            verify_bucket: "s3keeper-verification".to_owned(),
-            open_bucket: "s3keeper-open-data".to_owned(),
-            controlled_bucket: "s3keeper-controlled-data".to_owned(),
-            site: "s3keeper".to_owned(),
-            capacity: 500,
-            max_access_points: 10_000,
+            verify_bucket: keeper::DEFAULT_VERIFY_BUCKET.to_owned(),
+            open_bucket: keeper::DEFAULT_OPEN_BUCKET.to_owned(),
+            controlled_bucket: keeper::DEFAULT_CONTROLLED_BUCKET.to_owned(),
+            site: keeper::DEFAULT_SITE.to_owned(),
+            capacity: keeper::DEFAULT_CAPACITY,
+            max_access_points: keeper::DEFAULT_MAX_ACCESS_POINTS,
             verify_endpoint: None,
             source_root: None,
             embedded: false,

@@ -801,7 +801,10 @@ async fn uploads_refuse_symbolic_links() {
     let dir = crate::service_support::dataset_dir("links");
     let secret = dir.with_extension("secret");
     ok_fake(std::fs::write(&secret, "not for publication"));
-    ok_fake(std::os::unix::fs::symlink(&secret, dir.join("data/leak.txt")));
+    ok_fake(std::os::unix::fs::symlink(
+        &secret,
+        dir.join("data/leak.txt"),
+    ));
     ok(
         env.keeper
             .register_dataset("links", "1", Kind::Open, &dir)
