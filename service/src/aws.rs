@@ -377,7 +377,24 @@ impl Aws {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("AccessPointAlreadyOwnedByYou") => Ok(()),
+            Err(e) if e.code() == Some("AccessPointAlreadyOwnedByYou") => {
+                // Ours, but it must also be on this bucket, or its policy would guard another.
+                let existing = self
+                    .control
+                    .get_access_point()
+                    .account_id(&self.account)
+                    .name(name)
+                    .send()
+                    .await
+                    .map_err(|e| failed("GetAccessPoint", e))?;
+                match existing.bucket() {
+                    Some(b) if b == bucket => Ok(()),
+                    other => Err(KeeperError::Conflict(format!(
+                        "access point {name} already exists on bucket {}, not {bucket}; delete or rename it",
+                        other.unwrap_or("?")
+                    ))),
+                }
+            }
             Err(e) => Err(failed("CreateAccessPoint", e)),
         }
     }

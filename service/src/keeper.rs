@@ -1266,6 +1266,10 @@ impl Keeper {
         version: &str,
         state: &str,
     ) -> Result<(i64, String), KeeperError> {
+        // Held until commit: two grants on different datasets cannot both take the last slot.
+        sqlx::query("UPDATE locks SET seq = seq + 1 WHERE name = 'access-point-quota'")
+            .execute(&mut **tx)
+            .await?;
         let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_points")
             .fetch_one(&mut **tx)
             .await?;

@@ -827,3 +827,74 @@ async fn uploads_refuse_symbolic_links() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&secret);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_quota_holds_across_datasets_and_instances() {
+    let env = env_with(Backend::Postgres, |s| {
+        s.capacity = 1;
+        s.max_access_points = 3;
+    })
+    .await;
+    controlled(&env, "one", "1", true).await;
+    controlled(&env, "two", "1", true).await;
+    let people = eligible(&env, "k", 6).await;
+    let other = keeper_for(&env.fake, &env.database_url, {
+        let mut s = settings_for(&env.fake);
+        s.capacity = 1;
+        s.max_access_points = 3;
+        s
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        let k = if i % 2 == 0 {
+            env.keeper.clone()
+        } else {
+            other.clone()
+        };
+        let email = p.email.clone();
+        let slug = if i < 3 { "one" } else { "two" };
+        tasks.push(tokio::spawn(async move {
+            k.sign_agreement(&email, slug, "1").await
+        }));
+    }
+    let (mut granted, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await {
+            Ok(Ok(Some(_))) => granted += 1,
+            Ok(Err(KeeperError::Limit(_))) => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((granted, refused), (3, 3));
+    let refs: Vec<&Person> = people.iter().collect();
+    assert_eq!(policies_in_aws(&env, &refs).await.len(), 3);
+}
+
+#[tokio::test]
+async fn an_access_point_of_the_same_name_on_another_bucket_is_not_taken_over() {
+    let env = env(Backend::Sqlite).await;
+    controlled(&env, SLUG, VERSION, true).await;
+    let s3 = admin_s3(&env);
+    ok_fake(s3.create_bucket().bucket("someone-elses-data").send().await);
+    ok_fake(
+        admin_control(&env)
+            .create_access_point()
+            .account_id(PLATFORM)
+            .name("cohort-v1-0-01")
+            .bucket("someone-elses-data")
+            .send()
+            .await,
+    );
+    let alice = person(&env, "alice").await;
+    verify(&env, &alice).await;
+    let refused = env.keeper.sign_agreement(&alice.email, SLUG, VERSION).await;
+    assert!(
+        matches!(refused, Err(KeeperError::Conflict(ref m)) if m.contains("someone-elses-data")),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        env.keeper.access(&alice.email, SLUG, VERSION).await,
+        Err(KeeperError::NotFound(_))
+    ));
+}
