@@ -413,23 +413,9 @@ async fn fifty_concurrent_grants_through_two_instances(#[case] backend: Backend)
     let people = eligible(&env, "c", 50).await;
     // Each person signs (which grants) through one of two service instances, all at once.
     let other = keeper_for(&env.fake, &env.database_url, settings_for_env(&env)).await;
-    let mut tasks = Vec::new();
-    for (i, p) in people.iter().enumerate() {
-        let k = if i % 2 == 0 {
-            env.keeper.clone()
-        } else {
-            other.clone()
-        };
-        let email = p.email.clone();
-        tasks.push(tokio::spawn(async move {
-            k.sign_agreement(&email, SLUG, VERSION).await
-        }));
-    }
-    for t in tasks {
-        match t.await {
-            Ok(Ok(Some(_))) => {}
-            other => panic!("grant: {other:?}"),
-        }
+    let results = sign_all_at_once(&[&env.keeper, &other], &people, |_| SLUG).await;
+    for r in results {
+        assert!(matches!(r, Ok(Some(_))), "grant: {r:?}");
     }
     let mut per_ap: HashMap<String, usize> = HashMap::new();
     for p in &people {
@@ -449,6 +435,33 @@ async fn fifty_concurrent_grants_through_two_instances(#[case] backend: Backend)
             p.email
         );
     }
+}
+
+/// Person `i` signs dataset `slug(i)` version 1.0 (SLUG) or 1 (others) through instance
+/// `i % instances`, all at once; results in people order.
+async fn sign_all_at_once(
+    instances: &[&s3keeper::Keeper],
+    people: &[Person],
+    slug: impl Fn(usize) -> &'static str,
+) -> Vec<Result<Option<s3keeper::keeper::Access>, KeeperError>> {
+    let mut tasks = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        let k = instances[i % instances.len()].clone();
+        let email = p.email.clone();
+        let slug = slug(i);
+        let version = if slug == SLUG { VERSION } else { "1" };
+        tasks.push(tokio::spawn(async move {
+            k.sign_agreement(&email, slug, version).await
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(r) => out.push(r),
+            Err(e) => panic!("task: {e}"),
+        }
+    }
+    out
 }
 
 fn settings_for_env(env: &Env) -> s3keeper::Settings {
@@ -845,24 +858,19 @@ async fn the_quota_holds_across_datasets_and_instances() {
         s
     })
     .await;
-    let mut tasks = Vec::new();
-    for (i, p) in people.iter().enumerate() {
-        let k = if i % 2 == 0 {
-            env.keeper.clone()
+    let results = sign_all_at_once(&[&env.keeper, &other], &people, |i| {
+        if i < 3 {
+            "one"
         } else {
-            other.clone()
-        };
-        let email = p.email.clone();
-        let slug = if i < 3 { "one" } else { "two" };
-        tasks.push(tokio::spawn(async move {
-            k.sign_agreement(&email, slug, "1").await
-        }));
-    }
+            "two"
+        }
+    })
+    .await;
     let (mut granted, mut refused) = (0, 0);
-    for t in tasks {
-        match t.await {
-            Ok(Ok(Some(_))) => granted += 1,
-            Ok(Err(KeeperError::Limit(_))) => refused += 1,
+    for r in results {
+        match r {
+            Ok(Some(_)) => granted += 1,
+            Err(KeeperError::Limit(_)) => refused += 1,
             other => panic!("{other:?}"),
         }
     }
