@@ -478,6 +478,9 @@ fn walk(dir: &Path) -> Result<Vec<(String, PathBuf, u64)>, KeeperError> {
 
 type Tx = Transaction<'static, Any>;
 
+/// slug, version, kind, source, state.
+type DatasetRow = (String, String, String, String, String);
+
 impl Keeper {
     /// A service over `db` and `aws` acting as `actor` in the audit log.
     pub fn new(db: Db, aws: Aws, settings: Settings, actor: &str) -> Result<Keeper, KeeperError> {
@@ -955,14 +958,29 @@ impl Keeper {
     }
 
     pub async fn dataset(&self, slug: &str, version: &str) -> Result<Dataset, KeeperError> {
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT kind, source, state FROM datasets WHERE slug = $1 AND version = $2",
+        let row: Option<DatasetRow> = sqlx::query_as(
+            "SELECT slug, version, kind, source, state FROM datasets WHERE slug = $1 AND version = $2",
         )
         .bind(slug)
         .bind(version)
         .fetch_optional(&self.db.pool)
         .await?;
-        let (kind, source, state) = row.ok_or_else(|| no_dataset(slug, version))?;
+        self.dataset_from(row.ok_or_else(|| no_dataset(slug, version))?)
+    }
+
+    pub async fn datasets(&self) -> Result<Vec<Dataset>, KeeperError> {
+        let rows: Vec<DatasetRow> = sqlx::query_as(
+            "SELECT slug, version, kind, source, state FROM datasets ORDER BY slug, version",
+        )
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.into_iter().map(|r| self.dataset_from(r)).collect()
+    }
+
+    fn dataset_from(
+        &self,
+        (slug, version, kind, source, state): DatasetRow,
+    ) -> Result<Dataset, KeeperError> {
         let kind = Kind::parse(&kind)?;
         let bucket = match kind {
             Kind::Open => &self.settings.open_bucket,
@@ -970,24 +988,12 @@ impl Keeper {
         };
         Ok(Dataset {
             location: format!("s3://{bucket}/{slug}/{version}/"),
-            slug: slug.to_owned(),
-            version: version.to_owned(),
+            slug,
+            version,
             kind,
             source,
             state,
         })
-    }
-
-    pub async fn datasets(&self) -> Result<Vec<Dataset>, KeeperError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT slug, version FROM datasets ORDER BY slug, version")
-                .fetch_all(&self.db.pool)
-                .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (s, v) in rows {
-            out.push(self.dataset(&s, &v).await?);
-        }
-        Ok(out)
     }
 
     /// Uploads the dataset's files, skipping those S3 already holds with the same size and ETag,
@@ -1098,25 +1104,30 @@ impl Keeper {
         slug: &str,
         version: &str,
     ) -> Result<Option<Access>, KeeperError> {
-        self.record_agreement(email, slug, version).await?;
-        let person = self.person(email).await?;
-        let verified = person.identity.is_some_and(|i| i.status == "verified");
-        if verified && self.dataset(slug, version).await?.kind == Kind::Controlled {
+        let (verified, kind) = self.record_agreement(email, slug, version).await?;
+        if verified && kind == Kind::Controlled {
             return Ok(Some(self.grant(email, slug, version).await?));
         }
         Ok(None)
     }
 
-    /// Records the signature only (no grant).
+    /// Records the signature only (no grant); returns whether the person has a verified identity
+    /// and the dataset's kind, which decide whether signing grants.
     pub async fn record_agreement(
         &self,
         email: &str,
         slug: &str,
         version: &str,
-    ) -> Result<(), KeeperError> {
+    ) -> Result<(bool, Kind), KeeperError> {
         let mut tx = self.begin().await?;
         let person_id = lock_person(&mut tx, email).await?;
-        let (dataset_id, _, _) = find_dataset(&mut tx, slug, version).await?;
+        let (dataset_id, kind, _) = find_dataset(&mut tx, slug, version).await?;
+        let identity: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM identities WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let verified = identity.is_some_and(|(s,)| s == "verified");
         sqlx::query("DELETE FROM agreements WHERE person_id = $1 AND dataset_id = $2")
             .bind(person_id)
             .bind(dataset_id)
@@ -1139,7 +1150,7 @@ impl Keeper {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok((verified, kind))
     }
 
     /// Grants the person read access to a controlled dataset through an access point, and writes
@@ -1361,10 +1372,11 @@ impl Keeper {
         version: &str,
     ) -> Result<Access, KeeperError> {
         let label = dataset_label(slug, version);
-        let row: Option<(String, i64, i64, String)> = sqlx::query_as(
-            "SELECT a.name, a.version, a.applied_version, d.state FROM grants g \
+        let row: Option<(String, i64, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT a.name, a.version, a.applied_version, d.state, i.status FROM grants g \
              JOIN people p ON p.id = g.person_id JOIN datasets d ON d.id = g.dataset_id \
              JOIN access_points a ON a.id = g.access_point_id \
+             LEFT JOIN identities i ON i.person_id = g.person_id \
              WHERE p.email = $1 AND d.slug = $2 AND d.version = $3",
         )
         .bind(email)
@@ -1372,20 +1384,14 @@ impl Keeper {
         .bind(version)
         .fetch_optional(&self.db.pool)
         .await?;
-        let Some((name, v, applied, state)) = row else {
+        let Some((name, v, applied, state, identity)) = row else {
             return Err(KeeperError::NotFound(format!(
                 "{email} has no grant on {label}"
             )));
         };
-        let identity: Option<(String,)> = sqlx::query_as(
-            "SELECT i.status FROM identities i JOIN people p ON p.id = i.person_id WHERE p.email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&self.db.pool)
-        .await?;
         let note = if state != "uploaded" {
             "the dataset is not uploaded yet; access starts when the upload finishes".to_owned()
-        } else if identity.as_ref().is_none_or(|(s,)| s != "verified") {
+        } else if identity.as_deref() != Some("verified") {
             "no verified AWS identity: verify an IAM user to use this access point".to_owned()
         } else if applied < v {
             "AWS has not accepted the access point's new policy yet; the next reconcile retries"
@@ -1604,14 +1610,14 @@ impl Keeper {
     pub async fn reconcile(&self) -> Result<ReconcileReport, KeeperError> {
         let s = &self.settings;
         let mut report = ReconcileReport::default();
-        let controlled: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM datasets WHERE kind = 'controlled' AND state = 'uploaded'",
+        let (controlled,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM datasets WHERE kind = 'controlled' AND state = 'uploaded'",
         )
-        .fetch_all(&self.db.pool)
+        .fetch_one(&self.db.pool)
         .await?;
         // The verification bucket's policy is what makes a 404 prove control of an IAM user.
         self.check_bucket(&mut report, Bucket::Verification).await?;
-        if controlled.is_empty() {
+        if controlled == 0 {
             return Ok(report);
         }
         self.check_bucket(&mut report, Bucket::Controlled).await?;

@@ -909,6 +909,13 @@ async fn keeper_never_fetches_anything_but_the_endpoint(#[case] template: &str, 
 // 4. Adversarial input against the embedded fake, URLs presigned by the AWS SDK
 // ---------------------------------------------------------------------------------------------
 
+/// The URL completes `email`'s verification (`what` names it in the failure message).
+async fn verifies(env: &Env, email: &str, url: &str, what: &str) {
+    if let Err(e) = env.keeper.complete_verification(email, url).await {
+        panic!("{what}: {e:?}");
+    }
+}
+
 async fn start_for(env: &Env, p: &Person) -> VerificationStart {
     start(&env.keeper, &p.email, &support::caller_identity(p)).await
 }
@@ -1005,9 +1012,7 @@ async fn the_right_key_signed_by_another_iam_user_is_refused_by_s3() {
     assert_eq!(identity_user_id(&env.keeper, &bob.email).await, None);
     // Bob's own signature works.
     let own = support::presign(&bob.s3, &sb.bucket, &sb.key, 600).await;
-    if let Err(e) = env.keeper.complete_verification(&bob.email, &own).await {
-        panic!("bob: {e:?}");
-    }
+    verifies(&env, &bob.email, &own, "bob").await;
 }
 
 #[tokio::test]
@@ -1030,9 +1035,7 @@ async fn an_expired_url_is_refused() {
     assert_eq!(identity_user_id(&env.keeper, &alice.email).await, None);
     // With the clock back, a fresh URL works.
     let fresh = support::presign(&alice.s3, &st.bucket, &st.key, 600).await;
-    if let Err(e) = env.keeper.complete_verification(&alice.email, &fresh).await {
-        panic!("fresh: {e:?}");
-    }
+    verifies(&env, &alice.email, &fresh, "fresh").await;
 }
 
 #[tokio::test]
@@ -1061,9 +1064,7 @@ async fn a_tampered_signature_is_refused() {
     assert_eq!(seen(&env), vec![(String::new(), 403)]);
     assert_eq!(identity_user_id(&env.keeper, &alice.email).await, None);
     // The untouched URL verifies.
-    if let Err(e) = env.keeper.complete_verification(&alice.email, &url).await {
-        panic!("untampered: {e:?}");
-    }
+    verifies(&env, &alice.email, &url, "untampered").await;
 }
 
 fn encoded_slash(u: &str) -> String {
@@ -1214,9 +1215,7 @@ async fn altered_urls_are_refused_before_any_request(
     );
     assert_eq!(identity_user_id(&env.keeper, &alice.email).await, None);
     // Control: the unaltered URL verifies.
-    if let Err(e) = env.keeper.complete_verification(&alice.email, &url).await {
-        panic!("unaltered {url}: {e:?}");
-    }
+    verifies(&env, &alice.email, &url, &format!("unaltered {url}")).await;
 }
 
 /// A caller identity that names a user other than the signer: bob signs, but the key he was
@@ -1390,9 +1389,7 @@ async fn the_second_person_to_complete_with_one_iam_user_gets_a_conflict() {
     let second = start(&env.keeper, twin, &support::caller_identity(&alice)).await;
     let url1 = support::presign(&alice.s3, &first.bucket, &first.key, 600).await;
     let url2 = support::presign(&alice.s3, &second.bucket, &second.key, 600).await;
-    if let Err(e) = env.keeper.complete_verification(&alice.email, &url1).await {
-        panic!("first: {e:?}");
-    }
+    verifies(&env, &alice.email, &url1, "first").await;
     let msg = conflict(env.keeper.complete_verification(twin, &url2).await);
     assert_contains(&msg, &alice.arn);
     assert_contains(&msg, "already verified by another person");
@@ -1468,9 +1465,7 @@ async fn verifying_another_iam_user_replaces_the_identity() {
     );
     // The new user's own signature replaces the identity.
     let url = support::presign(&work.s3, &st.bucket, &st.key, 600).await;
-    if let Err(e) = env.keeper.complete_verification(&alice.email, &url).await {
-        panic!("new user: {e:?}");
-    }
+    verifies(&env, &alice.email, &url, "new user").await;
     let identity = match env.keeper.person(&alice.email).await {
         Ok(p) => p.identity,
         Err(e) => panic!("{e}"),
