@@ -10,7 +10,8 @@
 
 use std::path::Path;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CompletedMultipartUpload, CompletedPart, CreateBucketConfiguration,
@@ -18,6 +19,7 @@ use aws_sdk_s3::types::{
 };
 use tokio::io::AsyncReadExt;
 
+use crate::aws_error::AwsFailure;
 use crate::error::KeeperError;
 
 /// An object as listed: key, size, ETag (with its quotes removed).
@@ -26,6 +28,29 @@ pub struct Listed {
     pub key: String,
     pub size: u64,
     pub etag: String,
+}
+
+/// A bucket's four public access block flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockFlags {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl BlockFlags {
+    pub fn all(self) -> bool {
+        self.block_public_acls
+            && self.ignore_public_acls
+            && self.block_public_policy
+            && self.restrict_public_buckets
+    }
+
+    /// Whether a public bucket policy is refused or ignored.
+    pub fn blocks_public_policy(self) -> bool {
+        self.block_public_policy || self.restrict_public_buckets
+    }
 }
 
 /// The S3, S3 Control and STS clients for the platform account.
@@ -40,29 +65,19 @@ pub struct Aws {
     pub region: String,
 }
 
-fn failed<E, R>(operation: &'static str, e: aws_sdk_s3::error::SdkError<E, R>) -> KeeperError
+fn failed<E>(operation: &'static str, e: SdkError<E, HttpResponse>) -> KeeperError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    match e.code() {
-        Some(code) => KeeperError::Aws {
-            operation,
-            code: code.to_owned(),
-            message: e.message().unwrap_or_default().to_owned(),
-        },
-        None => KeeperError::Aws {
-            operation,
-            code: "Unavailable".to_owned(),
-            message: DisplayErrorContext(&e).to_string(),
-        },
-    }
+    let failure = AwsFailure::from_sdk(operation, &e);
+    tracing::debug!(error = %DisplayErrorContext(&e), "AWS {operation} failed");
+    KeeperError::Aws(failure)
 }
 
 /// The error code, if `e` is an AWS error with one.
 pub fn aws_code(e: &KeeperError) -> Option<&str> {
     match e {
-        KeeperError::Aws { code, .. } => Some(code),
+        KeeperError::Aws(f) => Some(&f.code),
         _ => None,
     }
 }
@@ -108,13 +123,21 @@ impl Aws {
 
     /// The account the credentials belong to (`sts:GetCallerIdentity`).
     pub async fn caller_account(&self) -> Result<String, KeeperError> {
+        Ok(self.caller_identity().await?.0)
+    }
+
+    /// The credentials' account and ARN (`sts:GetCallerIdentity`, which needs no permission).
+    pub async fn caller_identity(&self) -> Result<(String, String), KeeperError> {
         let out = self
             .sts
             .get_caller_identity()
             .send()
             .await
             .map_err(|e| failed("GetCallerIdentity", e))?;
-        Ok(out.account().unwrap_or_default().to_owned())
+        Ok((
+            out.account().unwrap_or_default().to_owned(),
+            out.arn().unwrap_or_default().to_owned(),
+        ))
     }
 
     /// Creates `bucket` in `region` unless the account already owns it.
@@ -199,6 +222,15 @@ impl Aws {
         bucket: &str,
         region: &str,
     ) -> Result<bool, KeeperError> {
+        Ok(self.public_access_block(bucket, region).await?.all())
+    }
+
+    /// The bucket's public access block flags (all off when it has none).
+    pub async fn public_access_block(
+        &self,
+        bucket: &str,
+        region: &str,
+    ) -> Result<BlockFlags, KeeperError> {
         match self
             .s3_in(region)
             .get_public_access_block()
@@ -206,13 +238,17 @@ impl Aws {
             .send()
             .await
         {
-            Ok(out) => Ok(out.public_access_block_configuration().is_some_and(|c| {
-                c.block_public_acls() == Some(true)
-                    && c.ignore_public_acls() == Some(true)
-                    && c.block_public_policy() == Some(true)
-                    && c.restrict_public_buckets() == Some(true)
-            })),
-            Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => Ok(false),
+            Ok(out) => Ok(out
+                .public_access_block_configuration()
+                .map_or(BlockFlags::default(), |c| BlockFlags {
+                    block_public_acls: c.block_public_acls() == Some(true),
+                    ignore_public_acls: c.ignore_public_acls() == Some(true),
+                    block_public_policy: c.block_public_policy() == Some(true),
+                    restrict_public_buckets: c.restrict_public_buckets() == Some(true),
+                })),
+            Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => {
+                Ok(BlockFlags::default())
+            }
             Err(e) => Err(failed("GetPublicAccessBlock", e)),
         }
     }

@@ -38,6 +38,25 @@ pub enum Command {
     },
     /// Create the verification, open and controlled buckets with their policies (safe to repeat).
     Setup(ServiceOnly),
+    /// Check a deployment: credentials, region, database, buckets, S3 Control, verification endpoint.
+    ///
+    /// Reads only. Prints a checklist with a fix for each failure; exits 0 only when every check
+    /// passes.
+    Doctor {
+        #[command(flatten)]
+        service: ServiceArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the IAM policy the service's credentials need (its buckets and access points only).
+    ///
+    /// Uses the bucket names, `--account` and `--region` given (`*` for an account or region not
+    /// given); reaches nothing. `deploy/iam-policy.json` is this command's output for the defaults.
+    IamPolicy {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
     /// Serve the HTTP JSON API (see /openapi.json), with a periodic reconcile.
     Serve(ServeArgs),
     /// Bring AWS in line with the database and report every difference found.

@@ -79,6 +79,34 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
             Ok(())
         }
         Command::Serve(a) => serve(a).await,
+        Command::Doctor { service, json } => {
+            let report = crate::doctor::run(&service).await?;
+            if json {
+                print_json(&report);
+            } else {
+                print!("{}", crate::doctor::render(&report));
+            }
+            if report.ok() {
+                Ok(())
+            } else {
+                Err(KeeperError::Conflict(
+                    "the deployment is not ready; see the fixes above".to_owned(),
+                ))
+            }
+        }
+        Command::IamPolicy { service } => {
+            let policy = crate::policies::service_identity_policy(
+                crate::policies::ServiceBuckets {
+                    verification: &service.verify_bucket,
+                    open: &service.open_bucket,
+                    controlled: &service.controlled_bucket,
+                },
+                service.region.as_deref().unwrap_or("*"),
+                service.account.as_deref().unwrap_or("*"),
+            );
+            print_json(&policy);
+            Ok(())
+        }
         Command::Reconcile { service, json } => {
             let rt = keeper(&service).await?;
             let report = rt.keeper.reconcile().await?;

@@ -37,6 +37,16 @@ impl Db {
     /// Connects to `url` (`sqlite://PATH?mode=rwc`, `sqlite::memory:`, `postgres://…`) and brings
     /// the schema up to date.
     pub async fn connect(url: &str) -> Result<Db, KeeperError> {
+        let db = Db::open(url).await?;
+        db.migrator()
+            .run(&db.pool)
+            .await
+            .map_err(|e| KeeperError::Config(format!("database migration failed: {e}")))?;
+        Ok(db)
+    }
+
+    /// Connects to `url` without touching the schema (`s3keeper doctor` only looks).
+    pub async fn open(url: &str) -> Result<Db, KeeperError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -85,15 +95,36 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        let migrator = match backend {
+        Ok(Db { pool, backend })
+    }
+
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        match self.backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|e| KeeperError::Config(format!("database migration failed: {e}")))?;
-        Ok(Db { pool, backend })
+        }
+    }
+
+    /// The migrations this binary knows that the database has not applied (by description),
+    /// without applying them. An empty database has none applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, KeeperError> {
+        let applied: Vec<(i64,)> =
+            match sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(rows) => rows,
+                // No bookkeeping table yet: nothing applied.
+                Err(sqlx::Error::Database(_)) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+        Ok(self
+            .migrator()
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .filter(|m| !applied.iter().any(|(v,)| *v == m.version))
+            .map(|m| format!("{} {}", m.version, m.description))
+            .collect())
     }
 }
 

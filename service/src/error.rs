@@ -1,6 +1,7 @@
 //! The service's errors. Each kind maps to one HTTP status and one CLI exit code, and every
 //! message says what to do next.
 
+use crate::aws_error::AwsFailure;
 use crate::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,13 +27,10 @@ pub enum KeeperError {
     /// An AWS limit would be crossed; nothing was changed (HTTP 409).
     #[error("limit reached: {0}")]
     Limit(String),
-    /// AWS refused or failed (HTTP 502).
-    #[error("AWS {operation} failed: {code}: {message}")]
-    Aws {
-        operation: &'static str,
-        code: String,
-        message: String,
-    },
+    /// AWS refused or failed (HTTP 502): one line with the operation, code, message, request id
+    /// and a hint.
+    #[error("{0}")]
+    Aws(AwsFailure),
     /// Configuration or start-up problem.
     #[error("{0}")]
     Config(String),
@@ -69,7 +67,7 @@ impl KeeperError {
             KeeperError::NotFound(_) => 404,
             KeeperError::Conflict(_) | KeeperError::Limit(_) => 409,
             KeeperError::NotVerified(_) => 422,
-            KeeperError::Aws { .. } => 502,
+            KeeperError::Aws(_) => 502,
             KeeperError::Config(_) | KeeperError::Io(_) | KeeperError::Db(_) => 500,
         }
     }
@@ -84,7 +82,7 @@ impl KeeperError {
             KeeperError::Conflict(_) => "Conflict",
             KeeperError::Forbidden(_) => "Forbidden",
             KeeperError::Limit(_) => "LimitReached",
-            KeeperError::Aws { .. } => "AwsError",
+            KeeperError::Aws(_) => "AwsError",
             KeeperError::Config(_) => "Configuration",
             KeeperError::Io(_) => "Io",
             KeeperError::Db(_) => "Database",

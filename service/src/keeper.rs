@@ -1983,24 +1983,20 @@ impl Keeper {
 /// access until the next reconcile.
 fn recorded_but_not_applied(e: KeeperError) -> KeeperError {
     match e {
-        KeeperError::Aws {
-            operation,
-            code,
-            message,
-        } => KeeperError::Aws {
-            operation,
-            code,
-            message: format!(
-                "{message}; the change is recorded and the next reconcile applies it, until then the old access remains"
-            ),
-        },
+        KeeperError::Aws(mut failure) => {
+            failure.note = Some(
+                "the change is recorded and the next reconcile applies it, until then the old access remains"
+                    .to_owned(),
+            );
+            KeeperError::Aws(failure)
+        }
         other => other,
     }
 }
 
 fn is_invalid_principal(e: &KeeperError) -> bool {
-    matches!(e, KeeperError::Aws { code, message, .. }
-        if code == "MalformedPolicy" && message.to_ascii_lowercase().contains("principal"))
+    matches!(e, KeeperError::Aws(f)
+        if f.code == "MalformedPolicy" && f.message.to_ascii_lowercase().contains("principal"))
 }
 
 fn no_person(email: &str) -> KeeperError {

@@ -7,10 +7,12 @@
 
 pub mod api;
 pub mod aws;
+pub mod aws_error;
 pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod demo;
+pub mod doctor;
 pub mod error;
 pub mod fetch;
 pub mod keeper;

@@ -116,6 +116,78 @@ pub fn controlled_bucket(bucket: &str, account: &str) -> String {
     .to_string()
 }
 
+/// The buckets the service owns, for rendering its own IAM policy.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceBuckets<'a> {
+    pub verification: &'a str,
+    pub open: &'a str,
+    pub controlled: &'a str,
+}
+
+/// The identity policy the service's own credentials need, and nothing more: one statement per
+/// step of the flow (setting up buckets, listing and uploading datasets, managing access points,
+/// finding access points), each on the service's own buckets and access points only
+/// (`ListAccessPoints` takes no resource, so `*`, as the Service Authorization Reference lists it:
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>).
+/// `sts:GetCallerIdentity` needs no permission
+/// (<https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html>).
+/// `region` and `account` may be `*` when not known.
+pub fn service_identity_policy(buckets: ServiceBuckets<'_>, region: &str, account: &str) -> Value {
+    let bucket = |b: &str| format!("arn:aws:s3:::{b}");
+    let objects = |b: &str| format!("arn:aws:s3:::{b}/*");
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "SetUpOwnBuckets",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:CreateBucket",
+                    "s3:GetBucketPolicy",
+                    "s3:PutBucketPolicy",
+                    "s3:GetBucketPublicAccessBlock",
+                    "s3:PutBucketPublicAccessBlock",
+                ],
+                "Resource": [
+                    bucket(buckets.verification),
+                    bucket(buckets.open),
+                    bucket(buckets.controlled),
+                ],
+            },
+            {
+                "Sid": "ListDatasets",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": [bucket(buckets.open), bucket(buckets.controlled)],
+            },
+            {
+                "Sid": "UploadDatasets",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+                "Resource": [objects(buckets.open), objects(buckets.controlled)],
+            },
+            {
+                "Sid": "ManageOwnAccessPoints",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:CreateAccessPoint",
+                    "s3:GetAccessPoint",
+                    "s3:DeleteAccessPoint",
+                    "s3:GetAccessPointPolicy",
+                    "s3:PutAccessPointPolicy",
+                ],
+                "Resource": format!("arn:aws:s3:{region}:{account}:accesspoint/*"),
+            },
+            {
+                "Sid": "FindAccessPoints",
+                "Effect": "Allow",
+                "Action": "s3:ListAccessPoints",
+                "Resource": "*",
+            }
+        ]
+    })
+}
+
 /// The ARN of an access point.
 pub fn access_point_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:s3:{region}:{account}:accesspoint/{name}")

@@ -105,7 +105,7 @@ fn endpoint_from(url: &str) -> Result<S3Endpoint, KeeperError> {
     })
 }
 
-fn settings(args: &ServiceArgs, account: &str, region: &str) -> Settings {
+pub(crate) fn settings(args: &ServiceArgs, account: &str, region: &str) -> Settings {
     let mut s = Settings::new(account, region);
     s.verify_bucket.clone_from(&args.verify_bucket);
     s.open_bucket.clone_from(&args.open_bucket);
@@ -156,14 +156,22 @@ pub async fn start(args: &ServiceArgs, actor: &str) -> Result<Runtime, KeeperErr
         })?,
     };
     let mut s = settings(args, &account, &region);
-    let env_endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-        .ok();
-    if let Some(url) = args.verify_endpoint.as_deref().or(env_endpoint.as_deref()) {
-        s.verify_endpoint = endpoint_from(url)?;
-    }
+    s.verify_endpoint = verify_endpoint(args)?;
     let keeper = connect(args, &sdk, s, actor).await?;
     Ok(Runtime { keeper, fake: None })
+}
+
+/// Where verification URLs must point: `--verify-endpoint`, else the SDK's S3 endpoint setting,
+/// else AWS's own hosts.
+pub(crate) fn verify_endpoint(args: &ServiceArgs) -> Result<S3Endpoint, KeeperError> {
+    let env_endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .ok()
+        .filter(|u| !u.is_empty());
+    match args.verify_endpoint.as_deref().or(env_endpoint.as_deref()) {
+        Some(url) => endpoint_from(url),
+        None => Ok(S3Endpoint::Aws),
+    }
 }
 
 /// A `Keeper` for an SDK configuration made elsewhere (tests, benchmarks, the demo).
@@ -178,12 +186,27 @@ pub async fn connect(
     Keeper::new(db, Aws::new(sdk, &settings.account), settings, actor)
 }
 
-/// The SDK's standard configuration chain, with a rustls HTTPS client.
+/// The SDK's standard configuration chain, with a rustls HTTPS client that honours
+/// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY` (upper or lower case) as the aws CLI does:
+/// `HTTP_PROXY` for `http://` endpoints, `HTTPS_PROXY` for `https://` ones, `NO_PROXY` hosts
+/// reached directly. The verification fetch (`fetch.rs`) never uses a proxy (SPEC §4).
 pub async fn sdk_from_environment(region: Option<&str>) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    // The builder caches one connector (and so one connection pool) per connector setting.
+    let http = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        |settings, components| {
+            let mut connector = aws_smithy_http_client::Connector::builder();
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector
+                .proxy_config(ProxyConfig::from_env())
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .build()
+        },
+    );
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_owned()));

@@ -10,6 +10,7 @@ mod parser_fuzz;
 mod reference;
 mod service_api;
 mod service_cli;
+mod service_deploy;
 mod service_flow;
 mod service_support;
 mod service_verify;
