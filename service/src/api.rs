@@ -74,6 +74,7 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
     let state = Arc::new(AppState { keeper, token });
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/people", post(add_person))
         .route("/people/{email}", get(get_person))
@@ -115,6 +116,7 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
             state.clone(),
             authorize,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
 }
 
@@ -158,8 +160,64 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
             == 0
 }
 
-async fn health() -> ApiResult {
-    ok(json!({"status": "ok"}))
+/// Counts each request by its route template (not its path, so that people and datasets do not
+/// become label values).
+async fn count(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    state
+        .keeper
+        .aws
+        .metrics
+        .http_request(&route, &method, response.status().as_u16());
+    response
+}
+
+/// Whether the database and AWS answer (STS `GetCallerIdentity`, which needs no permission),
+/// each within a few seconds: 200 when both do, 503 otherwise.
+async fn health(State(s): State<Arc<AppState>>) -> Response {
+    let limit = std::time::Duration::from_secs(3);
+    let database =
+        match tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&s.keeper.db.pool)).await
+        {
+            Ok(Ok(_)) => "ok".to_owned(),
+            Ok(Err(e)) => format!("database error: {e}"),
+            Err(_) => "no answer within 3 s".to_owned(),
+        };
+    let aws = match tokio::time::timeout(limit, s.keeper.aws.caller_account()).await {
+        Ok(Ok(_)) => "ok".to_owned(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "no answer within 3 s".to_owned(),
+    };
+    if database == "ok" && aws == "ok" {
+        return Json(json!({"status": "ok", "database": "ok", "aws": "ok"})).into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(
+            json!({"error": "Unavailable", "message": format!("database: {database}; aws: {aws}")}),
+        ),
+    )
+        .into_response()
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            "content-type",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.keeper.aws.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn openapi() -> Response {

@@ -9,6 +9,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_CreateAccessPoint.html>
 
 use std::path::Path;
+use std::sync::Arc;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -21,6 +22,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::aws_error::AwsFailure;
 use crate::error::KeeperError;
+use crate::metrics::{AwsCallInterceptor, Metrics};
 
 /// An object as listed: key, size, ETag (with its quotes removed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,15 +65,8 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     pub account: String,
     pub region: String,
-}
-
-fn failed<E>(operation: &'static str, e: SdkError<E, HttpResponse>) -> KeeperError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let failure = AwsFailure::from_sdk(operation, &e);
-    tracing::debug!(error = %DisplayErrorContext(&e), "AWS {operation} failed");
-    KeeperError::Aws(failure)
+    /// Counts and times every call these clients make.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The error code, if `e` is an AWS error with one.
@@ -94,23 +89,46 @@ pub fn part_size(size: u64) -> u64 {
 }
 
 impl Aws {
-    /// Clients for `config`, acting for `account`.
+    /// Clients for `config`, acting for `account`, counting their calls in new [`Metrics`].
     pub fn new(config: &aws_config::SdkConfig, account: &str) -> Aws {
         let region = config
             .region()
             .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
-        let s3 = aws_sdk_s3::Client::new(config);
+        let metrics = Arc::new(Metrics::new());
+        let timed = AwsCallInterceptor(metrics.clone());
+        let s3 = aws_sdk_s3::config::Builder::from(config)
+            .interceptor(timed.clone())
+            .build();
         let east = aws_sdk_s3::config::Builder::from(config)
             .region(aws_config::Region::new("us-east-1"))
+            .interceptor(timed.clone())
+            .build();
+        let control = aws_sdk_s3control::config::Builder::from(config)
+            .interceptor(timed.clone())
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(config)
+            .interceptor(timed)
             .build();
         Aws {
-            s3,
+            s3: aws_sdk_s3::Client::from_conf(s3),
             s3_us_east_1: aws_sdk_s3::Client::from_conf(east),
-            control: aws_sdk_s3control::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
+            control: aws_sdk_s3control::Client::from_conf(control),
+            sts: aws_sdk_sts::Client::from_conf(sts),
             account: account.to_owned(),
             region,
+            metrics,
         }
+    }
+
+    /// A failed call as the service reports it: one line (see `aws_error.rs`), counted by code.
+    fn failed<E>(&self, operation: &'static str, e: SdkError<E, HttpResponse>) -> KeeperError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let failure = AwsFailure::from_sdk(operation, &e);
+        self.metrics.aws_error(operation, &failure.code);
+        tracing::debug!(error = %DisplayErrorContext(&e), "AWS {operation} failed");
+        KeeperError::Aws(failure)
     }
 
     fn s3_in(&self, region: &str) -> &aws_sdk_s3::Client {
@@ -133,7 +151,7 @@ impl Aws {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| failed("GetCallerIdentity", e))?;
+            .map_err(|e| self.failed("GetCallerIdentity", e))?;
         Ok((
             out.account().unwrap_or_default().to_owned(),
             out.arn().unwrap_or_default().to_owned(),
@@ -154,7 +172,7 @@ impl Aws {
         match req.send().await {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(()),
-            Err(e) => Err(failed("CreateBucket", e)),
+            Err(e) => Err(self.failed("CreateBucket", e)),
         }
     }
 
@@ -170,7 +188,7 @@ impl Aws {
             .policy(policy)
             .send()
             .await
-            .map_err(|e| failed("PutBucketPolicy", e))?;
+            .map_err(|e| self.failed("PutBucketPolicy", e))?;
         Ok(())
     }
 
@@ -189,7 +207,7 @@ impl Aws {
         {
             Ok(out) => Ok(out.policy().map(str::to_owned)),
             Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
-            Err(e) => Err(failed("GetBucketPolicy", e)),
+            Err(e) => Err(self.failed("GetBucketPolicy", e)),
         }
     }
 
@@ -212,7 +230,7 @@ impl Aws {
             .public_access_block_configuration(config)
             .send()
             .await
-            .map_err(|e| failed("PutPublicAccessBlock", e))?;
+            .map_err(|e| self.failed("PutPublicAccessBlock", e))?;
         Ok(())
     }
 
@@ -238,18 +256,20 @@ impl Aws {
             .send()
             .await
         {
-            Ok(out) => Ok(out
-                .public_access_block_configuration()
-                .map_or(BlockFlags::default(), |c| BlockFlags {
-                    block_public_acls: c.block_public_acls() == Some(true),
-                    ignore_public_acls: c.ignore_public_acls() == Some(true),
-                    block_public_policy: c.block_public_policy() == Some(true),
-                    restrict_public_buckets: c.restrict_public_buckets() == Some(true),
-                })),
+            Ok(out) => {
+                Ok(out
+                    .public_access_block_configuration()
+                    .map_or(BlockFlags::default(), |c| BlockFlags {
+                        block_public_acls: c.block_public_acls() == Some(true),
+                        ignore_public_acls: c.ignore_public_acls() == Some(true),
+                        block_public_policy: c.block_public_policy() == Some(true),
+                        restrict_public_buckets: c.restrict_public_buckets() == Some(true),
+                    }))
+            }
             Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => {
                 Ok(BlockFlags::default())
             }
-            Err(e) => Err(failed("GetPublicAccessBlock", e)),
+            Err(e) => Err(self.failed("GetPublicAccessBlock", e)),
         }
     }
 
@@ -270,7 +290,7 @@ impl Aws {
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| failed("ListObjectsV2", e))?;
+                .map_err(|e| self.failed("ListObjectsV2", e))?;
             for o in page.contents() {
                 out.push(Listed {
                     key: o.key().unwrap_or_default().to_owned(),
@@ -305,7 +325,7 @@ impl Aws {
                 .body(ByteStream::from(body))
                 .send()
                 .await
-                .map_err(|e| failed("PutObject", e))?;
+                .map_err(|e| self.failed("PutObject", e))?;
             progress(size);
             return Ok(());
         }
@@ -316,7 +336,7 @@ impl Aws {
             .key(key)
             .send()
             .await
-            .map_err(|e| failed("CreateMultipartUpload", e))?;
+            .map_err(|e| self.failed("CreateMultipartUpload", e))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
         let result = self
             .upload_parts(bucket, key, path, size, &upload_id, progress)
@@ -335,7 +355,7 @@ impl Aws {
                     )
                     .send()
                     .await
-                    .map_err(|e| failed("CompleteMultipartUpload", e))?;
+                    .map_err(|e| self.failed("CompleteMultipartUpload", e))?;
                 Ok(())
             }
             Err(e) => {
@@ -388,7 +408,7 @@ impl Aws {
                 .body(ByteStream::from(chunk))
                 .send()
                 .await
-                .map_err(|e| failed("UploadPart", e))?;
+                .map_err(|e| self.failed("UploadPart", e))?;
             parts.push(
                 CompletedPart::builder()
                     .part_number(number)
@@ -422,7 +442,7 @@ impl Aws {
                     .name(name)
                     .send()
                     .await
-                    .map_err(|e| failed("GetAccessPoint", e))?;
+                    .map_err(|e| self.failed("GetAccessPoint", e))?;
                 match existing.bucket() {
                     Some(b) if b == bucket => Ok(()),
                     other => Err(KeeperError::Conflict(format!(
@@ -431,7 +451,7 @@ impl Aws {
                     ))),
                 }
             }
-            Err(e) => Err(failed("CreateAccessPoint", e)),
+            Err(e) => Err(self.failed("CreateAccessPoint", e)),
         }
     }
 
@@ -447,7 +467,7 @@ impl Aws {
             .policy(policy)
             .send()
             .await
-            .map_err(|e| failed("PutAccessPointPolicy", e))?;
+            .map_err(|e| self.failed("PutAccessPointPolicy", e))?;
         Ok(())
     }
 
@@ -464,7 +484,7 @@ impl Aws {
         {
             Ok(out) => Ok(out.policy().map(str::to_owned)),
             Err(e) if e.code() == Some("NoSuchAccessPointPolicy") => Ok(None),
-            Err(e) => Err(failed("GetAccessPointPolicy", e)),
+            Err(e) => Err(self.failed("GetAccessPointPolicy", e)),
         }
     }
 
@@ -481,7 +501,7 @@ impl Aws {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| failed("ListAccessPoints", e))?;
+                .map_err(|e| self.failed("ListAccessPoints", e))?;
             for ap in page.access_point_list() {
                 names.push(ap.name().to_owned());
             }
@@ -504,7 +524,7 @@ impl Aws {
         {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("NoSuchAccessPoint") => Ok(()),
-            Err(e) => Err(failed("DeleteAccessPoint", e)),
+            Err(e) => Err(self.failed("DeleteAccessPoint", e)),
         }
     }
 }

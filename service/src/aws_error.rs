@@ -235,7 +235,8 @@ mod tests {
     ) -> SdkError<GetBucketPolicyError, HttpResponse> {
         let meta = ErrorMetadata::builder().code(code).message(message).build();
         let mut raw = HttpResponse::new(http_status(status), SdkBody::from("<Error/>"));
-        raw.headers_mut().insert("x-amz-request-id", "4442587FB7D0A2F9");
+        raw.headers_mut()
+            .insert("x-amz-request-id", "4442587FB7D0A2F9");
         SdkError::service_error(GetBucketPolicyError::generic(meta), raw)
     }
 
@@ -249,13 +250,38 @@ mod tests {
 
     #[rstest]
     #[case::access_denied(403, "AccessDenied", "Access Denied", "lack `s3:GetBucketPolicy`")]
-    #[case::unknown_key(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", "AWS_ACCESS_KEY_ID")]
-    #[case::wrong_secret(403, "SignatureDoesNotMatch", "The request signature we calculated does not match", "AWS_SECRET_ACCESS_KEY")]
+    #[case::unknown_key(
+        403,
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+        "AWS_ACCESS_KEY_ID"
+    )]
+    #[case::wrong_secret(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match",
+        "AWS_SECRET_ACCESS_KEY"
+    )]
     #[case::expired(400, "ExpiredToken", "The provided token has expired.", "have expired")]
     #[case::throttled(503, "SlowDown", "Please reduce your request rate.", "throttling")]
-    #[case::skew(403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", "clock")]
-    #[case::missing_bucket(404, "NoSuchBucket", "The specified bucket does not exist", "s3keeper setup")]
-    #[case::region(400, "AuthorizationHeaderMalformed", "the region 'us-east-1' is wrong; expecting 'eu-west-1'", "--region")]
+    #[case::skew(
+        403,
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+        "clock"
+    )]
+    #[case::missing_bucket(
+        404,
+        "NoSuchBucket",
+        "The specified bucket does not exist",
+        "s3keeper setup"
+    )]
+    #[case::region(
+        400,
+        "AuthorizationHeaderMalformed",
+        "the region 'us-east-1' is wrong; expecting 'eu-west-1'",
+        "--region"
+    )]
     fn aws_errors_read_as_one_line_with_code_request_id_and_hint(
         #[case] status: u16,
         #[case] code: &str,
@@ -293,9 +319,24 @@ mod tests {
     }
 
     #[rstest]
-    #[case::refused(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)", "ConnectionRefused", "nothing listens")]
-    #[case::reset(std::io::ErrorKind::ConnectionReset, "Connection reset by peer", "ConnectionFailed", "the connection failed")]
-    #[case::tls(std::io::ErrorKind::InvalidData, "invalid peer certificate: UnknownIssuer", "TlsFailure", "TLS")]
+    #[case::refused(
+        std::io::ErrorKind::ConnectionRefused,
+        "Connection refused (os error 111)",
+        "ConnectionRefused",
+        "nothing listens"
+    )]
+    #[case::reset(
+        std::io::ErrorKind::ConnectionReset,
+        "Connection reset by peer",
+        "ConnectionFailed",
+        "the connection failed"
+    )]
+    #[case::tls(
+        std::io::ErrorKind::InvalidData,
+        "invalid peer certificate: UnknownIssuer",
+        "TlsFailure",
+        "TLS"
+    )]
     fn connection_failures_are_classified(
         #[case] kind: std::io::ErrorKind,
         #[case] text: &str,
@@ -309,8 +350,9 @@ mod tests {
 
     #[test]
     fn timeouts_and_missing_credentials_have_their_own_codes() {
-        let e: SdkError<GetBucketPolicyError, HttpResponse> =
-            SdkError::timeout_error("operation timeout (all attempts including retries) occurred after 3s");
+        let e: SdkError<GetBucketPolicyError, HttpResponse> = SdkError::timeout_error(
+            "operation timeout (all attempts including retries) occurred after 3s",
+        );
         let f = AwsFailure::from_sdk("GetBucketPolicy", &e);
         assert_eq!(f.code, "Timeout");
         assert!(f.to_string().contains("did not answer in time"), "{f}");
@@ -335,8 +377,10 @@ mod tests {
 
     #[test]
     fn notes_come_before_the_hint_and_messages_are_one_line() {
-        let mut f =
-            AwsFailure::from_sdk("PutAccessPointPolicy", &service_error(503, "SlowDown", "Please\nreduce\n  your rate."));
+        let mut f = AwsFailure::from_sdk(
+            "PutAccessPointPolicy",
+            &service_error(503, "SlowDown", "Please\nreduce\n  your rate."),
+        );
         f.note = Some("the change is recorded".to_owned());
         assert_eq!(
             f.to_string(),

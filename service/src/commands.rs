@@ -11,22 +11,44 @@ use crate::error::KeeperError;
 use crate::keeper::{split_dataset, AuditFilter, Kind, Progress};
 use crate::runtime::{self, ServiceArgs};
 
-fn init_logging(default: &str) {
+/// Logs go to standard error: plain text, coloured only when that is a terminal, or JSON lines
+/// with `S3KEEPER_LOG_FORMAT=json` (for log collectors in staging and production).
+fn init_logging(default: &str) -> Result<(), String> {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("S3KEEPER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let format = std::env::var("S3KEEPER_LOG_FORMAT").unwrap_or_default();
+    let _ = match format.as_str() {
+        "json" => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        "" | "text" => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        other => {
+            return Err(format!(
+                "S3KEEPER_LOG_FORMAT is `{other}`; it must be `text` or `json`"
+            ))
+        }
+    };
+    Ok(())
 }
 
 /// Runs a service command.
 pub fn run(command: Command) -> ExitCode {
-    init_logging(if matches!(command, Command::Serve(_)) {
+    if let Err(e) = init_logging(if matches!(command, Command::Serve(_)) {
         "info"
     } else {
         "warn"
-    });
+    }) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

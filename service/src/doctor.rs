@@ -80,7 +80,9 @@ fn plausible_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts.iter().all(|p| {
-            !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
         && parts
             .last()
@@ -200,17 +202,19 @@ pub async fn run(args: &ServiceArgs) -> Result<Report, KeeperError> {
     for which in [Which::Verification, Which::Open, Which::Controlled] {
         checks.push(bucket_check(&aws, &settings, which).await);
     }
-    checks.push(match aws.list_access_points(&settings.controlled_bucket).await {
-        Ok(names) => Check::pass(
-            "S3 Control",
-            format!(
-                "reachable; {} access point(s) on {}",
-                names.len(),
-                settings.controlled_bucket
+    checks.push(
+        match aws.list_access_points(&settings.controlled_bucket).await {
+            Ok(names) => Check::pass(
+                "S3 Control",
+                format!(
+                    "reachable; {} access point(s) on {}",
+                    names.len(),
+                    settings.controlled_bucket
+                ),
             ),
-        ),
-        Err(e) => Check::failed("S3 Control", &e, "check the network and proxy settings"),
-    });
+            Err(e) => Check::failed("S3 Control", &e, "check the network and proxy settings"),
+        },
+    );
     match runtime::verify_endpoint(args) {
         Ok(endpoint) => {
             settings.verify_endpoint = endpoint;
@@ -232,16 +236,15 @@ pub async fn run(args: &ServiceArgs) -> Result<Report, KeeperError> {
 async fn database_check(args: &ServiceArgs) -> Check {
     let url = args.database_url.as_deref().unwrap_or(DEFAULT_URL);
     let shown = crate::db::redact_url(url);
-    let db = match Db::open(url).await {
-        Ok(db) => db,
-        Err(e) => {
-            return Check::failed(
+    let db =
+        match Db::open(url).await {
+            Ok(db) => db,
+            Err(e) => return Check::failed(
                 "database",
                 &e,
                 "check --database-url (S3KEEPER_DATABASE_URL) and that the database server is up",
-            )
-        }
-    };
+            ),
+        };
     let check = match db.pending_migrations().await {
         Ok(pending) if pending.is_empty() => {
             Check::pass("database", format!("{shown}: reachable, schema up to date"))
@@ -404,7 +407,14 @@ mod tests {
         for ok in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-4"] {
             assert!(plausible_region(ok), "{ok}");
         }
-        for bad in ["", "useast1", "US-EAST-1", "us-east-", "us_east_1", "eu-west"] {
+        for bad in [
+            "",
+            "useast1",
+            "US-EAST-1",
+            "us-east-",
+            "us_east_1",
+            "eu-west",
+        ] {
             assert!(!plausible_region(bad), "{bad}");
         }
     }

@@ -735,6 +735,12 @@ impl Keeper {
         email: &str,
         url: &str,
     ) -> Result<Identity, KeeperError> {
+        let outcome = self.finish_verification(email, url).await;
+        self.aws.metrics.verification(outcome.is_ok());
+        outcome
+    }
+
+    async fn finish_verification(&self, email: &str, url: &str) -> Result<Identity, KeeperError> {
         let pending: Option<(String, String, String, String, String)> = sqlx::query_as(
             "SELECT v.account, v.user_id, v.arn, v.username, v.object_key FROM pending_verifications v JOIN people p ON p.id = v.person_id WHERE p.email = $1",
         )
@@ -1264,6 +1270,7 @@ impl Keeper {
         self.audit_in(&mut tx, "granted", email, &label, &ap_name)
             .await?;
         tx.commit().await?;
+        self.aws.metrics.granted();
         Ok(ap_id)
     }
 
@@ -1359,6 +1366,7 @@ impl Keeper {
         .await?;
         self.audit_in(&mut tx, "revoked", email, &label, "").await?;
         tx.commit().await?;
+        self.aws.metrics.revoked();
         self.apply_all(&[ap_id])
             .await
             .map_err(recorded_but_not_applied)
@@ -1608,6 +1616,18 @@ impl Keeper {
     /// the controlled bucket that the database does not know, and restores the controlled
     /// bucket's policy and public access block. Reports everything it changed.
     pub async fn reconcile(&self) -> Result<ReconcileReport, KeeperError> {
+        let outcome = self.reconcile_once().await;
+        match &outcome {
+            Ok(r) => self
+                .aws
+                .metrics
+                .reconciled(true, r.drift.len(), r.failures.len()),
+            Err(_) => self.aws.metrics.reconciled(false, 0, 0),
+        }
+        outcome
+    }
+
+    async fn reconcile_once(&self) -> Result<ReconcileReport, KeeperError> {
         let s = &self.settings;
         let mut report = ReconcileReport::default();
         let (controlled,): (i64,) = sqlx::query_as(

@@ -16,6 +16,7 @@ pub mod doctor;
 pub mod error;
 pub mod fetch;
 pub mod keeper;
+pub mod metrics;
 pub mod policies;
 pub mod policy_cmd;
 pub mod runtime;

@@ -194,8 +194,8 @@ pub async fn sdk_from_environment(region: Option<&str>) -> aws_config::SdkConfig
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
     // The builder caches one connector (and so one connection pool) per connector setting.
-    let http = aws_smithy_http_client::Builder::new().build_with_connector_fn(
-        |settings, components| {
+    let http =
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
             let mut connector = aws_smithy_http_client::Connector::builder();
             connector.set_connector_settings(settings.cloned());
             if let Some(components) = components {
@@ -205,8 +205,7 @@ pub async fn sdk_from_environment(region: Option<&str>) -> aws_config::SdkConfig
                 .proxy_config(ProxyConfig::from_env())
                 .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
                 .build()
-        },
-    );
+        });
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_owned()));

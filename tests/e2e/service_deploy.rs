@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::cli::s3keeper;
 use crate::service_support::{
-    caller_identity, controlled, fresh_database, person, presign, settings_for, start_fake,
-    Backend, Env, PLATFORM,
+    caller_identity, fresh_database, person, presign, settings_for, start_fake, Backend, Env,
+    PLATFORM,
 };
 
 fn text(b: &[u8]) -> String {
@@ -155,14 +155,9 @@ async fn service_as_user(policy: &serde_json::Value) -> (Env, Keeper) {
         .create_user(PLATFORM, "s3keeper-service", &[&text])
         .unwrap_or_else(|e| panic!("service user: {e}"));
     let args = ServiceArgs::with_database(&database_url);
-    let keeper = runtime::connect(
-        &args,
-        &fake.sdk_config(&creds),
-        settings_for(&fake),
-        "test",
-    )
-    .await
-    .unwrap_or_else(|e| panic!("keeper: {e}"));
+    let keeper = runtime::connect(&args, &fake.sdk_config(&creds), settings_for(&fake), "test")
+        .await
+        .unwrap_or_else(|e| panic!("keeper: {e}"));
     // `person()` adds people through `env.keeper`; the same database, so the same people.
     let env = Env {
         keeper: keeper.clone(),
@@ -201,9 +196,15 @@ async fn every_statement_of_the_policy_is_needed(#[case] sid: &str, #[case] step
     match flow(&env, &keeper).await {
         Ok(()) => panic!("the flow passed without {sid}: the statement is not needed"),
         Err(e) => {
-            assert!(e.starts_with(step), "without {sid}, expected {step} to fail: {e}");
+            assert!(
+                e.starts_with(step),
+                "without {sid}, expected {step} to fail: {e}"
+            );
             assert!(e.contains("AccessDenied"), "{e}");
-            assert!(e.contains("hint: the service's credentials lack `s3:"), "{e}");
+            assert!(
+                e.contains("hint: the service's credentials lack `s3:"),
+                "{e}"
+            );
         }
     }
 }
@@ -272,7 +273,8 @@ async fn sdk_traffic_follows_the_proxy_settings_and_verification_never_does() {
     };
     let run_owned = |args: &'static [&'static str], env: Vec<(String, String)>| async move {
         tokio::task::spawn_blocking(move || {
-            let refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let refs: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             run(args, &refs)
         })
         .await
@@ -288,29 +290,49 @@ async fn sdk_traffic_follows_the_proxy_settings_and_verification_never_does() {
     let out = run_owned(&["doctor"], with(&[])).await;
     let report = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{report}");
-    assert!(report.contains("[FAIL] S3 Control: AWS ListAccessPoints failed: DnsFailure"), "{report}");
+    assert!(
+        report.contains("[FAIL] S3 Control: AWS ListAccessPoints failed: DnsFailure"),
+        "{report}"
+    );
     assert!(report.contains("fix: the S3 Control host name"), "{report}");
-    assert!(seen.lock().map(|s| s.is_empty()).unwrap_or(false), "no proxy was set");
+    assert!(
+        seen.lock().map(|s| s.is_empty()).unwrap_or(false),
+        "no proxy was set"
+    );
 
     // HTTP_PROXY with an empty NO_PROXY: every SDK request goes through the proxy; the
     // verification probe does not.
-    let out = run_owned(&["doctor"], with(&[("HTTP_PROXY", &proxy), ("NO_PROXY", "")])).await;
+    let out = run_owned(
+        &["doctor"],
+        with(&[("HTTP_PROXY", &proxy), ("NO_PROXY", "")]),
+    )
+    .await;
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
     let lines = seen.lock().map(|s| s.clone()).unwrap_or_default();
     assert!(lines.iter().any(|l| l.contains(&control_host)), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains(&s3_host)), "{lines:?}");
-    assert!(!lines.iter().any(|l| l.contains("doctor-probe")), "verification fetch used the proxy: {lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("doctor-probe")),
+        "verification fetch used the proxy: {lines:?}"
+    );
 
     // Lower-case names work too, and NO_PROXY hosts are reached directly.
     if let Ok(mut s) = seen.lock() {
         s.clear();
     }
-    let out = run_owned(&["doctor"], with(&[("http_proxy", &proxy), ("no_proxy", "127.0.0.1")])).await;
+    let out = run_owned(
+        &["doctor"],
+        with(&[("http_proxy", &proxy), ("no_proxy", "127.0.0.1")]),
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out.stdout));
     let lines = seen.lock().map(|s| s.clone()).unwrap_or_default();
     assert!(lines.iter().any(|l| l.contains(&control_host)), "{lines:?}");
-    assert!(!lines.iter().any(|l| l.contains(&s3_host)), "a NO_PROXY host went through the proxy: {lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains(&s3_host)),
+        "a NO_PROXY host went through the proxy: {lines:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,8 +363,14 @@ async fn a_stopped_endpoint_gives_one_line_with_a_hint() {
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{stderr}");
     let line = lines[0];
-    assert!(line.starts_with("error: AWS CreateBucket failed: ConnectionRefused: "), "{line}");
-    assert!(line.contains("hint: nothing listens at the endpoint"), "{line}");
+    assert!(
+        line.starts_with("error: AWS CreateBucket failed: ConnectionRefused: "),
+        "{line}"
+    );
+    assert!(
+        line.contains("hint: nothing listens at the endpoint"),
+        "{line}"
+    );
     for dump in ["DispatchFailure(", "ConnectorError {", "source:"] {
         assert!(!line.contains(dump), "a Debug dump: {line}");
     }
