@@ -52,11 +52,19 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
     ));
 
     out(&format!(
-        "1. The platform (AWS account {}) creates its buckets.",
-        s.account
+        "1. The platform (AWS account {}) creates its buckets. The service acts as IAM user {}, holding only the policy `s3keeper iam-policy` prints: its own buckets and access points, nothing else.",
+        s.account,
+        crate::runtime::EMBEDDED_SERVICE_USER
     ));
     for line in keeper.setup().await? {
         out(&format!("   - {line}"));
+    }
+    match keeper.aws.s3.list_buckets().send().await {
+        Ok(_) => return Err(problem("the service could list every bucket of the account")),
+        Err(e) if e.code() == Some("AccessDenied") => out(
+            "   - anything else, such as listing every bucket of the account, is refused (AccessDenied)",
+        ),
+        Err(e) => return Err(problem(format!("listing buckets failed oddly: {e}"))),
     }
 
     fake.add_account(PEOPLE_ACCOUNT)

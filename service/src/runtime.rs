@@ -89,6 +89,9 @@ pub struct Runtime {
 /// The embedded fake's account when `--account` is not given.
 pub const EMBEDDED_ACCOUNT: &str = "111122223333";
 
+/// The IAM user the service acts as on the embedded fake.
+pub const EMBEDDED_SERVICE_USER: &str = "s3keeper-service";
+
 fn endpoint_from(url: &str) -> Result<S3Endpoint, KeeperError> {
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
         KeeperError::Config(format!("verification endpoint `{url}` has no scheme"))
@@ -131,11 +134,24 @@ pub async fn start(args: &ServiceArgs, actor: &str) -> Result<Runtime, KeeperErr
             .start()
             .await
             .map_err(|e| KeeperError::Config(format!("embedded fake AWS: {e}")))?;
-        let creds = fake
-            .root_credentials(account)
+        // The service runs as an IAM user holding exactly `s3keeper iam-policy`, never as root,
+        // so every embedded run (the demo too) proves that policy sufficient.
+        let s = settings(args, account, region);
+        let policy = crate::policies::service_identity_policy(
+            crate::policies::ServiceBuckets {
+                verification: &s.verify_bucket,
+                open: &s.open_bucket,
+                controlled: &s.controlled_bucket,
+            },
+            region,
+            account,
+        )
+        .to_string();
+        let (_, creds) = fake
+            .create_user(account, EMBEDDED_SERVICE_USER, &[&policy])
             .map_err(|e| KeeperError::Config(format!("embedded fake AWS: {e}")))?;
         let sdk = fake.sdk_config(&creds);
-        let mut s = settings(args, account, region);
+        let mut s = s;
         s.verify_endpoint = endpoint_from(&fake.endpoint())?;
         let keeper = connect(args, &sdk, s, actor).await?;
         return Ok(Runtime {

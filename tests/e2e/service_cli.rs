@@ -31,6 +31,8 @@ fn demo_runs_the_whole_flow_offline_and_says_what_happens() {
         text(&out.stderr)
     );
     for want in [
+        "The service acts as IAM user s3keeper-service, holding only the policy `s3keeper iam-policy` prints",
+        "anything else, such as listing every bucket of the account, is refused (AccessDenied)",
         "is verified as arn:aws:iam::444455556666:user/alice",
         "is verified as arn:aws:iam::444455556666:user/bob",
         "first pastes Alice's signed URL: the signed URL is not acceptable",
