@@ -41,23 +41,21 @@
 #                                     create); default s3keeper-staging-<8 random hex>. The run
 #                                     refuses to start if any of them exists.
 #   STAGING_DATASET                   dataset slug (default staging-ds; in real mode
-#                                     staging-<the prefix's random part>, since access point names
+#                                     staging-<the prefix's last part>, since access point names
 #                                     are unique per account and region)
 #   STAGING_STEP_TIMEOUT              seconds per command (default 60 with --fake, 300 otherwise)
 #   STAGING_PROPAGATION_WAIT          seconds to retry steps that wait for AWS to apply a policy
 #                                     (default 0 with an endpoint, 90 on real AWS)
 #   STAGING_KEEP_LOGS=1               keep the logs directory even when everything passed
-#   STAGING_ALLOW_MISSING             space-separated features that may be absent from the
-#                                     binary (iam-policy, doctor, metrics): SKIP instead of FAIL
 #   S3KEEPER_BIN, FAKE_S3_BIN         the binaries (default target/release/…, else target/debug/…)
 # --database-url URL: sqlite://… is used as given. postgres://USER[:PASS]@HOST[:PORT]/DB: if DB does
 # not exist it is created and dropped at the end; if it exists, a fresh database
 # s3k_<epoch>_<pid>_staging is created on that server instead (and dropped): an existing database is
 # never written. Default: a SQLite file in the temporary directory.
 #
-# Output: `PASS: …` / `FAIL: … (expected …, got …)` / `SKIP: …` lines, then
+# Output: `PASS: …` / `FAIL: … (expected …, got …)` lines, then
 # `staging-flow: N passed, M failed` and `N passed, M failed`. Exit 0 all passed, 1 a check failed,
-# 2 bad parameters (nothing created).
+# 2 refused to start: bad parameters, or one of the buckets exists (nothing touched).
 set -u
 
 # Metric names /metrics must show after the flow (Prometheus text format or OpenMetrics).
@@ -96,7 +94,6 @@ default_bin() {
 }
 KEEPER=${S3KEEPER_BIN:-$(default_bin s3keeper)}
 FAKE=${FAKE_S3_BIN:-$(default_bin fake-s3)}
-ALLOW_MISSING=" ${STAGING_ALLOW_MISSING:-} "
 KEEP_LOGS=${STAGING_KEEP_LOGS:-0}
 ENDPOINT=${STAGING_ENDPOINT:-}
 REGION=${STAGING_REGION:-us-east-1}
@@ -200,10 +197,8 @@ PASSED=0
 FAILED=0
 pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; return 1; }
-skip() { echo "SKIP: $*"; }
 no_panic() { ! grep -q panicked "$1" 2>/dev/null; }
 section() { echo "== $*"; echo "== $*" >>"$LOGD/steps.log"; }
-allowed_missing() { case "$ALLOW_MISSING" in *" $1 "*) return 0 ;; esac; return 1; }
 # stop WHY: later steps would mean nothing; clean up and report.
 stop() { echo "staging-flow: stopping early: $*"; exit 1; }
 
@@ -478,52 +473,20 @@ PY
 fi
 
 # --- --fake: start fake-s3 with the service user holding exactly `s3keeper iam-policy` ----------------
-iam_policy_for() { # prints the service's IAM policy for ACCOUNT REGION into $TMPD/service-policy.json
-    run in_env none "$STEP_TIMEOUT" "$KEEPER" iam-policy --account "$1" --region "$2" \
-        --verify-bucket "$VERIFY_BUCKET" --open-bucket "$OPEN_BUCKET" --controlled-bucket "$CONTROLLED_BUCKET"
-    if [ "$RC" -eq 0 ]; then
-        cp "$TMPD/out" "$TMPD/service-policy.json"
-        pass "s3keeper iam-policy prints the service's IAM policy"
-        return 0
-    fi
-    if grep -q "unrecognized subcommand" "$TMPD/err" && allowed_missing iam-policy; then
-        skip "s3keeper iam-policy is not in this binary (STAGING_ALLOW_MISSING): a hand-written policy stands in"
-        write_fallback_policy "$1" "$2" >"$TMPD/service-policy.json"
-        return 0
-    fi
-    fail "s3keeper iam-policy prints the service's IAM policy (expected exit 0, got exit $RC: $(last_output))"
-}
-# Stand-in for `s3keeper iam-policy` while a binary lacks it (only with STAGING_ALLOW_MISSING).
-write_fallback_policy() {
-    local b arn_ap="arn:aws:s3:$2:$1:accesspoint/*"
-    cat <<EOF
-{"Version": "2012-10-17",
- "Statement": [
-  {"Sid": "Buckets", "Effect": "Allow",
-   "Action": ["s3:CreateBucket", "s3:ListBucket", "s3:GetBucketPolicy", "s3:PutBucketPolicy",
-              "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketLocation"],
-   "Resource": ["arn:aws:s3:::$VERIFY_BUCKET", "arn:aws:s3:::$OPEN_BUCKET", "arn:aws:s3:::$CONTROLLED_BUCKET"]},
-  {"Sid": "Objects", "Effect": "Allow",
-   "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-   "Resource": ["arn:aws:s3:::$OPEN_BUCKET/*", "arn:aws:s3:::$CONTROLLED_BUCKET/*"]},
-  {"Sid": "AccessPoints", "Effect": "Allow",
-   "Action": ["s3:CreateAccessPoint", "s3:DeleteAccessPoint", "s3:GetAccessPoint",
-              "s3:PutAccessPointPolicy", "s3:GetAccessPointPolicy", "s3:DeleteAccessPointPolicy"],
-   "Resource": "$arn_ap"},
-  {"Sid": "ListAccessPoints", "Effect": "Allow", "Action": "s3:ListAccessPoints", "Resource": "*"}]}
-EOF
-}
-
 start_fake() {
     section "fake-s3 with a least-privilege service user"
-    iam_policy_for "$PLATFORM_ACCOUNT_FAKE" us-east-1 || stop "no IAM policy for the service"
+    expect_ok "s3keeper iam-policy prints the service's IAM policy" \
+        in_env none "$STEP_TIMEOUT" "$KEEPER" iam-policy --account "$PLATFORM_ACCOUNT_FAKE" --region us-east-1 \
+        --verify-bucket "$VERIFY_BUCKET" --open-bucket "$OPEN_BUCKET" --controlled-bucket "$CONTROLLED_BUCKET" \
+        || stop "no IAM policy for the service"
+    cp "$TMPD/out" "$TMPD/service-policy.json"
     if jtrue "$TMPD/service-policy.json" "isinstance(j.get('Statement'), list) and len(j['Statement']) > 0"; then
         pass "the service's IAM policy is a JSON policy document"
     else
         fail "the service's IAM policy is a JSON policy document (got $(head -c 300 "$TMPD/service-policy.json"))"
         stop "no usable IAM policy for the service"
     fi
-    # not root-equivalent: no Allow of s3:*, * or on Resource * (but s3:ListAccessPoints, which has no resource)
+    # not root-equivalent: no Allow of s3:* or *, no NotAction
     if jtrue "$TMPD/service-policy.json" "not [s for s in j['Statement'] if s.get('Effect') == 'Allow' and (
             set(a.lower() for a in ([s['Action']] if isinstance(s.get('Action'), str) else s.get('Action', []))) & {'*', 's3:*'}
             or 'NotAction' in s)]"; then
@@ -648,12 +611,7 @@ check "$CONTROLLED_BUCKET has all four public access block flags" "got $(last_ou
     jtrue "$TMPD/out" "all(j['PublicAccessBlockConfiguration'].get(k) is True for k in ('BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'))"
 expect_ok "s3keeper setup again (safe to repeat)" keeper setup
 
-run keeper doctor --help
-if [ "$RC" -ne 0 ] && grep -q "unrecognized subcommand" "$TMPD/err" && allowed_missing doctor; then
-    skip "s3keeper doctor is not in this binary (STAGING_ALLOW_MISSING)"
-else
-    expect_ok "s3keeper doctor" keeper doctor && echo "    doctor: $(grep -v '^[[:space:]]*$' "$TMPD/out" | tail -n 1)"
-fi
+expect_ok "s3keeper doctor" keeper doctor && echo "    doctor: $(grep -v '^[[:space:]]*$' "$TMPD/out" | tail -n 1)"
 
 # --- verification (SPEC §4) --------------------------------------------------------------------------
 section "verification"
@@ -791,9 +749,7 @@ check "reconcile (API) reports no drift and no failures, with the access point c
 # --- metrics -------------------------------------------------------------------------------------------
 section "metrics"
 api GET /metrics
-if [ "$STATUS" = 404 ] && allowed_missing metrics; then
-    skip "GET /metrics is not in this binary (STAGING_ALLOW_MISSING)"
-elif [ "$STATUS" != 200 ]; then
+if [ "$STATUS" != 200 ]; then
     fail "GET /metrics (expected HTTP 200, got $STATUS: $(head -c 300 "$TMPD/body"))"
 else
     pass "GET /metrics"

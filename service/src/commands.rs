@@ -117,6 +117,24 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
             }
         }
         Command::IamPolicy { service } => {
+            for (what, name) in [
+                ("verification", &service.verify_bucket),
+                ("open", &service.open_bucket),
+                ("controlled", &service.controlled_bucket),
+            ] {
+                if !crate::keeper::valid_bucket_name(name) {
+                    return Err(KeeperError::Config(format!(
+                        "the {what} bucket name `{name}` is not a valid S3 bucket name (3–63 lower-case letters, digits, dots and hyphens)"
+                    )));
+                }
+            }
+            if let Some(a) = service.account.as_deref() {
+                if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(KeeperError::Config(format!(
+                        "account `{a}` is not a 12-digit AWS account id"
+                    )));
+                }
+            }
             let policy = crate::policies::service_identity_policy(
                 crate::policies::ServiceBuckets {
                     verification: &service.verify_bucket,

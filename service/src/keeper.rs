@@ -144,7 +144,8 @@ fn max_capacity(arn: &str, prefix: &str) -> usize {
 const MAX_SLUG: usize = 40;
 const MAX_VERSION: usize = 16;
 
-fn valid_bucket_name(name: &str) -> bool {
+/// Whether S3 would accept `name` as a bucket name (general purpose buckets).
+pub fn valid_bucket_name(name: &str) -> bool {
     (3..=63).contains(&name.len())
         && name
             .bytes()

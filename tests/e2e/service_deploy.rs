@@ -85,6 +85,21 @@ fn committed_iam_policy_is_what_the_command_prints_and_lints_clean() {
         &[],
     );
     assert!(text(&out.stdout).contains("arn:aws:s3:eu-west-1:111122223333:accesspoint/*"));
+
+    // A bucket name S3 would refuse (a wildcard would widen the policy) is refused.
+    for args in [
+        &["iam-policy", "--open-bucket", "s3keeper-*"][..],
+        &["iam-policy", "--account", "1111"][..],
+    ] {
+        let out = run(args, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stdout)
+        );
+        assert!(text(&out.stdout).is_empty());
+    }
 }
 
 /// Steps of SPEC §4–§5 as the service runs them with `keeper`'s credentials; the first failure
@@ -247,12 +262,17 @@ async fn recording_proxy(upstream: std::net::SocketAddr) -> (u16, Arc<Mutex<Vec<
     (port, seen)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sdk_traffic_follows_the_proxy_settings_and_verification_never_does() {
+async fn fake_and_root() -> (fake_s3::FakeAwsHandle, fake_s3::Credentials) {
     let fake = start_fake().await;
     let creds = fake
         .root_credentials(PLATFORM)
         .unwrap_or_else(|e| panic!("{e}"));
+    (fake, creds)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_traffic_follows_the_proxy_settings_and_verification_never_does() {
+    let (fake, creds) = fake_and_root().await;
     let (proxy_port, seen) = recording_proxy(fake.addr()).await;
     let db = fresh_database(Backend::Sqlite).await;
     let endpoint = fake.endpoint();
@@ -337,10 +357,7 @@ async fn sdk_traffic_follows_the_proxy_settings_and_verification_never_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_endpoint_gives_one_line_with_a_hint() {
-    let fake = start_fake().await;
-    let creds = fake
-        .root_credentials(PLATFORM)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (fake, creds) = fake_and_root().await;
     let endpoint = fake.endpoint();
     drop(fake);
     let db = fresh_database(Backend::Sqlite).await;
