@@ -1,0 +1,157 @@
+//! Buckets: list, create, head, delete, location
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>).
+
+use super::*;
+
+pub(super) fn list_buckets(ctx: &mut Ctx<'_>) -> Result<Resp, AwsError> {
+    if ctx.auth.caller.principal.is_anonymous() {
+        return Err(AwsError::access_denied("Access Denied"));
+    }
+    let account = ctx.auth.caller.account().to_owned();
+    let pseudo = pseudo_bucket("", &account, &ctx.state.region);
+    ctx.authorize("s3:ListAllMyBuckets", &pseudo, None)?;
+    let st = ctx.state.storage();
+    let mut items = String::new();
+    for b in st.buckets.values().filter(|b| b.owner == account) {
+        items.push_str(&format!(
+            "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate><BucketRegion>{}</BucketRegion></Bucket>",
+            escape(&b.name),
+            iso(b.created),
+            b.region
+        ));
+    }
+    let canonical = ctx
+        .state
+        .iam()
+        .accounts
+        .get(&account)
+        .map(|a| a.canonical_id.clone())
+        .unwrap_or_default();
+    Ok(Resp::xml(format!(
+        "<ListAllMyBucketsResult xmlns=\"{NS}\"><Owner><ID>{canonical}</ID><DisplayName>{account}</DisplayName></Owner><Buckets>{items}</Buckets></ListAllMyBucketsResult>"
+    )))
+}
+
+pub(super) fn pseudo_bucket(name: &str, owner: &str, region: &str) -> Bucket {
+    Bucket {
+        name: name.to_owned(),
+        owner: owner.to_owned(),
+        region: region.to_owned(),
+        created: OffsetDateTime::UNIX_EPOCH,
+        policy: None,
+        public_access_block: None,
+        objects: BTreeMap::new(),
+        uploads: BTreeMap::new(),
+    }
+}
+
+pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
+    let name = ctx.bucket.unwrap_or_default().to_owned();
+    if ctx.auth.caller.principal.is_anonymous() {
+        return Err(AwsError::access_denied("Access Denied"));
+    }
+    if !crate::storage::valid_bucket_name(&name) {
+        return Err(
+            AwsError::invalid_bucket_name("The specified bucket is not valid.")
+                .with_resource(&name),
+        );
+    }
+    // No LocationConstraint means us-east-1; naming us-east-1 explicitly is refused, as S3 does.
+    let constraint = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        xml::parse(body)?
+            .child_text("LocationConstraint")
+            .map(str::to_owned)
+    };
+    let region = match constraint.as_deref() {
+        None | Some("") => "us-east-1",
+        Some("us-east-1") => {
+            return Err(AwsError::invalid_argument(
+                "The specified location-constraint is not valid",
+            )
+            .with_code("InvalidLocationConstraint"))
+        }
+        Some(r) => r,
+    };
+    if region != ctx.state.region {
+        return Err(AwsError::invalid_argument(format!(
+            "The {region} location constraint is incompatible for the region specific endpoint this request was sent to ({}).",
+            ctx.state.region
+        ))
+        .with_code("IllegalLocationConstraintException"));
+    }
+    let account = ctx.auth.caller.account().to_owned();
+    let pseudo = pseudo_bucket(&name, &account, &ctx.state.region);
+    ctx.authorize("s3:CreateBucket", &pseudo, None)?;
+    let mut st = ctx.state.storage_mut();
+    if let Some(existing) = st.buckets.get(&name) {
+        // us-east-1 answers 200 to its own owner for legacy compatibility.
+        if existing.owner == account && ctx.state.region == "us-east-1" {
+            return Ok(Resp::ok().header("location", format!("/{name}")));
+        }
+        return Err(if existing.owner == account {
+            AwsError::bucket_already_owned_by_you("Your previous request to create the named bucket succeeded and you already own it.")
+        } else {
+            AwsError::bucket_already_exists("The requested bucket name is not available.")
+        }
+        .with_resource(&name));
+    }
+    let mut bucket = pseudo;
+    bucket.created = ctx.state.now();
+    // New buckets block public access by default, as S3 does since April 2023.
+    bucket.public_access_block = Some(PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    });
+    st.buckets.insert(name.clone(), bucket);
+    Ok(Resp::ok().header("location", format!("/{name}")))
+}
+
+pub(super) fn head_bucket(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:ListBucket", bucket, None)?;
+    Ok(Resp::ok().header("x-amz-bucket-region", bucket.region.clone()))
+}
+
+pub(super) fn delete_bucket(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:DeleteBucket", bucket, None)?;
+    let mut st = ctx.state.storage_mut();
+    let empty = st
+        .buckets
+        .get(&bucket.name)
+        .is_some_and(|b| b.objects.is_empty());
+    if !empty {
+        return Err(
+            AwsError::bucket_not_empty("The bucket you tried to delete is not empty")
+                .with_resource(&bucket.name),
+        );
+    }
+    if st.access_points.values().any(|ap| ap.bucket == bucket.name) {
+        return Err(AwsError::invalid_request(
+            "The bucket has access points attached; delete them first",
+        ));
+    }
+    st.buckets.remove(&bucket.name);
+    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+}
+
+pub(super) fn get_bucket_location(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:GetBucketLocation", bucket, None)?;
+    let region = if bucket.region == "us-east-1" {
+        String::new()
+    } else {
+        bucket.region.clone()
+    };
+    Ok(Resp::xml(format!(
+        "<LocationConstraint xmlns=\"{NS}\">{region}</LocationConstraint>"
+    )))
+}
+
+pub(super) fn get_bucket_versioning(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:GetBucketVersioning", bucket, None)?;
+    Ok(Resp::xml(format!(
+        "<VersioningConfiguration xmlns=\"{NS}\"/>"
+    )))
+}

@@ -1,0 +1,209 @@
+//! Listings: ListObjects, ListObjectsV2 and ListObjectVersions with prefix, delimiter and
+//! pagination (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>).
+
+use super::*;
+
+pub(super) fn max_keys(ctx: &Ctx<'_>) -> Result<usize, AwsError> {
+    match ctx.q("max-keys") {
+        None => Ok(1000),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| n.min(1000) as usize)
+            .ok_or_else(|| {
+                AwsError::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                )
+            }),
+    }
+}
+
+pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    let prefix = ctx.q("prefix").unwrap_or_default().to_owned();
+    let delimiter = ctx
+        .q("delimiter")
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
+    let max = max_keys(ctx)?;
+    ctx.facts.keys.push(("s3:prefix", prefix.clone()));
+    if let Some(d) = &delimiter {
+        ctx.facts.keys.push(("s3:delimiter", d.clone()));
+    }
+    if let Some(raw) = ctx.q("max-keys") {
+        ctx.facts.keys.push(("s3:max-keys", raw.to_owned()));
+    }
+    let action = if ctx.op == S3Op::ListObjectVersions {
+        "s3:ListBucketVersions"
+    } else {
+        "s3:ListBucket"
+    };
+    ctx.authorize(action, bucket, None)?;
+    let v2 = ctx.op == S3Op::ListObjectsV2;
+    let url_encode = ctx.q("encoding-type") == Some("url");
+    let enc = |s: &str| {
+        if url_encode {
+            crate::sigv4::uri_encode(s, true)
+        } else {
+            escape(s)
+        }
+    };
+    let start = if v2 {
+        match ctx.q("continuation-token") {
+            Some(t) => base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    AwsError::invalid_argument("The continuation token provided is incorrect")
+                })?,
+            None => ctx.q("start-after").unwrap_or_default().to_owned(),
+        }
+    } else if ctx.op == S3Op::ListObjectVersions {
+        ctx.q("key-marker").unwrap_or_default().to_owned()
+    } else {
+        ctx.q("marker").unwrap_or_default().to_owned()
+    };
+    // A marker naming a common prefix (V1 NextMarker, versions' NextKeyMarker) resumes after
+    // everything under it, or the same prefix would come back forever.
+    let start = match &delimiter {
+        Some(d)
+            if ctx.op != S3Op::ListObjectsV2
+                && start.ends_with(d.as_str())
+                && start.starts_with(&prefix) =>
+        {
+            format!("{start}\u{10FFFF}")
+        }
+        _ => start,
+    };
+    let st = ctx.state.storage();
+    let objects = &st
+        .buckets
+        .get(&bucket.name)
+        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?
+        .objects;
+    let mut contents = String::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut count = 0;
+    let mut truncated = false;
+    let mut last = String::new();
+    // Seek to the prefix (or past the marker, whichever is later) and stop at the first key
+    // outside the prefix: a page costs its own size, not the bucket's.
+    let lower = if start.as_str() >= prefix.as_str() {
+        std::ops::Bound::Excluded(start.clone())
+    } else {
+        std::ops::Bound::Included(prefix.clone())
+    };
+    let range = objects.range::<String, _>((lower, std::ops::Bound::Unbounded));
+    for (k, o) in range.take_while(|(k, _)| k.starts_with(&prefix)) {
+        if let Some(d) = &delimiter {
+            if let Some(i) = k[prefix.len()..].find(d.as_str()) {
+                let cp = &k[..prefix.len() + i + d.len()];
+                if prefixes.last().map(String::as_str) == Some(cp) {
+                    continue;
+                }
+                if count == max {
+                    truncated = true;
+                    break;
+                }
+                prefixes.push(cp.to_owned());
+                last = cp.to_owned();
+                count += 1;
+                continue;
+            }
+        }
+        if count == max {
+            truncated = true;
+            break;
+        }
+        let common = format!(
+            "<Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass>",
+            enc(k),
+            iso(o.last_modified),
+            escape(&o.etag),
+            o.data.len()
+        );
+        if ctx.op == S3Op::ListObjectVersions {
+            contents.push_str(&format!(
+                "<Version>{common}<VersionId>null</VersionId><IsLatest>true</IsLatest></Version>"
+            ));
+        } else {
+            contents.push_str(&format!("<Contents>{common}</Contents>"));
+        }
+        last = k.clone();
+        count += 1;
+    }
+    // A common prefix is skipped past as a whole: the next page starts after everything under it.
+    let resume_after = if delimiter.as_deref().is_some_and(|d| last.ends_with(d))
+        && prefixes.last() == Some(&last)
+    {
+        format!("{last}\u{10FFFF}")
+    } else {
+        last.clone()
+    };
+    let mut out = String::new();
+    let root = match ctx.op {
+        S3Op::ListObjectVersions => "ListVersionsResult",
+        _ => "ListBucketResult",
+    };
+    out.push_str(&format!(
+        "<{root} xmlns=\"{NS}\"><Name>{}</Name><Prefix>{}</Prefix>",
+        escape(&bucket.name),
+        enc(&prefix)
+    ));
+    if let Some(d) = &delimiter {
+        out.push_str(&format!("<Delimiter>{}</Delimiter>", enc(d)));
+    }
+    out.push_str(&format!(
+        "<MaxKeys>{max}</MaxKeys><IsTruncated>{truncated}</IsTruncated>"
+    ));
+    if url_encode {
+        out.push_str("<EncodingType>url</EncodingType>");
+    }
+    match ctx.op {
+        S3Op::ListObjectsV2 => {
+            out.push_str(&format!("<KeyCount>{count}</KeyCount>"));
+            if let Some(t) = ctx.q("continuation-token") {
+                out.push_str(&format!(
+                    "<ContinuationToken>{}</ContinuationToken>",
+                    escape(t)
+                ));
+            }
+            if let Some(s) = ctx.q("start-after") {
+                out.push_str(&format!("<StartAfter>{}</StartAfter>", enc(s)));
+            }
+            if truncated {
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(resume_after.as_bytes());
+                out.push_str(&format!(
+                    "<NextContinuationToken>{token}</NextContinuationToken>"
+                ));
+            }
+        }
+        S3Op::ListObjectVersions => {
+            out.push_str(&format!(
+                "<KeyMarker>{}</KeyMarker><VersionIdMarker></VersionIdMarker>",
+                enc(&start)
+            ));
+            if truncated {
+                out.push_str(&format!("<NextKeyMarker>{}</NextKeyMarker><NextVersionIdMarker>null</NextVersionIdMarker>", enc(&last)));
+            }
+        }
+        _ => {
+            out.push_str(&format!("<Marker>{}</Marker>", enc(&start)));
+            if truncated && delimiter.is_some() {
+                out.push_str(&format!("<NextMarker>{}</NextMarker>", enc(&last)));
+            }
+        }
+    }
+    out.push_str(&contents);
+    for p in &prefixes {
+        out.push_str(&format!(
+            "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+            enc(p)
+        ));
+    }
+    out.push_str(&format!("</{root}>"));
+    let _ = v2;
+    Ok(Resp::xml(out))
+}

@@ -1,0 +1,265 @@
+//! S3 operations (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>),
+//! one module per resource: [`bucket`], [`policy`] (bucket policies and public access blocks),
+//! [`list`], [`object`], [`multipart`], [`post_object`]. This module holds what they share (the
+//! request context, the response) and the dispatch. Each handler authorizes through
+//! [`crate::authz::authorize`] before it reads or writes anything.
+
+mod bucket;
+mod list;
+mod multipart;
+mod object;
+mod policy;
+mod post_object;
+
+use bucket::*;
+use list::*;
+use multipart::*;
+use object::*;
+use policy::*;
+pub use policy::{parse_pab, show_policy, validate_resource_policy};
+use post_object::*;
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use policy_eval::{Decision, PolicyKind};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::auth::Authenticated;
+use crate::authz::{self, RequestFacts, Verdict};
+use crate::error::AwsError;
+use crate::router::S3Op;
+use crate::state::State;
+use crate::storage::{
+    etag_of, AccessPoint, Bucket, Object, PublicAccessBlock, ResourcePolicy, Upload,
+};
+use crate::xml::{self, escape};
+
+const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// A response before it becomes HTTP.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Resp {
+    fn ok() -> Self {
+        Resp {
+            status: StatusCode::OK,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    fn xml(body: String) -> Self {
+        Resp {
+            status: StatusCode::OK,
+            headers: vec![("content-type".into(), "application/xml".into())],
+            body: Bytes::from(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"
+            )),
+        }
+    }
+
+    fn status(mut self, s: StatusCode) -> Self {
+        self.status = s;
+        self
+    }
+
+    fn header(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.headers.push((k.to_owned(), v.into()));
+        self
+    }
+}
+
+/// Everything a handler needs about the request.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    pub state: &'a State,
+    pub auth: &'a Authenticated,
+    pub op: S3Op,
+    pub bucket: Option<&'a str>,
+    pub key: Option<&'a str>,
+    /// The access point the request came through.
+    pub access_point: Option<&'a AccessPoint>,
+    pub query: &'a [(String, String)],
+    pub headers: &'a HeaderMap,
+    pub facts: RequestFacts,
+    /// The last authorization verdict, for the journal.
+    pub verdict: Option<Verdict>,
+}
+
+impl Ctx<'_> {
+    fn q(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn h(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.state.now()
+    }
+
+    /// Authorizes `action` on the bucket (and key), through the access point if any.
+    fn authorize(
+        &mut self,
+        action: &str,
+        bucket: &Bucket,
+        key: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let verdict = authz::authorize(
+            self.auth,
+            action,
+            bucket,
+            key,
+            self.access_point,
+            &self.facts,
+            self.now(),
+        );
+        let allowed = verdict.allowed();
+        self.verdict = Some(verdict);
+        if allowed {
+            Ok(())
+        } else {
+            Err(AwsError::access_denied("Access Denied"))
+        }
+    }
+
+    /// Whether `action` would be allowed with `facts`, without recording it as the request's
+    /// verdict.
+    fn would_allow(&self, action: &str, bucket: &Bucket, facts: &RequestFacts) -> bool {
+        authz::authorize(
+            self.auth,
+            action,
+            bucket,
+            None,
+            self.access_point,
+            facts,
+            self.now(),
+        )
+        .allowed()
+    }
+}
+
+fn http_date(t: OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(fmt)
+        .unwrap_or_default()
+}
+
+fn iso(t: OffsetDateTime) -> String {
+    let t = t
+        .replace_nanosecond((t.nanosecond() / 1_000_000) * 1_000_000)
+        .unwrap_or(t);
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Copies a bucket out of storage so no lock is held while deciding.
+fn load_bucket(state: &State, name: &str) -> Result<Bucket, AwsError> {
+    state
+        .storage()
+        .buckets
+        .get(name)
+        .map(|b| Bucket {
+            objects: BTreeMap::new(),
+            uploads: BTreeMap::new(),
+            ..b.clone()
+        })
+        .ok_or_else(|| {
+            AwsError::no_such_bucket("The specified bucket does not exist").with_resource(name)
+        })
+}
+
+/// Runs one S3 operation.
+pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
+    if ctx.access_point.is_some()
+        && matches!(
+            ctx.op,
+            S3Op::CreateBucket
+                | S3Op::DeleteBucket
+                | S3Op::GetBucketPolicy
+                | S3Op::PutBucketPolicy
+                | S3Op::DeleteBucketPolicy
+                | S3Op::GetPublicAccessBlock
+                | S3Op::PutPublicAccessBlock
+                | S3Op::DeletePublicAccessBlock
+                | S3Op::ListBuckets
+        )
+    {
+        return Err(AwsError::invalid_request(format!(
+            "{} is not supported through an access point",
+            ctx.op.name()
+        )));
+    }
+    match ctx.op {
+        S3Op::ListBuckets => list_buckets(ctx),
+        S3Op::CreateBucket => create_bucket(ctx, body),
+        S3Op::PostObject => post_object(ctx, body),
+        S3Op::UploadPartCopy => Err(AwsError::not_implemented(
+            "UploadPartCopy is not implemented yet",
+        )),
+        _ => {
+            let name = ctx.bucket.unwrap_or_default().to_owned();
+            let bucket = load_bucket(ctx.state, &name)?;
+            bucket_op(ctx, &bucket, body)
+        }
+    }
+}
+
+fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, AwsError> {
+    let key = ctx.key.map(str::to_owned);
+    match ctx.op {
+        S3Op::HeadBucket => head_bucket(ctx, bucket),
+        S3Op::DeleteBucket => delete_bucket(ctx, bucket),
+        S3Op::GetBucketLocation => get_bucket_location(ctx, bucket),
+        S3Op::GetBucketVersioning => get_bucket_versioning(ctx, bucket),
+        S3Op::ListObjects | S3Op::ListObjectsV2 | S3Op::ListObjectVersions => {
+            list_objects(ctx, bucket)
+        }
+        S3Op::ListMultipartUploads => list_uploads(ctx, bucket),
+        S3Op::GetBucketPolicy => get_bucket_policy(ctx, bucket),
+        S3Op::PutBucketPolicy => put_bucket_policy(ctx, bucket, body),
+        S3Op::DeleteBucketPolicy => delete_bucket_policy(ctx, bucket),
+        S3Op::GetBucketPolicyStatus => get_bucket_policy_status(ctx, bucket),
+        S3Op::GetPublicAccessBlock => get_public_access_block(ctx, bucket),
+        S3Op::PutPublicAccessBlock => put_public_access_block(ctx, bucket, body),
+        S3Op::DeletePublicAccessBlock => delete_public_access_block(ctx, bucket),
+        S3Op::DeleteObjects => delete_objects(ctx, bucket, body),
+        S3Op::PutObject => put_object(ctx, bucket, key.unwrap_or_default(), body),
+        S3Op::CopyObject => copy_object(ctx, bucket, key.unwrap_or_default()),
+        S3Op::GetObject | S3Op::HeadObject => get_object(ctx, bucket, key.unwrap_or_default()),
+        S3Op::DeleteObject => delete_object(ctx, bucket, key),
+        S3Op::CreateMultipartUpload => create_upload(ctx, bucket, key.unwrap_or_default()),
+        S3Op::UploadPart => upload_part(ctx, bucket, key.unwrap_or_default(), body),
+        S3Op::CompleteMultipartUpload => {
+            complete_upload(ctx, bucket, key.unwrap_or_default(), body)
+        }
+        S3Op::AbortMultipartUpload => abort_upload(ctx, bucket, key),
+        S3Op::ListParts => list_parts(ctx, bucket, key.unwrap_or_default()),
+        S3Op::ListBuckets | S3Op::CreateBucket | S3Op::PostObject | S3Op::UploadPartCopy => Err(
+            AwsError::internal_error("operation routed to the wrong handler"),
+        ),
+    }
+}
+
+/// The decision to journal for a request that got this far.
+pub fn journal_decision(ctx: &Ctx<'_>) -> (Option<Decision>, String) {
+    match &ctx.verdict {
+        Some(v) => (Some(v.decision), v.explanation.summary.clone()),
+        None => (None, String::new()),
+    }
+}

@@ -1,0 +1,227 @@
+//! Multipart uploads: create, upload part, complete, abort, list parts and uploads
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html>).
+
+use super::*;
+
+pub(super) fn create_upload(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    key: String,
+) -> Result<Resp, AwsError> {
+    add_acl_fact(ctx);
+    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let mut st = ctx.state.storage_mut();
+    st.upload_counter += 1;
+    // Upload ids must not be guessable: one caller's id must not name another's upload.
+    let id = {
+        use sha2::Digest;
+        let seed = format!(
+            "{}/{}/{key}/{}",
+            st.upload_counter,
+            bucket.name,
+            ctx.now().unix_timestamp_nanos()
+        );
+        crate::sigv4::to_hex(&sha2::Sha256::digest(seed.as_bytes()))
+    };
+    let upload = Upload {
+        key: key.clone(),
+        initiated: ctx.state.now(),
+        content_type: ctx
+            .h("content-type")
+            .unwrap_or("binary/octet-stream")
+            .to_owned(),
+        metadata: metadata_from(ctx.headers),
+        parts: BTreeMap::new(),
+    };
+    st.buckets
+        .get_mut(&bucket.name)
+        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?
+        .uploads
+        .insert(id.clone(), upload);
+    Ok(Resp::xml(format!(
+        "<InitiateMultipartUploadResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
+        escape(&bucket.name),
+        escape(&key)
+    )))
+}
+
+pub(super) fn upload_part(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    key: String,
+    body: &Bytes,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let part: u32 = ctx
+        .q("partNumber")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=10_000).contains(p))
+        .ok_or_else(|| {
+            AwsError::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+        })?;
+    verify_checksums(ctx, body)?;
+    let id = ctx.q("uploadId").unwrap_or_default().to_owned();
+    let etag = etag_of(body);
+    let mut st = ctx.state.storage_mut();
+    let upload = st
+        .buckets
+        .get_mut(&bucket.name)
+        .and_then(|b| b.uploads.get_mut(&id))
+        .filter(|u| u.key == key)
+        .ok_or_else(|| AwsError::no_such_upload("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."))?;
+    upload.parts.insert(part, (body.clone(), etag.clone()));
+    Ok(Resp::ok().header("etag", etag))
+}
+
+pub(super) fn complete_upload(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    key: String,
+    body: &Bytes,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let el = xml::parse(body)?;
+    let mut wanted: Vec<(u32, String)> = Vec::new();
+    for p in el.children_named("Part") {
+        let n = p
+            .child_text("PartNumber")
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or_else(|| AwsError::malformed_xml("Each Part needs a PartNumber"))?;
+        let etag = p.child_text("ETag").unwrap_or_default().trim().to_owned();
+        wanted.push((n, etag));
+    }
+    if wanted.is_empty() {
+        return Err(AwsError::malformed_xml(
+            "You must specify at least one part",
+        ));
+    }
+    if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(AwsError::invalid_part_order(
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        ));
+    }
+    let id = ctx.q("uploadId").unwrap_or_default().to_owned();
+    let now = ctx.state.now();
+    let mut st = ctx.state.storage_mut();
+    let b = st
+        .buckets
+        .get_mut(&bucket.name)
+        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?;
+    let upload = b
+        .uploads
+        .get(&id)
+        .filter(|u| u.key == key)
+        .ok_or_else(|| AwsError::no_such_upload("The specified upload does not exist."))?;
+    let mut data = Vec::new();
+    let mut md5s = Vec::new();
+    for (i, (n, etag)) in wanted.iter().enumerate() {
+        let (bytes, stored_etag) = upload.parts.get(n).ok_or_else(|| {
+            AwsError::invalid_part("One or more of the specified parts could not be found.")
+        })?;
+        let norm = |e: &str| e.trim_matches('"').to_owned();
+        if norm(etag) != norm(stored_etag) {
+            return Err(AwsError::invalid_part("One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."));
+        }
+        if i + 1 < wanted.len() && bytes.len() < 5 * 1024 * 1024 {
+            return Err(AwsError::entity_too_small(
+                "Your proposed upload is smaller than the minimum allowed object size.",
+            ));
+        }
+        data.extend_from_slice(bytes);
+        md5s.extend(hex::decode(norm(stored_etag)).unwrap_or_default());
+    }
+    let etag = {
+        use md5::{Digest, Md5};
+        format!("\"{}-{}\"", hex::encode(Md5::digest(&md5s)), wanted.len())
+    };
+    let object = Object {
+        data: Bytes::from(data),
+        etag: etag.clone(),
+        last_modified: now,
+        content_type: upload.content_type.clone(),
+        metadata: upload.metadata.clone(),
+        checksums: BTreeMap::new(),
+    };
+    b.uploads.remove(&id);
+    b.objects.insert(key.clone(), object);
+    Ok(Resp::xml(format!(
+        "<CompleteMultipartUploadResult xmlns=\"{NS}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
+        escape(&bucket.name),
+        escape(&key),
+        escape(&bucket.name),
+        escape(&key),
+        escape(&etag)
+    )))
+}
+
+pub(super) fn list_parts(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    key: String,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:ListMultipartUploadParts", bucket, Some(&key))?;
+    let id = ctx.q("uploadId").unwrap_or_default().to_owned();
+    let st = ctx.state.storage();
+    let upload = st
+        .buckets
+        .get(&bucket.name)
+        .and_then(|b| b.uploads.get(&id))
+        .filter(|u| u.key == key)
+        .ok_or_else(|| AwsError::no_such_upload("The specified upload does not exist."))?;
+    let mut parts = String::new();
+    for (n, (data, etag)) in &upload.parts {
+        parts.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag><Size>{}</Size></Part>",
+            escape(etag),
+            data.len()
+        ));
+    }
+    Ok(Resp::xml(format!(
+        "<ListPartsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId><IsTruncated>false</IsTruncated>{parts}</ListPartsResult>",
+        escape(&bucket.name),
+        escape(&key)
+    )))
+}
+
+pub(super) fn list_uploads(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:ListBucketMultipartUploads", bucket, None)?;
+    let st = ctx.state.storage();
+    let mut items = String::new();
+    if let Some(b) = st.buckets.get(&bucket.name) {
+        for (id, u) in &b.uploads {
+            items.push_str(&format!(
+                "<Upload><Key>{}</Key><UploadId>{id}</UploadId><Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass></Upload>",
+                escape(&u.key),
+                iso(u.initiated)
+            ));
+        }
+    }
+    Ok(Resp::xml(format!(
+        "<ListMultipartUploadsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>",
+        escape(&bucket.name)
+    )))
+}
+
+pub(super) fn abort_upload(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    key: Option<String>,
+) -> Result<Resp, AwsError> {
+    let key = key.unwrap_or_default();
+    ctx.authorize("s3:AbortMultipartUpload", bucket, Some(&key))?;
+    let id = ctx.q("uploadId").unwrap_or_default().to_owned();
+    let mut st = ctx.state.storage_mut();
+    let b = st
+        .buckets
+        .get_mut(&bucket.name)
+        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?;
+    if b.uploads.get(&id).is_none_or(|u| u.key != key) {
+        return Err(AwsError::no_such_upload(
+            "The specified upload does not exist.",
+        ));
+    }
+    b.uploads.remove(&id);
+    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,193 @@
+//! Bucket policies and public access blocks: validation as S3 does it on PUT, the stored text
+//! as AWS returns it, and the PublicAccessBlock document
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutPublicAccessBlock.html>).
+
+use super::*;
+
+/// Validates a bucket or access-point policy as S3 does on PUT: grammar, size, resources, and
+/// every principal must exist (`MalformedPolicy: Invalid principal in policy`).
+pub fn validate_resource_policy(
+    state: &State,
+    text: &str,
+    kind: PolicyKind,
+    check_resources: impl Fn(&policy_eval::Policy) -> Result<(), policy_eval::PolicyError>,
+) -> Result<ResourcePolicy, AwsError> {
+    let compiled = policy_eval::Policy::parse(text, kind)
+        .map_err(|e| AwsError::malformed_policy(e.to_string()))?;
+    check_resources(&compiled).map_err(|e| AwsError::malformed_policy(e.to_string()))?;
+    let iam = state.iam();
+    for stmt in &compiled.statements {
+        let Some(p) = &stmt.principal else { continue };
+        for w in p.set.written() {
+            if !iam.principal_exists(&w.kind, &w.value) {
+                return Err(AwsError::malformed_policy(format!(
+                    "Invalid principal in policy: `{}` (statement `{}`) names an identity that does not exist",
+                    w.value,
+                    stmt.label()
+                )));
+            }
+        }
+    }
+    Ok(ResourcePolicy {
+        text: text.to_owned(),
+        compiled,
+    })
+}
+
+/// A stored policy as AWS returns it: unique ids of known users and roles shown as their ARNs.
+pub fn show_policy(state: &State, text: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.to_owned();
+    };
+    let iam = state.iam();
+    let rewrite = |v: &mut serde_json::Value| {
+        if let serde_json::Value::String(s) = v {
+            if let Some(arn) = iam.arn_for_unique_id(s) {
+                *s = arn.to_owned();
+            }
+        }
+    };
+    let statements: Vec<&mut serde_json::Value> = match doc.get_mut("Statement") {
+        Some(serde_json::Value::Array(items)) => items.iter_mut().collect(),
+        Some(obj) => vec![obj],
+        None => Vec::new(),
+    };
+    for stmt in statements {
+        for field in ["Principal", "NotPrincipal"] {
+            if let Some(aws) = stmt.get_mut(field).and_then(|p| p.get_mut("AWS")) {
+                match aws {
+                    serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite),
+                    other => rewrite(other),
+                }
+            }
+        }
+    }
+    serde_json::to_string(&doc).unwrap_or_else(|_| text.to_owned())
+}
+
+pub(super) fn pab_xml(p: &PublicAccessBlock) -> String {
+    format!(
+        "<PublicAccessBlockConfiguration xmlns=\"{NS}\"><BlockPublicAcls>{}</BlockPublicAcls><IgnorePublicAcls>{}</IgnorePublicAcls><BlockPublicPolicy>{}</BlockPublicPolicy><RestrictPublicBuckets>{}</RestrictPublicBuckets></PublicAccessBlockConfiguration>",
+        p.block_public_acls, p.ignore_public_acls, p.block_public_policy, p.restrict_public_buckets
+    )
+}
+
+/// Reads a `PublicAccessBlockConfiguration` document.
+pub fn parse_pab(body: &[u8]) -> Result<PublicAccessBlock, AwsError> {
+    let el = xml::parse(body)?;
+    let flag = |n: &str| -> Result<bool, AwsError> {
+        match el.child_text(n).map(str::trim) {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(v) => Err(AwsError::malformed_xml(format!(
+                "`{n}` must be true or false, not `{v}`"
+            ))),
+        }
+    };
+    Ok(PublicAccessBlock {
+        block_public_acls: flag("BlockPublicAcls")?,
+        ignore_public_acls: flag("IgnorePublicAcls")?,
+        block_public_policy: flag("BlockPublicPolicy")?,
+        restrict_public_buckets: flag("RestrictPublicBuckets")?,
+    })
+}
+
+pub(super) fn get_bucket_policy(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:GetBucketPolicy", bucket, None)?;
+    let policy = bucket.policy.as_ref().ok_or_else(|| {
+        AwsError::no_such_bucket_policy("The bucket policy does not exist")
+            .with_resource(&bucket.name)
+    })?;
+    let text = show_policy(ctx.state, &policy.text);
+    Ok(Resp {
+        status: StatusCode::OK,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Bytes::from(text),
+    })
+}
+
+pub(super) fn put_bucket_policy(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    body: &Bytes,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutBucketPolicy", bucket, None)?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| AwsError::malformed_policy("Policies must be valid UTF-8 JSON"))?;
+    let stored = validate_resource_policy(ctx.state, text, PolicyKind::Bucket, |p| {
+        p.check_resources_for_bucket(&bucket.name)
+    })?;
+    if bucket
+        .public_access_block
+        .is_some_and(|b| b.block_public_policy)
+        && policy_eval::lint::is_public(&stored.compiled)
+    {
+        return Err(AwsError::access_denied(
+            "Access Denied: the bucket's BlockPublicPolicy setting refuses public policies",
+        ));
+    }
+    if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
+        b.policy = Some(stored);
+    }
+    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+}
+
+pub(super) fn delete_bucket_policy(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:DeleteBucketPolicy", bucket, None)?;
+    if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
+        b.policy = None;
+    }
+    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+}
+
+pub(super) fn get_bucket_policy_status(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:GetBucketPolicyStatus", bucket, None)?;
+    let public = bucket
+        .policy
+        .as_ref()
+        .is_some_and(|p| policy_eval::lint::is_public(&p.compiled));
+    Ok(Resp::xml(format!(
+        "<PolicyStatus xmlns=\"{NS}\"><IsPublic>{public}</IsPublic></PolicyStatus>"
+    )))
+}
+
+pub(super) fn get_public_access_block(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:GetBucketPublicAccessBlock", bucket, None)?;
+    let pab = bucket.public_access_block.ok_or_else(|| {
+        AwsError::no_such_public_access_block("The public access block configuration was not found")
+            .with_resource(&bucket.name)
+    })?;
+    Ok(Resp::xml(pab_xml(&pab)))
+}
+
+pub(super) fn put_public_access_block(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    body: &Bytes,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutBucketPublicAccessBlock", bucket, None)?;
+    let pab = parse_pab(body)?;
+    if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
+        b.public_access_block = Some(pab);
+    }
+    Ok(Resp::ok())
+}
+
+pub(super) fn delete_public_access_block(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutBucketPublicAccessBlock", bucket, None)?;
+    if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
+        b.public_access_block = None;
+    }
+    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,114 @@
+//! Browser-based uploads: POST with a signed policy
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html>).
+
+use super::*;
+
+pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
+    use crate::auth::{AuthType, Authenticated, SigVersion};
+    let name = ctx.bucket.unwrap_or_default().to_owned();
+    let bucket = load_bucket(ctx.state, &name)?;
+    let fields = crate::post::parse_form(ctx.h("content-type").unwrap_or_default(), body)?;
+    let now = ctx.now();
+    let (upload, caller) = {
+        let iam = ctx.state.iam();
+        let upload = crate::post::verify(&fields, &bucket.name, now, &ctx.state.region, |ak| {
+            iam.key(ak).map(|e| e.secret.clone())
+        })?;
+        let entry = iam.key(&upload.access_key).ok_or_else(|| {
+            AwsError::invalid_access_key_id(
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+        })?;
+        let token = upload
+            .fields
+            .iter()
+            .find(|(k, _)| k == "x-amz-security-token")
+            .map(|(_, v)| v.as_str());
+        match (&entry.session_token, token) {
+            (None, _) => {}
+            (Some(want), Some(got)) if crate::sigv4::constant_time_eq(want, got) => {}
+            _ => {
+                return Err(AwsError::invalid_token(
+                    "The provided token is malformed or otherwise invalid.",
+                ))
+            }
+        }
+        let caller = iam.caller(entry, now)?;
+        (upload, caller)
+    };
+    let auth = Authenticated {
+        caller,
+        access_key: Some(upload.access_key.clone()),
+        signature: Some((
+            if upload.sigv2 {
+                SigVersion::V2
+            } else {
+                SigVersion::V4
+            },
+            AuthType::Post,
+        )),
+        signature_age_ms: None,
+        content_sha256: None,
+        body: Bytes::new(),
+        trailers: Vec::new(),
+    };
+    if let Some((_, acl)) = upload.fields.iter().find(|(k, _)| k == "acl") {
+        ctx.facts.keys.push(("s3:x-amz-acl", acl.clone()));
+    }
+    let verdict = authz::authorize(
+        &auth,
+        "s3:PutObject",
+        &bucket,
+        Some(&upload.key),
+        ctx.access_point,
+        &ctx.facts,
+        now,
+    );
+    let allowed = verdict.allowed();
+    ctx.verdict = Some(verdict);
+    if !allowed {
+        return Err(AwsError::access_denied("Access Denied"));
+    }
+    let data = Bytes::from(upload.data);
+    let etag = etag_of(&data);
+    let metadata = upload
+        .fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("x-amz-meta-")?.to_owned(), v.clone())))
+        .collect();
+    let object = Object {
+        data,
+        etag: etag.clone(),
+        last_modified: now,
+        content_type: upload
+            .content_type
+            .unwrap_or_else(|| "binary/octet-stream".to_owned()),
+        metadata,
+        checksums: BTreeMap::new(),
+    };
+    ctx.state
+        .storage_mut()
+        .buckets
+        .get_mut(&bucket.name)
+        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?
+        .objects
+        .insert(upload.key.clone(), object);
+    let location = format!(
+        "/{}/{}",
+        bucket.name,
+        crate::sigv4::uri_encode(&upload.key, true)
+    );
+    let resp = match upload.success_status {
+        201 => Resp::xml(format!(
+            "<PostResponse><Location>{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></PostResponse>",
+            escape(&location),
+            escape(&bucket.name),
+            escape(&upload.key),
+            escape(&etag)
+        ))
+        .status(StatusCode::CREATED),
+        200 => Resp::ok(),
+        _ => Resp::ok().status(StatusCode::NO_CONTENT),
+    };
+    Ok(resp.header("etag", etag).header("location", location))
+}
