@@ -12,6 +12,7 @@
 //! The SDK config's HTTP client sends every host the SDK derives (`BUCKET.127.0.0.1`,
 //! `NAME-ACCOUNT.127.0.0.1`, `ACCOUNT.127.0.0.1`) to the fake.
 
+pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod checksum;

@@ -189,7 +189,12 @@ pub async fn handle(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
+    if let Some(rest) = req.uri().path().strip_prefix("/_fake/") {
+        // S3 bucket names cannot start with `_`, so no S3 request is ever addressed here.
+        return crate::admin::handle(state, req.method(), rest, req.uri().query());
+    }
     let request_id = state.next_request_id();
+    let received = state.now();
     let (parts, body) = req.into_parts();
     let head = parts.method == http::Method::HEAD;
     let body = match Limited::new(body, state.limits.max_body_bytes)
@@ -226,16 +231,33 @@ pub async fn handle(
         Ok(r) => r.status.as_u16(),
         Err(e) => e.status.as_u16(),
     };
-    tracing::info!(
-        request_id = %request_id,
-        operation = %operation,
-        principal = %principal,
-        decision = %decision.as_deref().unwrap_or("-"),
-        status,
-        "{} {}",
-        parts.method,
-        parts.uri.path()
-    );
+    // A denied request's line says why: the deciding policy and statement, or the check that
+    // lacked an Allow (GET /_fake/journal has the same text).
+    let decided = decision.as_deref().unwrap_or("-");
+    if decided == "ExplicitDeny" || decided == "ImplicitDeny" {
+        tracing::info!(
+            request_id = %request_id,
+            operation = %operation,
+            principal = %principal,
+            decision = %decided,
+            status,
+            why = %explanation,
+            "{} {}",
+            parts.method,
+            parts.uri.path()
+        );
+    } else {
+        tracing::info!(
+            request_id = %request_id,
+            operation = %operation,
+            principal = %principal,
+            decision = %decided,
+            status,
+            "{} {}",
+            parts.method,
+            parts.uri.path()
+        );
+    }
     let host = parts
         .headers
         .get("host")
@@ -244,6 +266,11 @@ pub async fn handle(
         .to_owned();
     state.record(JournalEntry {
         request_id: request_id.clone(),
+        time: received
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
         host,
         operation,
         principal,

@@ -28,10 +28,15 @@ impl Default for Limits {
     }
 }
 
-/// One authorization decision, as the journal records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One authorization decision, as the journal records it (and `GET /_fake/journal` serves it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JournalEntry {
     pub request_id: String,
+    /// When the fake received the request (its own clock, RFC 3339).
+    pub time: String,
+    pub method: String,
+    /// The request path, as sent (percent-encoded).
+    pub path: String,
     /// The `Host` header, which shows how the request was addressed.
     pub host: String,
     pub operation: String,
@@ -114,6 +119,11 @@ impl State {
     /// The fake's current time.
     pub fn now(&self) -> OffsetDateTime {
         recover(self.clock.lock()).unwrap_or_else(OffsetDateTime::now_utc)
+    }
+
+    /// The fixed time, if tests set one.
+    pub fn fixed_time(&self) -> Option<OffsetDateTime> {
+        *recover(self.clock.lock())
     }
 
     /// Fixes the clock (`None` returns to the system clock).

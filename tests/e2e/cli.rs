@@ -9,33 +9,36 @@ use std::sync::OnceLock;
 /// library, so cargo does not build the binary for this test by itself.
 pub(crate) fn s3keeper() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let mut dir = std::env::current_exe().unwrap_or_default();
+    BIN.get_or_init(|| workspace_bin("s3keeper", "s3keeper"))
+        .clone()
+}
+
+/// The `fake-s3` binary, built on first use.
+pub(crate) fn fake_s3_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| workspace_bin("fake-s3", "fake-s3"))
+        .clone()
+}
+
+/// Builds `bin` of `package` in the profile this test binary was built in.
+fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    let mut dir = std::env::current_exe().unwrap_or_default();
+    dir.pop();
+    if dir.ends_with("deps") {
         dir.pop();
-        if dir.ends_with("deps") {
-            dir.pop();
-        }
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args([
-                "build",
-                "--quiet",
-                "--package",
-                "s3keeper",
-                "--bin",
-                "s3keeper",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
-        assert!(status.success(), "building s3keeper failed");
-        dir.join("s3keeper")
-    })
-    .clone()
+    }
+    let mut build = Command::new(env!("CARGO"));
+    build
+        .args(["build", "--quiet", "--package", package, "--bin", bin])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if dir.ends_with("release") {
+        build.arg("--release");
+    }
+    let status = build
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
+    assert!(status.success(), "building {bin} failed");
+    dir.join(bin)
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {

@@ -5,6 +5,7 @@ mod cli;
 mod corpus;
 mod differential;
 mod fake_s3;
+mod fake_s3_admin;
 mod fake_s3_security;
 mod parser_fuzz;
 mod reference;
