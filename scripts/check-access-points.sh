@@ -87,7 +87,7 @@ for n in "$AP" "$AP2"; do
     ap_as owner s3control delete-access-point --account-id "$ACCT" --name "$n" >/dev/null 2>&1
 done
 
-AD='\(AccessDenied\) when calling the [A-Za-z0-9]+ operation: Access Denied'
+AD="\\(AccessDenied\\) when calling the [A-Za-z0-9]+ operation: $DENIED_MESSAGE"
 DENIED="$AD|\\(403\\) when calling the Head[A-Za-z]+ operation: Forbidden"
 # py FILE CODE: runs CODE with `j` = the JSON in FILE; its truth is the exit status.
 py() { python3 -c "import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }

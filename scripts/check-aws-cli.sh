@@ -48,9 +48,11 @@ as() {
         *) aws --endpoint-url "$FAKE_S3_ENDPOINT" --profile "$who" "$@" ;;
     esac
 }
-# A policy refusal: AccessDenied with S3's "Access Denied" message (or a bare 403 for HEAD requests,
-# which have no body), as opposed to an authentication failure.
-AD='\(AccessDenied\) when calling the [A-Za-z0-9]+ operation: Access Denied'
+# A policy refusal: AccessDenied with S3's "Access Denied" message, or for a caller of the bucket
+# owner's own account the context S3 adds ("User: ARN is not authorized to perform: ACTION on
+# resource: "ARN" because …"), or a bare 403 for HEAD requests, which have no body; as opposed
+# to an authentication failure.
+AD="\\(AccessDenied\\) when calling the [A-Za-z0-9]+ operation: $DENIED_MESSAGE"
 DENIED="$AD|\\(403\\) when calling the Head[A-Za-z]+ operation: Forbidden"
 
 echo "== aws CLI ($(aws --version 2>&1)) against $FAKE_S3_ENDPOINT"

@@ -40,7 +40,7 @@ done
 # s3cmd AS PERSON ARGS...
 as() { local who=$1; shift; s3cmd -c "$TMPD/$who.s3cfg" "$@"; }
 # An authorization refusal (a HEAD has no body, hence the bare 403 Forbidden).
-DENIED='AccessDenied\): Access Denied|403 \(Forbidden\)'
+DENIED="AccessDenied\\): $DENIED_MESSAGE|403 \\(Forbidden\\)"
 
 # The guide's policies, with AWS-style principals (arn:aws:iam::ACCOUNT:user/NAME).
 policy() { # policy NAME: writes $TMPD/NAME.json
@@ -160,7 +160,7 @@ expect_ok "read-only member can list" as alice ls --recursive "s3://$LAB"
     || fail "read-only member sees the 3 objects ($(last_output))"
 expect_ok "read-only member can download" as alice get --force "s3://$LAB/data/data.txt" "$TMPD/a.txt"
 check "read-only member got the right bytes" cmp -s "$TMPD/data.txt" "$TMPD/a.txt"
-expect_err "read-only member put is AccessDenied" 'AccessDenied\): Access Denied' as alice put "$TMPD/data.txt" "s3://$LAB/data/alice.txt"
+expect_err "read-only member put is AccessDenied" "AccessDenied\\): $DENIED_MESSAGE" as alice put "$TMPD/data.txt" "s3://$LAB/data/alice.txt"
 expect_err "read-only member del is AccessDenied" "$DENIED" as alice del "s3://$LAB/data/data.txt"
 policy read-write
 expect_err "read-only member cannot change the policy (AccessDenied)" "$DENIED" \
@@ -178,7 +178,7 @@ expect_err "read-write member still cannot change the policy" "$DENIED" \
 policy tiered
 expect_ok "steward (bob) s3cmd setpolicy tiered" as bob setpolicy "$TMPD/tiered.json" "s3://$LAB"
 expect_err "tiered (guide's policy): member's s3cmd info is AccessDenied (it starts with GetBucketLocation, not granted)" \
-    'AccessDenied\): Access Denied' as alice info "s3://$LAB"
+    "AccessDenied\\): $DENIED_MESSAGE" as alice info "s3://$LAB"
 policy tiered-location
 expect_ok "owner s3cmd setpolicy tiered + s3:GetBucketLocation" as owner setpolicy "$TMPD/tiered-location.json" "s3://$LAB"
 expect_ok "tiered: member with change-policy can s3cmd info the bucket" as alice info "s3://$LAB"
@@ -224,7 +224,7 @@ expect_status "s3cmd signurl URL fetched with curl is 200" 200 "$url"
 expect_ok "s3cmd --signature-v2 ls" as owner --signature-v2 ls "s3://$LAB/data/"
 expect_ok "s3cmd --signature-v2 put" as owner --signature-v2 put "$TMPD/data.txt" "s3://$LAB/v2/data.txt"
 expect_ok "s3cmd --signature-v2 get" as owner --signature-v2 get --force "s3://$LAB/data/data.txt" "$TMPD/v2.txt"
-expect_err "s3cmd --signature-v2 put by a read-only member is AccessDenied" 'AccessDenied\): Access Denied' \
+expect_err "s3cmd --signature-v2 put by a read-only member is AccessDenied" "AccessDenied\\): $DENIED_MESSAGE" \
     as alice --signature-v2 put "$TMPD/data.txt" "s3://$LAB/v2/alice.txt"
 
 # --- clean-up ---------------------------------------------------------------------------------------------

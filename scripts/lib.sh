@@ -9,6 +9,10 @@ FAKE_S3_CONFIG="${FAKE_S3_CONFIG:-$SCRIPTS_DIR/fake-s3-config.json}"
 PASSED=0
 FAILED=0
 
+# S3's AccessDenied message: "Access Denied", or, for a caller of the bucket owner's own account,
+# the context S3 adds since 2024 (who, which action, which resource, and why).
+DENIED_MESSAGE='(Access Denied|User: arn:aws:(iam|sts)::[0-9]{12}:[^ ]+ is not authorized to perform: s3:[A-Za-z]+ on resource: "arn:aws:s3:[^"]+" (because no (identity|resource)-based policy allows the s3:[A-Za-z]+ action|with an explicit deny in (an identity-based|a resource-based|a session) policy))'
+
 pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 

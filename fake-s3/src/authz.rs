@@ -19,6 +19,59 @@ pub struct RequestFacts {
     pub keys: Vec<(&'static str, String)>,
 }
 
+/// The AccessDenied message S3 gives for a refused request. Requests from the resource owner's
+/// own account get the context S3 adds since 2024 (who, which action, which resource, and why:
+/// an explicit deny in an identity-based, session or resource-based policy, or no policy of the
+/// kind that was needed allowing it); other requests get the bare "Access Denied"
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html>).
+/// Ceph RGW gives no such context, so the Ceph dialect keeps the bare message.
+pub fn access_denied_message(
+    caller: &Caller,
+    action: &str,
+    verdict: &Verdict,
+    resource_owner: &str,
+    ceph_dialect: bool,
+) -> String {
+    let e = &verdict.explanation;
+    let same_account = !caller.principal.is_anonymous() && caller.account() == resource_owner;
+    if ceph_dialect || !same_account {
+        return "Access Denied".to_owned();
+    }
+    let resource = e
+        .resources
+        .access_point_policy
+        .clone()
+        .unwrap_or_else(|| e.resources.bucket_policy.clone());
+    let why = match verdict.decision {
+        Decision::ExplicitDeny => {
+            let kind = match e.deciding_statements.first().map(|s| s.policy.as_str()) {
+                Some(p) if p.starts_with("identity") => "an identity-based policy",
+                Some(p) if p.starts_with("session") => "a session policy",
+                Some(_) => "a resource-based policy",
+                // Public access block settings act as an explicit deny on the resource.
+                None => "a resource-based policy",
+            };
+            format!("with an explicit deny in {kind}")
+        }
+        _ => {
+            let needs_resource = e
+                .checks
+                .iter()
+                .any(|c| !c.allowed && c.identity_allows == Some(true));
+            let kind = if needs_resource {
+                "resource-based"
+            } else {
+                "identity-based"
+            };
+            format!("because no {kind} policy allows the {action} action")
+        }
+    };
+    format!(
+        "User: {} is not authorized to perform: {action} on resource: \"{resource}\" {why}",
+        caller.principal.arn
+    )
+}
+
 /// The outcome of authorization.
 #[derive(Debug, Clone)]
 pub struct Verdict {

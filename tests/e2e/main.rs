@@ -7,6 +7,7 @@ mod differential;
 mod fake_s3;
 mod fake_s3_admin;
 mod fake_s3_security;
+mod fake_s3_shapes;
 mod parser_fuzz;
 mod reference;
 mod service_api;

@@ -95,7 +95,25 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
         std::ops::Bound::Included(prefix.clone())
     };
     let range = objects.range::<String, _>((lower, std::ops::Bound::Unbounded));
-    for (k, o) in range.take_while(|(k, _)| k.starts_with(&prefix)) {
+    // `max-keys=0` asks for nothing and S3 says the listing is not truncated.
+    let wanted = if max == 0 { 0 } else { usize::MAX };
+    // ListObjects (v1) and ListObjectVersions always name each object's owner; ListObjectsV2
+    // only with `fetch-owner=true`. Objects belong to the bucket owner (ACLs disabled).
+    let with_owner = ctx.op != S3Op::ListObjectsV2 || ctx.q("fetch-owner") == Some("true");
+    let owner = if with_owner {
+        ctx.state
+            .iam()
+            .accounts
+            .get(&bucket.owner)
+            .map(|a| format!("<Owner><ID>{}</ID></Owner>", a.canonical_id))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    for (k, o) in range
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .take(wanted)
+    {
         if let Some(d) = &delimiter {
             if let Some(i) = k[prefix.len()..].find(d.as_str()) {
                 let cp = &k[..prefix.len() + i + d.len()];
@@ -117,7 +135,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
             break;
         }
         let common = format!(
-            "<Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass>",
+            "<Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size>{owner}<StorageClass>STANDARD</StorageClass>",
             enc(k),
             iso(o.last_modified),
             escape(&o.etag),

@@ -128,11 +128,22 @@ impl Ctx<'_> {
             self.now(),
         );
         let allowed = verdict.allowed();
+        let refusal = (!allowed).then(|| {
+            let owner = self
+                .access_point
+                .map_or(bucket.owner.as_str(), |ap| ap.account.as_str());
+            authz::access_denied_message(
+                &self.auth.caller,
+                action,
+                &verdict,
+                owner,
+                self.state.iam().ceph_dialect,
+            )
+        });
         self.verdict = Some(verdict);
-        if allowed {
-            Ok(())
-        } else {
-            Err(AwsError::access_denied("Access Denied"))
+        match refusal {
+            None => Ok(()),
+            Some(message) => Err(AwsError::access_denied(message)),
         }
     }
 
