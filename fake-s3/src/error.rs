@@ -58,6 +58,9 @@ errors! {
     invalid_range => "InvalidRange", RANGE_NOT_SATISFIABLE;
     no_such_bucket => "NoSuchBucket", NOT_FOUND;
     no_such_key => "NoSuchKey", NOT_FOUND;
+    no_such_cors_configuration => "NoSuchCORSConfiguration", NOT_FOUND;
+    cors_forbidden => "AccessForbidden", FORBIDDEN;
+    bad_request => "BadRequest", BAD_REQUEST;
     no_such_bucket_policy => "NoSuchBucketPolicy", NOT_FOUND;
     no_such_public_access_block => "NoSuchPublicAccessBlockConfiguration", NOT_FOUND;
     no_such_upload => "NoSuchUpload", NOT_FOUND;

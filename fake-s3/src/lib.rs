@@ -233,6 +233,7 @@ impl FakeAws {
                         public_access_block: None,
                         objects: Default::default(),
                         uploads: Default::default(),
+                        cors: None,
                     },
                 );
             }

@@ -145,6 +145,9 @@ pub enum S3Op {
     PutBucketPolicy,
     DeleteBucketPolicy,
     GetBucketPolicyStatus,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
     GetPublicAccessBlock,
     PutPublicAccessBlock,
     DeletePublicAccessBlock,
@@ -181,6 +184,9 @@ impl S3Op {
             S3Op::PutBucketPolicy => "PutBucketPolicy",
             S3Op::DeleteBucketPolicy => "DeleteBucketPolicy",
             S3Op::GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            S3Op::GetBucketCors => "GetBucketCors",
+            S3Op::PutBucketCors => "PutBucketCors",
+            S3Op::DeleteBucketCors => "DeleteBucketCors",
             S3Op::GetPublicAccessBlock => "GetPublicAccessBlock",
             S3Op::PutPublicAccessBlock => "PutPublicAccessBlock",
             S3Op::DeletePublicAccessBlock => "DeletePublicAccessBlock",
@@ -216,6 +222,8 @@ impl S3Op {
             S3Op::PutBucketPolicy => "s3:PutBucketPolicy",
             S3Op::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
             S3Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
+            S3Op::GetBucketCors => "s3:GetBucketCORS",
+            S3Op::PutBucketCors | S3Op::DeleteBucketCors => "s3:PutBucketCORS",
             S3Op::GetPublicAccessBlock => "s3:GetBucketPublicAccessBlock",
             S3Op::PutPublicAccessBlock | S3Op::DeletePublicAccessBlock => {
                 "s3:PutBucketPublicAccessBlock"
@@ -256,9 +264,8 @@ impl S3Op {
                 }
             },
             Target::Bucket(_) => {
-                const SUBRESOURCES: [&str; 9] = [
+                const SUBRESOURCES: [&str; 8] = [
                     "acl",
-                    "cors",
                     "lifecycle",
                     "logging",
                     "notification",
@@ -271,6 +278,9 @@ impl S3Op {
                     return Err(unsupported(&format!("the bucket `?{sub}` subresource")));
                 }
                 match *method {
+                    Method::GET if has("cors") => S3Op::GetBucketCors,
+                    Method::PUT if has("cors") => S3Op::PutBucketCors,
+                    Method::DELETE if has("cors") => S3Op::DeleteBucketCors,
                     Method::GET if has("policy") => S3Op::GetBucketPolicy,
                     Method::GET if has("policyStatus") => S3Op::GetBucketPolicyStatus,
                     Method::GET if has("publicAccessBlock") => S3Op::GetPublicAccessBlock,

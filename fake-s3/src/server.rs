@@ -278,9 +278,42 @@ pub async fn handle(
         explanation,
         status,
     });
-    match result {
+    let mut response = match result {
         Ok(resp) => finish(resp, &request_id),
         Err(e) => error_response(&e, api, &request_id, head),
+    };
+    if api == Api::S3 && parts.method != http::Method::OPTIONS {
+        for (k, v) in cors_headers(state, &parts, &raw_path) {
+            if let (Ok(k), Ok(v)) = (
+                http::HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                response.headers_mut().insert(k, v);
+            }
+        }
+    }
+    response
+}
+
+/// The CORS headers a request with an `Origin` earns from its bucket's rules (none without one).
+fn cors_headers(
+    state: &State,
+    parts: &http::request::Parts,
+    raw_path: &str,
+) -> Vec<(String, String)> {
+    if !parts.headers.contains_key("origin") {
+        return Vec::new();
+    }
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    match address(state, &router::classify_host(host), raw_path).map(|a| a.target) {
+        Ok(Target::Bucket(b) | Target::Object(b, _)) => {
+            s3::cors_headers(state, &b, &parts.method, &parts.headers)
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -335,6 +368,22 @@ async fn dispatch(
         Ok(a) => a,
         Err(e) => return fail(e, "-"),
     };
+    // Browsers never sign a CORS preflight; the bucket's CORS rules alone answer it.
+    if parts.method == http::Method::OPTIONS {
+        let result = match &addressed.target {
+            Target::Bucket(b) | Target::Object(b, _) => s3::preflight(state, b, &parts.headers),
+            Target::Root => Err(AwsError::method_not_allowed(
+                "The specified method is not allowed against this resource.",
+            )),
+        };
+        return (
+            result,
+            "PreflightRequest".into(),
+            "anonymous".into(),
+            None,
+            String::new(),
+        );
+    }
     let rparts = RequestParts {
         method: &parts.method,
         raw_path,

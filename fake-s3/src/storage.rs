@@ -58,6 +58,19 @@ pub struct Bucket {
     pub public_access_block: Option<PublicAccessBlock>,
     pub objects: BTreeMap<String, Object>,
     pub uploads: BTreeMap<String, Upload>,
+    /// The CORS configuration's rules, in order.
+    pub cors: Option<Vec<CorsRule>>,
+}
+
+/// One rule of a bucket's CORS configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsRule {
+    pub id: Option<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age_seconds: Option<u64>,
 }
 
 /// One access point.

@@ -42,6 +42,7 @@ pub(super) fn pseudo_bucket(name: &str, owner: &str, region: &str) -> Bucket {
         public_access_block: None,
         objects: BTreeMap::new(),
         uploads: BTreeMap::new(),
+        cors: None,
     }
 }
 

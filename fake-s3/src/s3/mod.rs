@@ -5,6 +5,7 @@
 //! [`crate::authz::authorize`] before it reads or writes anything.
 
 mod bucket;
+mod cors;
 mod list;
 mod multipart;
 mod object;
@@ -12,6 +13,8 @@ mod policy;
 mod post_object;
 
 use bucket::*;
+use cors::*;
+pub use cors::{preflight, response_headers as cors_headers};
 use list::*;
 use multipart::*;
 use object::*;
@@ -208,6 +211,9 @@ pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
                 | S3Op::GetPublicAccessBlock
                 | S3Op::PutPublicAccessBlock
                 | S3Op::DeletePublicAccessBlock
+                | S3Op::GetBucketCors
+                | S3Op::PutBucketCors
+                | S3Op::DeleteBucketCors
                 | S3Op::ListBuckets
         )
     {
@@ -246,6 +252,9 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         S3Op::PutBucketPolicy => put_bucket_policy(ctx, bucket, body),
         S3Op::DeleteBucketPolicy => delete_bucket_policy(ctx, bucket),
         S3Op::GetBucketPolicyStatus => get_bucket_policy_status(ctx, bucket),
+        S3Op::GetBucketCors => get_bucket_cors(ctx, bucket),
+        S3Op::PutBucketCors => put_bucket_cors(ctx, bucket, body),
+        S3Op::DeleteBucketCors => delete_bucket_cors(ctx, bucket),
         S3Op::GetPublicAccessBlock => get_public_access_block(ctx, bucket),
         S3Op::PutPublicAccessBlock => put_public_access_block(ctx, bucket, body),
         S3Op::DeletePublicAccessBlock => delete_public_access_block(ctx, bucket),
