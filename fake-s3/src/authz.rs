@@ -17,6 +17,9 @@ pub struct RequestFacts {
     pub source_ip: Option<String>,
     /// Extra keys (`s3:prefix`, `s3:delimiter`, `s3:max-keys`, `s3:x-amz-acl`, …).
     pub keys: Vec<(&'static str, String)>,
+    /// Keys whose names are built from the request (`s3:ExistingObjectTag/KEY`) or that hold
+    /// several values (`s3:RequestObjectTagKeys`).
+    pub dynamic: Vec<(String, ContextValue)>,
 }
 
 /// The AccessDenied message S3 gives for a refused request. Requests from the resource owner's
@@ -118,6 +121,9 @@ pub fn add_request_keys(
     }
     for (k, v) in &facts.keys {
         req.insert(k, single(v));
+    }
+    for (k, v) in &facts.dynamic {
+        req.insert(k, v.clone());
     }
 }
 

@@ -59,6 +59,8 @@ errors! {
     no_such_bucket => "NoSuchBucket", NOT_FOUND;
     no_such_key => "NoSuchKey", NOT_FOUND;
     no_such_cors_configuration => "NoSuchCORSConfiguration", NOT_FOUND;
+    no_such_tag_set => "NoSuchTagSet", NOT_FOUND;
+    invalid_tag => "InvalidTag", BAD_REQUEST;
     cors_forbidden => "AccessForbidden", FORBIDDEN;
     bad_request => "BadRequest", BAD_REQUEST;
     no_such_bucket_policy => "NoSuchBucketPolicy", NOT_FOUND;

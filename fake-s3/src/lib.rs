@@ -234,6 +234,7 @@ impl FakeAws {
                         objects: Default::default(),
                         uploads: Default::default(),
                         cors: None,
+                        tags: None,
                     },
                 );
             }

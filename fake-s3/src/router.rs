@@ -148,6 +148,12 @@ pub enum S3Op {
     GetBucketCors,
     PutBucketCors,
     DeleteBucketCors,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
+    GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
     GetPublicAccessBlock,
     PutPublicAccessBlock,
     DeletePublicAccessBlock,
@@ -187,6 +193,12 @@ impl S3Op {
             S3Op::GetBucketCors => "GetBucketCors",
             S3Op::PutBucketCors => "PutBucketCors",
             S3Op::DeleteBucketCors => "DeleteBucketCors",
+            S3Op::GetBucketTagging => "GetBucketTagging",
+            S3Op::PutBucketTagging => "PutBucketTagging",
+            S3Op::DeleteBucketTagging => "DeleteBucketTagging",
+            S3Op::GetObjectTagging => "GetObjectTagging",
+            S3Op::PutObjectTagging => "PutObjectTagging",
+            S3Op::DeleteObjectTagging => "DeleteObjectTagging",
             S3Op::GetPublicAccessBlock => "GetPublicAccessBlock",
             S3Op::PutPublicAccessBlock => "PutPublicAccessBlock",
             S3Op::DeletePublicAccessBlock => "DeletePublicAccessBlock",
@@ -224,6 +236,11 @@ impl S3Op {
             S3Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
             S3Op::GetBucketCors => "s3:GetBucketCORS",
             S3Op::PutBucketCors | S3Op::DeleteBucketCors => "s3:PutBucketCORS",
+            S3Op::GetBucketTagging => "s3:GetBucketTagging",
+            S3Op::PutBucketTagging | S3Op::DeleteBucketTagging => "s3:PutBucketTagging",
+            S3Op::GetObjectTagging => "s3:GetObjectTagging",
+            S3Op::PutObjectTagging => "s3:PutObjectTagging",
+            S3Op::DeleteObjectTagging => "s3:DeleteObjectTagging",
             S3Op::GetPublicAccessBlock => "s3:GetBucketPublicAccessBlock",
             S3Op::PutPublicAccessBlock | S3Op::DeletePublicAccessBlock => {
                 "s3:PutBucketPublicAccessBlock"
@@ -264,13 +281,12 @@ impl S3Op {
                 }
             },
             Target::Bucket(_) => {
-                const SUBRESOURCES: [&str; 8] = [
+                const SUBRESOURCES: [&str; 7] = [
                     "acl",
                     "lifecycle",
                     "logging",
                     "notification",
                     "replication",
-                    "tagging",
                     "website",
                     "encryption",
                 ];
@@ -278,6 +294,9 @@ impl S3Op {
                     return Err(unsupported(&format!("the bucket `?{sub}` subresource")));
                 }
                 match *method {
+                    Method::GET if has("tagging") => S3Op::GetBucketTagging,
+                    Method::PUT if has("tagging") => S3Op::PutBucketTagging,
+                    Method::DELETE if has("tagging") => S3Op::DeleteBucketTagging,
                     Method::GET if has("cors") => S3Op::GetBucketCors,
                     Method::PUT if has("cors") => S3Op::PutBucketCors,
                     Method::DELETE if has("cors") => S3Op::DeleteBucketCors,
@@ -312,7 +331,6 @@ impl S3Op {
             Target::Object(..) => {
                 for sub in [
                     "acl",
-                    "tagging",
                     "retention",
                     "legal-hold",
                     "torrent",
@@ -324,6 +342,9 @@ impl S3Op {
                     }
                 }
                 match *method {
+                    Method::GET if has("tagging") => S3Op::GetObjectTagging,
+                    Method::PUT if has("tagging") => S3Op::PutObjectTagging,
+                    Method::DELETE if has("tagging") => S3Op::DeleteObjectTagging,
                     Method::GET if has("uploadId") => S3Op::ListParts,
                     Method::GET => S3Op::GetObject,
                     Method::HEAD => S3Op::HeadObject,

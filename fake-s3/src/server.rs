@@ -457,6 +457,7 @@ async fn dispatch(
         facts: crate::authz::RequestFacts {
             source_ip: Some(peer.ip().to_string()),
             keys: Vec::new(),
+            dynamic: Vec::new(),
         },
         verdict: None,
     };
@@ -585,6 +586,7 @@ async fn control(
         facts: crate::authz::RequestFacts {
             source_ip: Some(peer.ip().to_string()),
             keys: Vec::new(),
+            dynamic: Vec::new(),
         },
     };
     let result = crate::control::handle(&mut ctx, &body);
@@ -625,6 +627,7 @@ async fn sts(
     let facts = crate::authz::RequestFacts {
         source_ip: Some(peer.ip().to_string()),
         keys: Vec::new(),
+        dynamic: Vec::new(),
     };
     let action = params
         .iter()

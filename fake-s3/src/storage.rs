@@ -23,6 +23,9 @@ pub struct ResourcePolicy {
     pub compiled: Policy,
 }
 
+/// Tags in the order they were given.
+pub type TagSet = Vec<(String, String)>;
+
 /// One stored object.
 #[derive(Debug, Clone)]
 pub struct Object {
@@ -34,6 +37,7 @@ pub struct Object {
     pub metadata: BTreeMap<String, String>,
     /// Checksums given at upload (`CRC32`, `CRC32C`, `SHA1`, `SHA256`), base64.
     pub checksums: BTreeMap<String, String>,
+    pub tags: TagSet,
 }
 
 /// A multipart upload in progress.
@@ -45,6 +49,8 @@ pub struct Upload {
     pub metadata: BTreeMap<String, String>,
     /// Part number → (data, ETag).
     pub parts: BTreeMap<u32, (Bytes, String)>,
+    /// Tags the object gets when the upload completes.
+    pub tags: TagSet,
 }
 
 /// One bucket.
@@ -60,6 +66,7 @@ pub struct Bucket {
     pub uploads: BTreeMap<String, Upload>,
     /// The CORS configuration's rules, in order.
     pub cors: Option<Vec<CorsRule>>,
+    pub tags: Option<TagSet>,
 }
 
 /// One rule of a bucket's CORS configuration.

@@ -9,6 +9,7 @@ mod fake_s3_admin;
 mod fake_s3_cors;
 mod fake_s3_security;
 mod fake_s3_shapes;
+mod fake_s3_tagging;
 mod parser_fuzz;
 mod reference;
 mod service_api;

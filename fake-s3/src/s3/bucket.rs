@@ -43,6 +43,7 @@ pub(super) fn pseudo_bucket(name: &str, owner: &str, region: &str) -> Bucket {
         objects: BTreeMap::new(),
         uploads: BTreeMap::new(),
         cors: None,
+        tags: None,
     }
 }
 

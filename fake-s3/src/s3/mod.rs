@@ -11,6 +11,7 @@ mod multipart;
 mod object;
 mod policy;
 mod post_object;
+mod tagging;
 
 use bucket::*;
 use cors::*;
@@ -21,6 +22,7 @@ use object::*;
 use policy::*;
 pub use policy::{parse_pab, show_policy, validate_resource_policy};
 use post_object::*;
+use tagging::*;
 
 use std::collections::BTreeMap;
 
@@ -188,10 +190,18 @@ fn load_bucket(state: &State, name: &str) -> Result<Bucket, AwsError> {
         .storage()
         .buckets
         .get(name)
+        // Field by field: `..b.clone()` would copy every object and upload first.
         .map(|b| Bucket {
+            name: b.name.clone(),
+            owner: b.owner.clone(),
+            region: b.region.clone(),
+            created: b.created,
+            policy: b.policy.clone(),
+            public_access_block: b.public_access_block,
             objects: BTreeMap::new(),
             uploads: BTreeMap::new(),
-            ..b.clone()
+            cors: b.cors.clone(),
+            tags: b.tags.clone(),
         })
         .ok_or_else(|| {
             AwsError::no_such_bucket("The specified bucket does not exist").with_resource(name)
@@ -214,6 +224,9 @@ pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
                 | S3Op::GetBucketCors
                 | S3Op::PutBucketCors
                 | S3Op::DeleteBucketCors
+                | S3Op::GetBucketTagging
+                | S3Op::PutBucketTagging
+                | S3Op::DeleteBucketTagging
                 | S3Op::ListBuckets
         )
     {
@@ -255,6 +268,12 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         S3Op::GetBucketCors => get_bucket_cors(ctx, bucket),
         S3Op::PutBucketCors => put_bucket_cors(ctx, bucket, body),
         S3Op::DeleteBucketCors => delete_bucket_cors(ctx, bucket),
+        S3Op::GetBucketTagging => get_bucket_tagging(ctx, bucket),
+        S3Op::PutBucketTagging => put_bucket_tagging(ctx, bucket, body),
+        S3Op::DeleteBucketTagging => delete_bucket_tagging(ctx, bucket),
+        S3Op::GetObjectTagging => get_object_tagging(ctx, bucket, key.unwrap_or_default()),
+        S3Op::PutObjectTagging => put_object_tagging(ctx, bucket, key.unwrap_or_default(), body),
+        S3Op::DeleteObjectTagging => delete_object_tagging(ctx, bucket, key.unwrap_or_default()),
         S3Op::GetPublicAccessBlock => get_public_access_block(ctx, bucket),
         S3Op::PutPublicAccessBlock => put_public_access_block(ctx, bucket, body),
         S3Op::DeletePublicAccessBlock => delete_public_access_block(ctx, bucket),

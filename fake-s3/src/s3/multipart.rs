@@ -9,7 +9,9 @@ pub(super) fn create_upload(
     key: String,
 ) -> Result<Resp, AwsError> {
     add_acl_fact(ctx);
+    let tags = request_tags(ctx)?;
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    authorize_tagging(ctx, bucket, &key, &tags)?;
     let mut st = ctx.state.storage_mut();
     st.upload_counter += 1;
     // Upload ids must not be guessable: one caller's id must not name another's upload.
@@ -32,6 +34,7 @@ pub(super) fn create_upload(
             .to_owned(),
         metadata: metadata_from(ctx.headers),
         parts: BTreeMap::new(),
+        tags,
     };
     st.buckets
         .get_mut(&bucket.name)
@@ -143,6 +146,7 @@ pub(super) fn complete_upload(
         content_type: upload.content_type.clone(),
         metadata: upload.metadata.clone(),
         checksums: BTreeMap::new(),
+        tags: upload.tags.clone(),
     };
     b.uploads.remove(&id);
     b.objects.insert(key.clone(), object);

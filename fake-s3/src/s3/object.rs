@@ -69,7 +69,9 @@ pub(super) fn put_object(
         return Err(AwsError::invalid_argument("Your key is too long"));
     }
     add_acl_fact(ctx);
+    let tags = request_tags(ctx)?;
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    authorize_tagging(ctx, bucket, &key, &tags)?;
     let checksums = verify_checksums(ctx, body)?;
     let etag = etag_of(body);
     let object = Object {
@@ -82,6 +84,7 @@ pub(super) fn put_object(
             .to_owned(),
         metadata: metadata_from(ctx.headers),
         checksums: checksums.clone(),
+        tags,
     };
     let mut st = ctx.state.storage_mut();
     let b = st
@@ -211,6 +214,9 @@ pub(super) fn get_object(
     key: String,
 ) -> Result<Resp, AwsError> {
     let action = versioned_action(ctx, "s3:GetObject", "s3:GetObjectVersion")?;
+    if let Some(tags) = stored_tags(ctx, &bucket.name, &key) {
+        add_existing_tag_facts(ctx, &tags);
+    }
     ctx.authorize(action, bucket, Some(&key))?;
     let object = ctx
         .state
@@ -264,6 +270,9 @@ pub(super) fn get_object(
         );
     for (k, v) in &o.metadata {
         resp = resp.header(&format!("x-amz-meta-{k}"), v.clone());
+    }
+    if !o.tags.is_empty() {
+        resp = resp.header("x-amz-tagging-count", o.tags.len().to_string());
     }
     if ctx
         .h("x-amz-checksum-mode")
@@ -374,7 +383,26 @@ pub(super) fn copy_object(
         return Err(AwsError::access_denied("Access Denied"));
     }
     add_acl_fact(ctx);
+    // The tags the copy gets: the source's (`COPY`, the default) or the request's (`REPLACE`).
+    let replace_tags = match ctx.h("x-amz-tagging-directive") {
+        None => false,
+        Some(d) if d.eq_ignore_ascii_case("COPY") => false,
+        Some(d) if d.eq_ignore_ascii_case("REPLACE") => true,
+        Some(d) => {
+            return Err(AwsError::invalid_argument(format!(
+                "Unknown tagging directive `{d}`"
+            )))
+        }
+    };
+    let new_tags = if replace_tags {
+        Some(request_tags(ctx)?)
+    } else {
+        None
+    };
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    if let Some(tags) = &new_tags {
+        authorize_tagging(ctx, bucket, &key, tags)?;
+    }
     let replace = ctx
         .h("x-amz-metadata-directive")
         .is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
@@ -420,6 +448,9 @@ pub(super) fn copy_object(
             AwsError::no_such_key("The specified key does not exist.").with_resource(src_key)
         })?;
     object.last_modified = ctx.state.now();
+    if let Some(tags) = new_tags {
+        object.tags = tags;
+    }
     if replace {
         object.metadata = metadata_from(ctx.headers);
         if let Some(ct) = ctx.h("content-type") {

@@ -55,6 +55,13 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
     if let Some((_, acl)) = upload.fields.iter().find(|(k, _)| k == "acl") {
         ctx.facts.keys.push(("s3:x-amz-acl", acl.clone()));
     }
+    // The `tagging` field is a Tagging XML document.
+    let tags = match upload.fields.iter().find(|(k, _)| k == "tagging") {
+        Some((_, xml)) => tagging::parse_xml(xml.as_bytes())?,
+        None => crate::storage::TagSet::new(),
+    };
+    tagging::validate(&tags, tagging::MAX_OBJECT_TAGS)?;
+    add_request_tag_facts(ctx, &tags);
     let verdict = authz::authorize(
         &auth,
         "s3:PutObject",
@@ -64,8 +71,21 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         &ctx.facts,
         now,
     );
-    let allowed = verdict.allowed();
+    let mut allowed = verdict.allowed();
     ctx.verdict = Some(verdict);
+    if allowed && !tags.is_empty() {
+        let verdict = authz::authorize(
+            &auth,
+            "s3:PutObjectTagging",
+            &bucket,
+            Some(&upload.key),
+            ctx.access_point,
+            &ctx.facts,
+            now,
+        );
+        allowed = verdict.allowed();
+        ctx.verdict = Some(verdict);
+    }
     if !allowed {
         return Err(AwsError::access_denied("Access Denied"));
     }
@@ -85,6 +105,7 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
             .unwrap_or_else(|| "binary/octet-stream".to_owned()),
         metadata,
         checksums: BTreeMap::new(),
+        tags: tags.clone(),
     };
     ctx.state
         .storage_mut()
