@@ -64,11 +64,13 @@ EOF
    "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": ["arn:aws:s3:::$LAB/*"]}]}
 EOF
     ;;
-    tiered|tiered-location)
+    tiered|tiered-location|tiered-info)
     # tiered is the guide's policy; tiered-location adds s3:GetBucketLocation, which `s3cmd info`
-    # calls before anything else.
+    # calls before anything else; tiered-info adds the other bucket settings `s3cmd info` reads
+    # and does not forgive a 403 for (CORS, ACL), as S3 would refuse them too.
     local list='"s3:ListBucket"'
     [ "$1" = tiered-location ] && list='"s3:ListBucket", "s3:GetBucketLocation"'
+    [ "$1" = tiered-info ] && list='"s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketCORS", "s3:GetBucketAcl"'
     cat >"$TMPD/$1.json" <<EOF
 {"Version": "2012-10-17",
  "Statement": [
@@ -181,6 +183,10 @@ expect_err "tiered (guide's policy): member's s3cmd info is AccessDenied (it sta
     "AccessDenied\\): $DENIED_MESSAGE" as alice info "s3://$LAB"
 policy tiered-location
 expect_ok "owner s3cmd setpolicy tiered + s3:GetBucketLocation" as owner setpolicy "$TMPD/tiered-location.json" "s3://$LAB"
+expect_err "tiered + location: member's s3cmd info is still AccessDenied (it reads the CORS configuration next)" \
+    "AccessDenied\\): $DENIED_MESSAGE" as alice info "s3://$LAB"
+policy tiered-info
+expect_ok "owner s3cmd setpolicy tiered + what s3cmd info reads" as owner setpolicy "$TMPD/tiered-info.json" "s3://$LAB"
 expect_ok "tiered: member with change-policy can s3cmd info the bucket" as alice info "s3://$LAB"
 grep -q '"change-policy"' "$TMPD/out" && pass "tiered: member sees the policy in s3cmd info" \
     || fail "tiered: member sees the policy in s3cmd info ($(last_output))"

@@ -11,7 +11,8 @@
 # Exits 1 if any check failed.
 #
 # Environment: FAKE_S3_BIN (use this binary, do not build), REAL_CLIENTS_SERIAL=1,
-# REAL_CLIENTS_ONLY="aws boto3 s3cmd ap sts ceph" (a subset), REAL_CLIENTS_KEEP_LOGS=1,
+# REAL_CLIENTS_ONLY="aws boto3 s3cmd ap sts ceph features" (a subset), FEATURES_ONLY (sections of
+# check_s3_features.py; default "versioning tagging cors"), REAL_CLIENTS_KEEP_LOGS=1,
 # REAL_CLIENTS_TIMEOUT (seconds per script, default 170).
 set -u
 SCRIPTS="$(cd "$(dirname "$0")" && pwd)"
@@ -82,7 +83,10 @@ start_server() {
     done
     [ -n "$ENDPOINT" ] || die "fake-s3 ($config) did not print its address within 10 s"
 }
-ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd ap sts ceph} "
+ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd ap sts ceph features} "
+# The sections of check_s3_features.py whose features fake-s3 implements (acl, copy and ceph wait
+# for issue 10's ACLs, UploadPartCopy and Ceph defaults).
+export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging cors}"
 servers=(server)   # the log names of the servers started, for the health checks below
 start_server server "$CONFIG"
 echo "fake-s3 ($BIN) listening on $ENDPOINT"
@@ -102,6 +106,7 @@ names=(); cmds=()
 [[ $ONLY == *" ap "* ]] && { names+=(access-points); cmds+=("$SCRIPTS/check-access-points.sh"); }
 [[ $ONLY == *" sts "* ]] && { names+=(sts); cmds+=("python3 $SCRIPTS/check_sts.py"); }
 [[ $ONLY == *" ceph "* ]] && { names+=(ceph); cmds+=("$SCRIPTS/check-ceph.sh"); }
+[[ $ONLY == *" features "* ]] && { names+=(features); cmds+=("python3 $SCRIPTS/check_s3_features.py"); }
 LIMIT=${REAL_CLIENTS_TIMEOUT:-170}   # seconds per script; the whole run must stay under 3 minutes
 
 run_one() { # run_one INDEX

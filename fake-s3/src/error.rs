@@ -21,6 +21,8 @@ pub struct AwsError {
     pub message: String,
     /// The bucket or key the error is about, when there is one.
     pub resource: Option<String>,
+    /// Headers the error response carries (`x-amz-delete-marker`, `x-amz-version-id`).
+    pub headers: Vec<(String, String)>,
 }
 
 macro_rules! errors {
@@ -29,7 +31,7 @@ macro_rules! errors {
             $(
                 #[doc = concat!("`", $code, "`")]
                 pub fn $fn_name(message: impl Into<String>) -> Self {
-                    AwsError { code: $code, status: StatusCode::$status, message: message.into(), resource: None }
+                    AwsError { code: $code, status: StatusCode::$status, message: message.into(), resource: None, headers: Vec::new() }
                 }
             )*
         }
@@ -58,6 +60,8 @@ errors! {
     invalid_range => "InvalidRange", RANGE_NOT_SATISFIABLE;
     no_such_bucket => "NoSuchBucket", NOT_FOUND;
     no_such_key => "NoSuchKey", NOT_FOUND;
+    no_such_version => "NoSuchVersion", NOT_FOUND;
+    illegal_versioning_configuration => "IllegalVersioningConfigurationException", BAD_REQUEST;
     no_such_cors_configuration => "NoSuchCORSConfiguration", NOT_FOUND;
     no_such_tag_set => "NoSuchTagSet", NOT_FOUND;
     invalid_tag => "InvalidTag", BAD_REQUEST;
@@ -90,6 +94,12 @@ impl AwsError {
     /// Replaces the AWS error code (for codes that share a status and message shape).
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = code;
+        self
+    }
+
+    /// Adds a header to the error response.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
         self
     }
 

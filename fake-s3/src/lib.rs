@@ -231,6 +231,7 @@ impl FakeAws {
                         created: time::OffsetDateTime::now_utc(),
                         policy,
                         public_access_block: None,
+                        versioning: storage::Versioning::Unversioned,
                         objects: Default::default(),
                         uploads: Default::default(),
                         cors: None,

@@ -137,6 +137,7 @@ pub enum S3Op {
     DeleteBucket,
     GetBucketLocation,
     GetBucketVersioning,
+    PutBucketVersioning,
     ListObjects,
     ListObjectsV2,
     ListObjectVersions,
@@ -182,6 +183,7 @@ impl S3Op {
             S3Op::DeleteBucket => "DeleteBucket",
             S3Op::GetBucketLocation => "GetBucketLocation",
             S3Op::GetBucketVersioning => "GetBucketVersioning",
+            S3Op::PutBucketVersioning => "PutBucketVersioning",
             S3Op::ListObjects => "ListObjects",
             S3Op::ListObjectsV2 => "ListObjectsV2",
             S3Op::ListObjectVersions => "ListObjectVersions",
@@ -228,6 +230,7 @@ impl S3Op {
             S3Op::DeleteBucket => "s3:DeleteBucket",
             S3Op::GetBucketLocation => "s3:GetBucketLocation",
             S3Op::GetBucketVersioning => "s3:GetBucketVersioning",
+            S3Op::PutBucketVersioning => "s3:PutBucketVersioning",
             S3Op::ListObjectVersions => "s3:ListBucketVersions",
             S3Op::ListMultipartUploads => "s3:ListBucketMultipartUploads",
             S3Op::GetBucketPolicy => "s3:GetBucketPolicy",
@@ -312,9 +315,7 @@ impl S3Op {
                     Method::HEAD => S3Op::HeadBucket,
                     Method::PUT if has("policy") => S3Op::PutBucketPolicy,
                     Method::PUT if has("publicAccessBlock") => S3Op::PutPublicAccessBlock,
-                    Method::PUT if has("versioning") => {
-                        return Err(unsupported("bucket versioning"))
-                    }
+                    Method::PUT if has("versioning") => S3Op::PutBucketVersioning,
                     Method::PUT => S3Op::CreateBucket,
                     Method::DELETE if has("policy") => S3Op::DeleteBucketPolicy,
                     Method::DELETE if has("publicAccessBlock") => S3Op::DeletePublicAccessBlock,

@@ -103,6 +103,7 @@ fn error_response(e: &AwsError, api: Api, request_id: &str, head: bool) -> Respo
     if e.code == "SlowDown" {
         r.headers.push(("retry-after".into(), "1".into()));
     }
+    r.headers.extend(e.headers.iter().cloned());
     finish(r, request_id)
 }
 

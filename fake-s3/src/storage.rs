@@ -38,6 +38,55 @@ pub struct Object {
     /// Checksums given at upload (`CRC32`, `CRC32C`, `SHA1`, `SHA256`), base64.
     pub checksums: BTreeMap<String, String>,
     pub tags: TagSet,
+    /// `null` in buckets that never had versioning, and for writes while it is suspended.
+    pub version_id: String,
+}
+
+/// A bucket's versioning state
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html>).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Versioning {
+    /// Never enabled: one `null` version per key, overwritten in place.
+    #[default]
+    Unversioned,
+    Enabled,
+    /// Writes make the `null` version (replacing any other `null` one); other versions stay.
+    Suspended,
+}
+
+/// One version of a key: an object or a delete marker.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Object(Object),
+    DeleteMarker {
+        version_id: String,
+        last_modified: OffsetDateTime,
+    },
+}
+
+impl Entry {
+    pub fn version_id(&self) -> &str {
+        match self {
+            Entry::Object(o) => &o.version_id,
+            Entry::DeleteMarker { version_id, .. } => version_id,
+        }
+    }
+
+    pub fn object(&self) -> Option<&Object> {
+        match self {
+            Entry::Object(o) => Some(o),
+            Entry::DeleteMarker { .. } => None,
+        }
+    }
+}
+
+/// What a delete without a version id did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    /// The object is gone (unversioned bucket).
+    Removed,
+    /// A delete marker with this version id now hides the key.
+    Marker(String),
 }
 
 /// A multipart upload in progress.
@@ -62,7 +111,9 @@ pub struct Bucket {
     pub created: OffsetDateTime,
     pub policy: Option<ResourcePolicy>,
     pub public_access_block: Option<PublicAccessBlock>,
-    pub objects: BTreeMap<String, Object>,
+    pub versioning: Versioning,
+    /// Key → every version of it, oldest first; the last is the current one.
+    pub objects: BTreeMap<String, Vec<Entry>>,
     pub uploads: BTreeMap<String, Upload>,
     /// The CORS configuration's rules, in order.
     pub cors: Option<Vec<CorsRule>>,
@@ -78,6 +129,132 @@ pub struct CorsRule {
     pub allowed_headers: Vec<String>,
     pub expose_headers: Vec<String>,
     pub max_age_seconds: Option<u64>,
+}
+
+impl Bucket {
+    /// The key's current version, unless it is a delete marker.
+    pub fn current(&self, key: &str) -> Option<&Object> {
+        self.objects.get(key)?.last()?.object()
+    }
+
+    pub fn current_mut(&mut self, key: &str) -> Option<&mut Object> {
+        match self.objects.get_mut(key)?.last_mut()? {
+            Entry::Object(o) => Some(o),
+            Entry::DeleteMarker { .. } => None,
+        }
+    }
+
+    /// The key's latest entry (object or delete marker).
+    pub fn latest(&self, key: &str) -> Option<&Entry> {
+        self.objects.get(key)?.last()
+    }
+
+    pub fn version(&self, key: &str, id: &str) -> Option<&Entry> {
+        self.objects.get(key)?.iter().find(|e| e.version_id() == id)
+    }
+
+    pub fn version_mut(&mut self, key: &str, id: &str) -> Option<&mut Object> {
+        self.objects.get_mut(key)?.iter_mut().find_map(|e| match e {
+            Entry::Object(o) if o.version_id == id => Some(o),
+            _ => None,
+        })
+    }
+
+    /// Stores `object` as the key's current version as the bucket's versioning state says, and
+    /// returns the version id to report (`None` for a bucket that never had versioning).
+    /// `new_id` makes a fresh id for a versioning-enabled bucket.
+    pub fn put(
+        &mut self,
+        key: String,
+        mut object: Object,
+        new_id: impl FnOnce() -> String,
+    ) -> Option<String> {
+        let versioning = self.versioning;
+        let history = self.objects.entry(key).or_default();
+        match versioning {
+            Versioning::Unversioned => {
+                object.version_id = "null".to_owned();
+                history.clear();
+                history.push(Entry::Object(object));
+                None
+            }
+            Versioning::Enabled => {
+                let id = new_id();
+                object.version_id.clone_from(&id);
+                history.push(Entry::Object(object));
+                Some(id)
+            }
+            Versioning::Suspended => {
+                history.retain(|e| e.version_id() != "null");
+                object.version_id = "null".to_owned();
+                history.push(Entry::Object(object));
+                Some("null".to_owned())
+            }
+        }
+    }
+
+    /// A delete without a version id: removes the object (never versioned) or adds a delete
+    /// marker (enabled: a new version; suspended: the `null` version), even when the key has no
+    /// object, as S3 does.
+    pub fn delete_current(
+        &mut self,
+        key: &str,
+        now: OffsetDateTime,
+        new_id: impl FnOnce() -> String,
+    ) -> Deleted {
+        let versioning = self.versioning;
+        if versioning == Versioning::Unversioned {
+            self.objects.remove(key);
+            return Deleted::Removed;
+        }
+        let history = self.objects.entry(key.to_owned()).or_default();
+        let id = if versioning == Versioning::Enabled {
+            new_id()
+        } else {
+            history.retain(|e| e.version_id() != "null");
+            "null".to_owned()
+        };
+        history.push(Entry::DeleteMarker {
+            version_id: id.clone(),
+            last_modified: now,
+        });
+        Deleted::Marker(id)
+    }
+
+    /// Removes one version for good; returns it.
+    pub fn delete_version(&mut self, key: &str, id: &str) -> Option<Entry> {
+        let history = self.objects.get_mut(key)?;
+        let i = history.iter().position(|e| e.version_id() == id)?;
+        let removed = history.remove(i);
+        if history.is_empty() {
+            self.objects.remove(key);
+        }
+        Some(removed)
+    }
+
+    /// Whether any version of any key is left (DeleteBucket needs none).
+    pub fn has_versions(&self) -> bool {
+        !self.objects.is_empty()
+    }
+}
+
+/// A new opaque, URL-safe version id (S3: "Unicode, UTF-8 encoded, URL-ready, opaque strings").
+pub fn new_version_id(counter: &mut u64, bucket: &str, key: &str, now: OffsetDateTime) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    *counter += 1;
+    let seed = format!("{counter}/{bucket}/{key}/{}", now.unix_timestamp_nanos());
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..24])
+}
+
+/// Whether `id` could be a version id this store made (or `null`).
+pub fn valid_version_id(id: &str) -> bool {
+    id == "null"
+        || (id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// One access point.
@@ -107,6 +284,7 @@ pub struct Storage {
     /// Keyed by (account, name).
     pub access_points: BTreeMap<(String, String), AccessPoint>,
     pub upload_counter: u64,
+    pub version_counter: u64,
 }
 
 impl Storage {
@@ -120,7 +298,12 @@ impl Storage {
         self.buckets
             .values()
             .map(|b| {
-                b.objects.values().map(|o| o.data.len()).sum::<usize>()
+                b.objects
+                    .values()
+                    .flatten()
+                    .filter_map(Entry::object)
+                    .map(|o| o.data.len())
+                    .sum::<usize>()
                     + b.uploads
                         .values()
                         .flat_map(|u| u.parts.values())

@@ -10,6 +10,7 @@ mod fake_s3_cors;
 mod fake_s3_security;
 mod fake_s3_shapes;
 mod fake_s3_tagging;
+mod fake_s3_versioning;
 mod parser_fuzz;
 mod reference;
 mod service_api;

@@ -40,6 +40,7 @@ pub(super) fn pseudo_bucket(name: &str, owner: &str, region: &str) -> Bucket {
         created: OffsetDateTime::UNIX_EPOCH,
         policy: None,
         public_access_block: None,
+        versioning: crate::storage::Versioning::Unversioned,
         objects: BTreeMap::new(),
         uploads: BTreeMap::new(),
         cors: None,
@@ -123,7 +124,7 @@ pub(super) fn delete_bucket(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
     let empty = st
         .buckets
         .get(&bucket.name)
-        .is_some_and(|b| b.objects.is_empty());
+        .is_some_and(|b| !b.has_versions());
     if !empty {
         return Err(
             AwsError::bucket_not_empty("The bucket you tried to delete is not empty")
@@ -148,12 +149,5 @@ pub(super) fn get_bucket_location(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<
     };
     Ok(Resp::xml(format!(
         "<LocationConstraint xmlns=\"{NS}\">{region}</LocationConstraint>"
-    )))
-}
-
-pub(super) fn get_bucket_versioning(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketVersioning", bucket, None)?;
-    Ok(Resp::xml(format!(
-        "<VersioningConfiguration xmlns=\"{NS}\"/>"
     )))
 }

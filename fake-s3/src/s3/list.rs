@@ -1,4 +1,4 @@
-//! Listings: ListObjects, ListObjectsV2 and ListObjectVersions with prefix, delimiter and
+//! Listings: ListObjects and ListObjectsV2 (current versions only) with prefix, delimiter and
 //! pagination (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>).
 
 use super::*;
@@ -33,12 +33,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     if let Some(raw) = ctx.q("max-keys") {
         ctx.facts.keys.push(("s3:max-keys", raw.to_owned()));
     }
-    let action = if ctx.op == S3Op::ListObjectVersions {
-        "s3:ListBucketVersions"
-    } else {
-        "s3:ListBucket"
-    };
-    ctx.authorize(action, bucket, None)?;
+    ctx.authorize("s3:ListBucket", bucket, None)?;
     let v2 = ctx.op == S3Op::ListObjectsV2;
     let url_encode = ctx.q("encoding-type") == Some("url");
     let enc = |s: &str| {
@@ -59,8 +54,6 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
                 })?,
             None => ctx.q("start-after").unwrap_or_default().to_owned(),
         }
-    } else if ctx.op == S3Op::ListObjectVersions {
-        ctx.q("key-marker").unwrap_or_default().to_owned()
     } else {
         ctx.q("marker").unwrap_or_default().to_owned()
     };
@@ -97,7 +90,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     let range = objects.range::<String, _>((lower, std::ops::Bound::Unbounded));
     // `max-keys=0` asks for nothing and S3 says the listing is not truncated.
     let wanted = if max == 0 { 0 } else { usize::MAX };
-    // ListObjects (v1) and ListObjectVersions always name each object's owner; ListObjectsV2
+    // ListObjects (v1) always names each object's owner; ListObjectsV2
     // only with `fetch-owner=true`. Objects belong to the bucket owner (ACLs disabled).
     let with_owner = ctx.op != S3Op::ListObjectsV2 || ctx.q("fetch-owner") == Some("true");
     let owner = if with_owner {
@@ -110,8 +103,11 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     } else {
         String::new()
     };
+    // Only current versions that are objects: a key whose latest version is a delete marker is
+    // not listed.
     for (k, o) in range
         .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter_map(|(k, history)| Some((k, history.last()?.object()?)))
         .take(wanted)
     {
         if let Some(d) = &delimiter {
@@ -141,13 +137,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
             escape(&o.etag),
             o.data.len()
         );
-        if ctx.op == S3Op::ListObjectVersions {
-            contents.push_str(&format!(
-                "<Version>{common}<VersionId>null</VersionId><IsLatest>true</IsLatest></Version>"
-            ));
-        } else {
-            contents.push_str(&format!("<Contents>{common}</Contents>"));
-        }
+        contents.push_str(&format!("<Contents>{common}</Contents>"));
         last = k.clone();
         count += 1;
     }
@@ -160,10 +150,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
         last.clone()
     };
     let mut out = String::new();
-    let root = match ctx.op {
-        S3Op::ListObjectVersions => "ListVersionsResult",
-        _ => "ListBucketResult",
-    };
+    let root = "ListBucketResult";
     out.push_str(&format!(
         "<{root} xmlns=\"{NS}\"><Name>{}</Name><Prefix>{}</Prefix>",
         escape(&bucket.name),
@@ -196,15 +183,6 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
                 out.push_str(&format!(
                     "<NextContinuationToken>{token}</NextContinuationToken>"
                 ));
-            }
-        }
-        S3Op::ListObjectVersions => {
-            out.push_str(&format!(
-                "<KeyMarker>{}</KeyMarker><VersionIdMarker></VersionIdMarker>",
-                enc(&start)
-            ));
-            if truncated {
-                out.push_str(&format!("<NextKeyMarker>{}</NextKeyMarker><NextVersionIdMarker>null</NextVersionIdMarker>", enc(&last)));
             }
         }
         _ => {

@@ -12,6 +12,7 @@ mod object;
 mod policy;
 mod post_object;
 mod tagging;
+mod versioning;
 
 use bucket::*;
 use cors::*;
@@ -23,6 +24,7 @@ use policy::*;
 pub use policy::{parse_pab, show_policy, validate_resource_policy};
 use post_object::*;
 use tagging::*;
+use versioning::*;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,8 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use policy_eval::{Decision, PolicyKind};
 use time::format_description::well_known::Rfc3339;
+#[allow(unused_imports)]
+use time::OffsetDateTime as _;
 use time::OffsetDateTime;
 
 use crate::auth::Authenticated;
@@ -198,6 +202,7 @@ fn load_bucket(state: &State, name: &str) -> Result<Bucket, AwsError> {
             created: b.created,
             policy: b.policy.clone(),
             public_access_block: b.public_access_block,
+            versioning: b.versioning,
             objects: BTreeMap::new(),
             uploads: BTreeMap::new(),
             cors: b.cors.clone(),
@@ -224,6 +229,8 @@ pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
                 | S3Op::GetBucketCors
                 | S3Op::PutBucketCors
                 | S3Op::DeleteBucketCors
+                | S3Op::PutBucketVersioning
+                | S3Op::GetBucketVersioning
                 | S3Op::GetBucketTagging
                 | S3Op::PutBucketTagging
                 | S3Op::DeleteBucketTagging
@@ -257,9 +264,9 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         S3Op::DeleteBucket => delete_bucket(ctx, bucket),
         S3Op::GetBucketLocation => get_bucket_location(ctx, bucket),
         S3Op::GetBucketVersioning => get_bucket_versioning(ctx, bucket),
-        S3Op::ListObjects | S3Op::ListObjectsV2 | S3Op::ListObjectVersions => {
-            list_objects(ctx, bucket)
-        }
+        S3Op::PutBucketVersioning => put_bucket_versioning(ctx, bucket, body),
+        S3Op::ListObjects | S3Op::ListObjectsV2 => list_objects(ctx, bucket),
+        S3Op::ListObjectVersions => list_versions(ctx, bucket),
         S3Op::ListMultipartUploads => list_uploads(ctx, bucket),
         S3Op::GetBucketPolicy => get_bucket_policy(ctx, bucket),
         S3Op::PutBucketPolicy => put_bucket_policy(ctx, bucket, body),

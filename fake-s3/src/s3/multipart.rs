@@ -107,7 +107,8 @@ pub(super) fn complete_upload(
     }
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
     let now = ctx.state.now();
-    let mut st = ctx.state.storage_mut();
+    let mut guard = ctx.state.storage_mut();
+    let st = &mut *guard;
     let b = st
         .buckets
         .get_mut(&bucket.name)
@@ -147,17 +148,25 @@ pub(super) fn complete_upload(
         metadata: upload.metadata.clone(),
         checksums: BTreeMap::new(),
         tags: upload.tags.clone(),
+        version_id: String::new(),
     };
     b.uploads.remove(&id);
-    b.objects.insert(key.clone(), object);
-    Ok(Resp::xml(format!(
+    let counter = &mut st.version_counter;
+    let version = b.put(key.clone(), object, || {
+        crate::storage::new_version_id(counter, &bucket.name, &key, now)
+    });
+    let resp = Resp::xml(format!(
         "<CompleteMultipartUploadResult xmlns=\"{NS}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
         escape(&bucket.name),
         escape(&key),
         escape(&bucket.name),
         escape(&key),
         escape(&etag)
-    )))
+    ));
+    Ok(match version {
+        Some(v) => resp.header("x-amz-version-id", v),
+        None => resp,
+    })
 }
 
 pub(super) fn list_parts(

@@ -85,16 +85,16 @@ pub(super) fn put_object(
         metadata: metadata_from(ctx.headers),
         checksums: checksums.clone(),
         tags,
+        version_id: String::new(),
     };
-    let mut st = ctx.state.storage_mut();
-    let b = st
-        .buckets
-        .get_mut(&bucket.name)
-        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?;
     // Checked under the same lock as the write, so two conditional writers cannot both win.
-    check_put_preconditions(ctx, b.objects.get(&key).map(|o| o.etag.as_str()), &key)?;
-    b.objects.insert(key, object);
+    let version = store(ctx.state, &bucket.name, key.clone(), object, |current| {
+        check_put_preconditions(ctx, current.map(|o| o.etag.as_str()), &key)
+    })?;
     let mut resp = Resp::ok().header("etag", etag);
+    if let Some(v) = version {
+        resp = resp.header("x-amz-version-id", v);
+    }
     for (algo, v) in checksums {
         resp = resp.header(&format!("x-amz-checksum-{}", algo.to_ascii_lowercase()), v);
     }
@@ -201,11 +201,11 @@ pub(super) fn versioned_action(
     plain: &'static str,
     versioned: &'static str,
 ) -> Result<&'static str, AwsError> {
-    match ctx.q("versionId") {
-        None => Ok(plain),
-        Some("null") => Ok(versioned),
-        Some(_) => Err(AwsError::invalid_argument("Invalid version id specified")),
-    }
+    Ok(if requested_version(ctx)?.is_some() {
+        versioned
+    } else {
+        plain
+    })
 }
 
 pub(super) fn get_object(
@@ -214,16 +214,15 @@ pub(super) fn get_object(
     key: String,
 ) -> Result<Resp, AwsError> {
     let action = versioned_action(ctx, "s3:GetObject", "s3:GetObjectVersion")?;
+    let version = requested_version(ctx)?;
+    if let Some(v) = &version {
+        ctx.facts.keys.push(("s3:VersionId", v.clone()));
+    }
     if let Some(tags) = stored_tags(ctx, &bucket.name, &key) {
         add_existing_tag_facts(ctx, &tags);
     }
     ctx.authorize(action, bucket, Some(&key))?;
-    let object = ctx
-        .state
-        .storage()
-        .buckets
-        .get(&bucket.name)
-        .and_then(|b| b.objects.get(&key).cloned());
+    let object = read_target(ctx.state, &bucket.name, &key, version.as_deref())?;
     let Some(o) = object else {
         // Without s3:ListBucket the caller may not learn whether the key exists.
         // S3 answers 404 when the caller could list this very key: the implicit ListBucket check is
@@ -274,6 +273,9 @@ pub(super) fn get_object(
     if !o.tags.is_empty() {
         resp = resp.header("x-amz-tagging-count", o.tags.len().to_string());
     }
+    if reports_versions(bucket) {
+        resp = resp.header("x-amz-version-id", o.version_id.clone());
+    }
     if ctx
         .h("x-amz-checksum-mode")
         .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
@@ -306,54 +308,117 @@ pub(super) fn get_object(
     Ok(resp)
 }
 
-pub(super) fn delete_objects(
+/// `x-amz-copy-source`: `BUCKET/KEY` (URL-encoded, optionally with a leading `/`) and an
+/// optional `?versionId=`.
+pub(super) struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub version: Option<String>,
+}
+
+pub(super) fn parse_copy_source(ctx: &Ctx<'_>) -> Result<CopySource, AwsError> {
+    let raw = ctx.h("x-amz-copy-source").unwrap_or_default();
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let path = crate::sigv4::percent_decode(path)
+        .ok_or_else(|| AwsError::invalid_argument("Invalid copy source encoding"))?;
+    let (bucket, key) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .map(|(b, k)| (b.to_owned(), k.to_owned()))
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+        .ok_or_else(|| AwsError::invalid_argument("Invalid copy source object key"))?;
+    let version = match query.strip_prefix("versionId=") {
+        Some(v) => {
+            let v = crate::sigv4::percent_decode(v).unwrap_or_default();
+            if !crate::storage::valid_version_id(&v) {
+                return Err(AwsError::invalid_argument("Invalid version id specified"));
+            }
+            Some(v)
+        }
+        None if query.is_empty() => None,
+        None => {
+            return Err(AwsError::invalid_argument(
+                "Unsupported copy source parameter",
+            ))
+        }
+    };
+    Ok(CopySource {
+        bucket,
+        key,
+        version,
+    })
+}
+
+/// Reads a copy's source as the caller may: `s3:GetObject` (or `s3:GetObjectVersion`) on it, and
+/// the 403-vs-404 rule for a missing source. Returns the source object and the version id to
+/// report (when the source bucket has versioning).
+pub(super) fn read_copy_source(
     ctx: &mut Ctx<'_>,
-    bucket: &Bucket,
-    body: &Bytes,
-) -> Result<Resp, AwsError> {
-    let el = xml::parse(body)?;
-    if el.name != "Delete" {
-        return Err(AwsError::malformed_xml("The XML you provided was not well-formed or did not validate against our published schema"));
+    source: &CopySource,
+) -> Result<(Object, Option<String>), AwsError> {
+    let src = load_bucket(ctx.state, &source.bucket)?;
+    let mut facts = ctx.facts.clone();
+    if let Some(v) = &source.version {
+        facts.keys.push(("s3:VersionId", v.clone()));
     }
-    let quiet = el.child_text("Quiet").is_some_and(|q| q.trim() == "true");
-    let keys: Vec<String> = el
-        .children_named("Object")
-        .filter_map(|o| o.child_text("Key").map(str::to_owned))
-        .collect();
-    if keys.is_empty() || keys.len() > 1000 {
-        return Err(AwsError::malformed_xml(
-            "A Delete request must name between 1 and 1000 objects",
-        ));
-    }
-    let mut out = format!("<DeleteResult xmlns=\"{NS}\">");
-    let mut any_allowed = false;
-    for key in keys {
-        let verdict = authz::authorize(
-            ctx.auth,
-            "s3:DeleteObject",
-            bucket,
-            Some(&key),
-            ctx.access_point,
-            &ctx.facts,
-            ctx.now(),
+    let action = if source.version.is_some() {
+        "s3:GetObjectVersion"
+    } else {
+        "s3:GetObject"
+    };
+    let src_verdict = authz::authorize(
+        ctx.auth,
+        action,
+        &src,
+        Some(&source.key),
+        None,
+        &facts,
+        ctx.now(),
+    );
+    if !src_verdict.allowed() {
+        let message = authz::access_denied_message(
+            &ctx.auth.caller,
+            action,
+            &src_verdict,
+            &src.owner,
+            ctx.state.iam().ceph_dialect,
         );
-        if verdict.allowed() {
-            any_allowed = true;
-            if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
-                b.objects.remove(&key);
-            }
-            if !quiet {
-                out.push_str(&format!("<Deleted><Key>{}</Key></Deleted>", escape(&key)));
-            }
-        } else {
-            out.push_str(&format!("<Error><Key>{}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", escape(&key)));
-        }
-        if !any_allowed || ctx.verdict.is_none() {
-            ctx.verdict = Some(verdict);
-        }
+        ctx.verdict = Some(src_verdict);
+        return Err(AwsError::access_denied(message));
     }
-    out.push_str("</DeleteResult>");
-    Ok(Resp::xml(out))
+    let found = read_target(ctx.state, &source.bucket, &source.key, source.version.as_deref())
+        .map_err(|e| {
+            if e.code == "MethodNotAllowed" {
+                AwsError::invalid_request(
+                    "The source of a copy request may not specifically refer to a delete marker by version id.",
+                )
+            } else {
+                e
+            }
+        })?;
+    let Some(object) = found else {
+        // As for GetObject: only a caller who may list the source learns that the key is absent.
+        let mut probe = ctx.facts.clone();
+        probe.keys.retain(|(k, _)| *k != "s3:prefix");
+        probe.keys.push(("s3:prefix", source.key.clone()));
+        let may_list = authz::authorize(
+            ctx.auth,
+            "s3:ListBucket",
+            &src,
+            None,
+            None,
+            &probe,
+            ctx.now(),
+        )
+        .allowed();
+        return Err(if may_list {
+            AwsError::no_such_key("The specified key does not exist.").with_resource(&source.key)
+        } else {
+            AwsError::access_denied("Access Denied")
+        });
+    };
+    let version = reports_versions(&src).then(|| object.version_id.clone());
+    Ok((object, version))
 }
 
 pub(super) fn copy_object(
@@ -361,26 +426,12 @@ pub(super) fn copy_object(
     bucket: &Bucket,
     key: String,
 ) -> Result<Resp, AwsError> {
-    let source = ctx.h("x-amz-copy-source").unwrap_or_default();
-    let source = crate::sigv4::percent_decode(source.split('?').next().unwrap_or_default())
-        .ok_or_else(|| AwsError::invalid_argument("Invalid copy source encoding"))?;
-    let source = source.trim_start_matches('/');
-    let (src_bucket, src_key) = source
-        .split_once('/')
-        .ok_or_else(|| AwsError::invalid_argument("Invalid copy source object key"))?;
-    let src = load_bucket(ctx.state, src_bucket)?;
-    let src_verdict = authz::authorize(
-        ctx.auth,
-        "s3:GetObject",
-        &src,
-        Some(src_key),
-        None,
-        &ctx.facts,
-        ctx.now(),
-    );
-    if !src_verdict.allowed() {
-        ctx.verdict = Some(src_verdict);
-        return Err(AwsError::access_denied("Access Denied"));
+    let source = parse_copy_source(ctx)?;
+    if let Some(s) = ctx.h("x-amz-copy-source").map(str::to_owned) {
+        ctx.facts.keys.push(("s3:x-amz-copy-source", s));
+    }
+    if let Some(d) = ctx.h("x-amz-metadata-directive").map(str::to_owned) {
+        ctx.facts.keys.push(("s3:x-amz-metadata-directive", d));
     }
     add_acl_fact(ctx);
     // The tags the copy gets: the source's (`COPY`, the default) or the request's (`REPLACE`).
@@ -399,6 +450,7 @@ pub(super) fn copy_object(
     } else {
         None
     };
+    let (mut object, source_version) = read_copy_source(ctx, &source)?;
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     if let Some(tags) = &new_tags {
         authorize_tagging(ctx, bucket, &key, tags)?;
@@ -406,82 +458,41 @@ pub(super) fn copy_object(
     let replace = ctx
         .h("x-amz-metadata-directive")
         .is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
-    if src_bucket == bucket.name && src_key == key && !replace {
+    if source.bucket == bucket.name
+        && source.key == key
+        && source.version.is_none()
+        && !replace
+        && !replace_tags
+    {
         return Err(AwsError::invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    let source_exists = ctx
-        .state
-        .storage()
-        .buckets
-        .get(src_bucket)
-        .is_some_and(|b| b.objects.contains_key(src_key));
-    if !source_exists {
-        // As for GetObject: only a caller who may list the source learns that the key is absent.
-        let mut probe = ctx.facts.clone();
-        probe.keys.retain(|(k, _)| *k != "s3:prefix");
-        probe.keys.push(("s3:prefix", src_key.to_owned()));
-        let may_list = authz::authorize(
-            ctx.auth,
-            "s3:ListBucket",
-            &src,
-            None,
-            None,
-            &probe,
-            ctx.now(),
-        )
-        .allowed();
-        return Err(if may_list {
-            AwsError::no_such_key("The specified key does not exist.").with_resource(src_key)
-        } else {
-            AwsError::access_denied("Access Denied")
-        });
-    }
-    let mut st = ctx.state.storage_mut();
-    let mut object = st
-        .buckets
-        .get(src_bucket)
-        .and_then(|b| b.objects.get(src_key))
-        .cloned()
-        .ok_or_else(|| {
-            AwsError::no_such_key("The specified key does not exist.").with_resource(src_key)
-        })?;
     object.last_modified = ctx.state.now();
     if let Some(tags) = new_tags {
         object.tags = tags;
     }
     if replace {
         object.metadata = metadata_from(ctx.headers);
-        if let Some(ct) = ctx.h("content-type") {
-            object.content_type = ct.to_owned();
-        }
+        object.content_type = ctx
+            .h("content-type")
+            .unwrap_or("binary/octet-stream")
+            .to_owned();
     }
     let (etag, modified) = (object.etag.clone(), object.last_modified);
-    st.buckets
-        .get_mut(&bucket.name)
-        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?
-        .objects
-        .insert(key, object);
-    Ok(Resp::xml(format!(
+    let version = store(ctx.state, &bucket.name, key, object, |_| Ok(()))?;
+    let mut resp = Resp::xml(format!(
         "<CopyObjectResult xmlns=\"{NS}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyObjectResult>",
         iso(modified),
         escape(&etag)
-    )))
-}
-
-pub(super) fn delete_object(
-    ctx: &mut Ctx<'_>,
-    bucket: &Bucket,
-    key: Option<String>,
-) -> Result<Resp, AwsError> {
-    let key = key.unwrap_or_default();
-    let action = versioned_action(ctx, "s3:DeleteObject", "s3:DeleteObjectVersion")?;
-    ctx.authorize(action, bucket, Some(&key))?;
-    if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
-        b.objects.remove(&key);
+    ));
+    if let Some(v) = source_version {
+        resp = resp.header("x-amz-copy-source-version-id", v);
     }
-    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+    if let Some(v) = version {
+        resp = resp.header("x-amz-version-id", v);
+    }
+    Ok(resp)
 }
 
 #[cfg(test)]

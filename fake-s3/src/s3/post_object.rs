@@ -106,14 +106,11 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         metadata,
         checksums: BTreeMap::new(),
         tags: tags.clone(),
+        version_id: String::new(),
     };
-    ctx.state
-        .storage_mut()
-        .buckets
-        .get_mut(&bucket.name)
-        .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?
-        .objects
-        .insert(upload.key.clone(), object);
+    let version = store(ctx.state, &bucket.name, upload.key.clone(), object, |_| {
+        Ok(())
+    })?;
     let location = format!(
         "/{}/{}",
         bucket.name,
@@ -131,5 +128,9 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         200 => Resp::ok(),
         _ => Resp::ok().status(StatusCode::NO_CONTENT),
     };
-    Ok(resp.header("etag", etag).header("location", location))
+    let resp = resp.header("etag", etag).header("location", location);
+    Ok(match version {
+        Some(v) => resp.header("x-amz-version-id", v),
+        None => resp,
+    })
 }

@@ -158,14 +158,22 @@ pub(super) fn authorize_tagging(
     ctx.authorize("s3:PutObjectTagging", bucket, Some(key))
 }
 
-/// The stored tags of `key`, if the object exists.
+/// The stored tags of `key` (the version `versionId` names, else the current one), if it exists.
 pub(super) fn stored_tags(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Option<TagSet> {
-    ctx.state
-        .storage()
-        .buckets
-        .get(bucket)
-        .and_then(|b| b.objects.get(key))
-        .map(|o| o.tags.clone())
+    let st = ctx.state.storage();
+    let b = st.buckets.get(bucket)?;
+    match ctx.q("versionId") {
+        Some(v) => b.version(key, v)?.object().map(|o| o.tags.clone()),
+        None => b.current(key).map(|o| o.tags.clone()),
+    }
+}
+
+/// The object whose tags a request changes.
+fn target_mut<'b>(ctx: &Ctx<'_>, b: &'b mut Bucket, key: &str) -> Option<&'b mut Object> {
+    match ctx.q("versionId") {
+        Some(v) => b.version_mut(key, v),
+        None => b.current_mut(key),
+    }
 }
 
 fn no_such_key(key: &str) -> AwsError {
@@ -182,7 +190,11 @@ pub(super) fn get_object_tagging(
     add_existing_tag_facts(ctx, tags.as_ref().unwrap_or(&TagSet::new()));
     ctx.authorize(action, bucket, Some(&key))?;
     let tags = tags.ok_or_else(|| no_such_key(&key))?;
-    Ok(Resp::xml(tagging_xml(&tags)).header("x-amz-version-id", "null"))
+    let mut resp = Resp::xml(tagging_xml(&tags));
+    if let Some(v) = ctx.q("versionId") {
+        resp = resp.header("x-amz-version-id", v.to_owned());
+    }
+    Ok(resp)
 }
 
 pub(super) fn put_object_tagging(
@@ -202,10 +214,11 @@ pub(super) fn put_object_tagging(
     let object = st
         .buckets
         .get_mut(&bucket.name)
-        .and_then(|b| b.objects.get_mut(&key))
+        .and_then(|b| target_mut(ctx, b, &key))
         .ok_or_else(|| no_such_key(&key))?;
     object.tags = tags;
-    Ok(Resp::ok().header("x-amz-version-id", "null"))
+    let version = object.version_id.clone();
+    Ok(Resp::ok().header("x-amz-version-id", version))
 }
 
 pub(super) fn delete_object_tagging(
@@ -225,12 +238,13 @@ pub(super) fn delete_object_tagging(
     let object = st
         .buckets
         .get_mut(&bucket.name)
-        .and_then(|b| b.objects.get_mut(&key))
+        .and_then(|b| target_mut(ctx, b, &key))
         .ok_or_else(|| no_such_key(&key))?;
     object.tags.clear();
+    let version = object.version_id.clone();
     Ok(Resp::ok()
         .status(StatusCode::NO_CONTENT)
-        .header("x-amz-version-id", "null"))
+        .header("x-amz-version-id", version))
 }
 
 pub(super) fn get_bucket_tagging(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
