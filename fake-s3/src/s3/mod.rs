@@ -246,9 +246,6 @@ pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
         S3Op::ListBuckets => list_buckets(ctx),
         S3Op::CreateBucket => create_bucket(ctx, body),
         S3Op::PostObject => post_object(ctx, body),
-        S3Op::UploadPartCopy => Err(AwsError::not_implemented(
-            "UploadPartCopy is not implemented yet",
-        )),
         _ => {
             let name = ctx.bucket.unwrap_or_default().to_owned();
             let bucket = load_bucket(ctx.state, &name)?;
@@ -296,9 +293,10 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         }
         S3Op::AbortMultipartUpload => abort_upload(ctx, bucket, key),
         S3Op::ListParts => list_parts(ctx, bucket, key.unwrap_or_default()),
-        S3Op::ListBuckets | S3Op::CreateBucket | S3Op::PostObject | S3Op::UploadPartCopy => Err(
-            AwsError::internal_error("operation routed to the wrong handler"),
-        ),
+        S3Op::UploadPartCopy => upload_part_copy(ctx, bucket, key.unwrap_or_default()),
+        S3Op::ListBuckets | S3Op::CreateBucket | S3Op::PostObject => Err(AwsError::internal_error(
+            "operation routed to the wrong handler",
+        )),
     }
 }
 

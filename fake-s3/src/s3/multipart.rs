@@ -48,25 +48,27 @@ pub(super) fn create_upload(
     )))
 }
 
-pub(super) fn upload_part(
-    ctx: &mut Ctx<'_>,
-    bucket: &Bucket,
-    key: String,
-    body: &Bytes,
-) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
-    let part: u32 = ctx
-        .q("partNumber")
+fn part_number(ctx: &Ctx<'_>) -> Result<u32, AwsError> {
+    ctx.q("partNumber")
         .and_then(|p| p.parse().ok())
         .filter(|p| (1..=10_000).contains(p))
         .ok_or_else(|| {
             AwsError::invalid_argument(
                 "Part number must be an integer between 1 and 10000, inclusive",
             )
-        })?;
-    verify_checksums(ctx, body)?;
+        })
+}
+
+/// Stores part `part` of upload `uploadId` of `key`.
+fn store_part(
+    ctx: &Ctx<'_>,
+    bucket: &Bucket,
+    key: &str,
+    part: u32,
+    data: Bytes,
+) -> Result<String, AwsError> {
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
-    let etag = etag_of(body);
+    let etag = etag_of(&data);
     let mut st = ctx.state.storage_mut();
     let upload = st
         .buckets
@@ -74,8 +76,69 @@ pub(super) fn upload_part(
         .and_then(|b| b.uploads.get_mut(&id))
         .filter(|u| u.key == key)
         .ok_or_else(|| AwsError::no_such_upload("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."))?;
-    upload.parts.insert(part, (body.clone(), etag.clone()));
+    upload.parts.insert(part, (data, etag.clone()));
+    Ok(etag)
+}
+
+pub(super) fn upload_part(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    key: String,
+    body: &Bytes,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let part = part_number(ctx)?;
+    verify_checksums(ctx, body)?;
+    let etag = store_part(ctx, bucket, &key, part, body.clone())?;
     Ok(Resp::ok().header("etag", etag))
+}
+
+/// UploadPartCopy: a part copied from an object (or a byte range of it, `x-amz-copy-source-range:
+/// bytes=FIRST-LAST`), read as CopyObject reads its source
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html>).
+pub(super) fn upload_part_copy(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    key: String,
+) -> Result<Resp, AwsError> {
+    let source = parse_copy_source(ctx)?;
+    if let Some(s) = ctx.h("x-amz-copy-source").map(str::to_owned) {
+        ctx.facts.keys.push(("s3:x-amz-copy-source", s));
+    }
+    let part = part_number(ctx)?;
+    let (object, source_version) = read_copy_source(ctx, &source)?;
+    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let size = object.data.len();
+    let data = match ctx.h("x-amz-copy-source-range") {
+        None => object.data.clone(),
+        Some(range) => {
+            let bad = || {
+                AwsError::invalid_argument(format!(
+                    "Range specified is not valid for source object of size: {size}"
+                ))
+            };
+            let (first, last) = range
+                .trim()
+                .strip_prefix("bytes=")
+                .and_then(|r| r.split_once('-'))
+                .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)))
+                .ok_or_else(bad)?;
+            if first > last || last >= size {
+                return Err(bad());
+            }
+            object.data.slice(first..=last)
+        }
+    };
+    let etag = store_part(ctx, bucket, &key, part, data)?;
+    let mut resp = Resp::xml(format!(
+        "<CopyPartResult xmlns=\"{NS}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>",
+        iso(ctx.now()),
+        escape(&etag)
+    ));
+    if let Some(v) = source_version {
+        resp = resp.header("x-amz-copy-source-version-id", v);
+    }
+    Ok(resp)
 }
 
 pub(super) fn complete_upload(
