@@ -64,6 +64,8 @@ errors! {
     illegal_versioning_configuration => "IllegalVersioningConfigurationException", BAD_REQUEST;
     no_such_cors_configuration => "NoSuchCORSConfiguration", NOT_FOUND;
     no_such_tag_set => "NoSuchTagSet", NOT_FOUND;
+    ownership_controls_not_found => "OwnershipControlsNotFoundError", NOT_FOUND;
+    acl_not_supported => "AccessControlListNotSupported", BAD_REQUEST;
     invalid_tag => "InvalidTag", BAD_REQUEST;
     cors_forbidden => "AccessForbidden", FORBIDDEN;
     bad_request => "BadRequest", BAD_REQUEST;

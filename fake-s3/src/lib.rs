@@ -231,6 +231,11 @@ impl FakeAws {
                         created: time::OffsetDateTime::now_utc(),
                         policy,
                         public_access_block: None,
+                        ownership: if self.iam.ceph_dialect {
+                            Some(storage::Ownership::ObjectWriter)
+                        } else {
+                            Some(storage::Ownership::BucketOwnerEnforced)
+                        },
                         versioning: storage::Versioning::Unversioned,
                         objects: Default::default(),
                         uploads: Default::default(),

@@ -149,6 +149,9 @@ pub enum S3Op {
     GetBucketCors,
     PutBucketCors,
     DeleteBucketCors,
+    GetBucketOwnershipControls,
+    PutBucketOwnershipControls,
+    DeleteBucketOwnershipControls,
     GetBucketTagging,
     PutBucketTagging,
     DeleteBucketTagging,
@@ -195,6 +198,9 @@ impl S3Op {
             S3Op::GetBucketCors => "GetBucketCors",
             S3Op::PutBucketCors => "PutBucketCors",
             S3Op::DeleteBucketCors => "DeleteBucketCors",
+            S3Op::GetBucketOwnershipControls => "GetBucketOwnershipControls",
+            S3Op::PutBucketOwnershipControls => "PutBucketOwnershipControls",
+            S3Op::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
             S3Op::GetBucketTagging => "GetBucketTagging",
             S3Op::PutBucketTagging => "PutBucketTagging",
             S3Op::DeleteBucketTagging => "DeleteBucketTagging",
@@ -239,6 +245,10 @@ impl S3Op {
             S3Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
             S3Op::GetBucketCors => "s3:GetBucketCORS",
             S3Op::PutBucketCors | S3Op::DeleteBucketCors => "s3:PutBucketCORS",
+            S3Op::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",
+            S3Op::PutBucketOwnershipControls | S3Op::DeleteBucketOwnershipControls => {
+                "s3:PutBucketOwnershipControls"
+            }
             S3Op::GetBucketTagging => "s3:GetBucketTagging",
             S3Op::PutBucketTagging | S3Op::DeleteBucketTagging => "s3:PutBucketTagging",
             S3Op::GetObjectTagging => "s3:GetObjectTagging",
@@ -297,6 +307,11 @@ impl S3Op {
                     return Err(unsupported(&format!("the bucket `?{sub}` subresource")));
                 }
                 match *method {
+                    Method::GET if has("ownershipControls") => S3Op::GetBucketOwnershipControls,
+                    Method::PUT if has("ownershipControls") => S3Op::PutBucketOwnershipControls,
+                    Method::DELETE if has("ownershipControls") => {
+                        S3Op::DeleteBucketOwnershipControls
+                    }
                     Method::GET if has("tagging") => S3Op::GetBucketTagging,
                     Method::PUT if has("tagging") => S3Op::PutBucketTagging,
                     Method::DELETE if has("tagging") => S3Op::DeleteBucketTagging,
@@ -466,6 +481,12 @@ mod tests {
     #[case(Method::PUT, Target::Object("b".into(), "k".into()), "partNumber,uploadId", S3Op::UploadPart)]
     #[case(Method::POST, Target::Object("b".into(), "k".into()), "uploads", S3Op::CreateMultipartUpload)]
     #[case(Method::DELETE, Target::Object("b".into(), "k".into()), "uploadId", S3Op::AbortMultipartUpload)]
+    #[case(Method::DELETE, Target::Bucket("b".into()), "ownershipControls", S3Op::DeleteBucketOwnershipControls)]
+    #[case(Method::DELETE, Target::Bucket("b".into()), "cors", S3Op::DeleteBucketCors)]
+    #[case(Method::DELETE, Target::Bucket("b".into()), "tagging", S3Op::DeleteBucketTagging)]
+    #[case(Method::PUT, Target::Bucket("b".into()), "versioning", S3Op::PutBucketVersioning)]
+    #[case(Method::DELETE, Target::Object("b".into(), "k".into()), "tagging", S3Op::DeleteObjectTagging)]
+    #[case(Method::DELETE, Target::Object("b".into(), "k".into()), "versionId", S3Op::DeleteObject)]
     fn operations(#[case] m: Method, #[case] t: Target, #[case] q: &str, #[case] want: S3Op) {
         let names: Vec<&str> = q.split(',').filter(|s| !s.is_empty()).collect();
         let op = S3Op::resolve(&m, &t, &names, false, false);
@@ -473,7 +494,7 @@ mod tests {
     }
 
     #[rstest]
-    #[case(Method::DELETE, "ownershipControls")]
+    #[case(Method::DELETE, "metrics")]
     #[case(Method::DELETE, "analytics")]
     #[case(Method::PUT, "requestPayment")]
     #[case(Method::PUT, "accelerate")]

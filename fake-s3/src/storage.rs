@@ -42,6 +42,38 @@ pub struct Object {
     pub version_id: String,
 }
 
+/// A bucket's Object Ownership setting
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// ACLs disabled; the bucket owner owns every object (AWS's default since April 2023).
+    BucketOwnerEnforced,
+    /// ACLs enabled; an object written with `bucket-owner-full-control` belongs to the bucket
+    /// owner.
+    BucketOwnerPreferred,
+    /// ACLs enabled; the writer's account owns what it writes (Ceph RGW's behaviour).
+    ObjectWriter,
+}
+
+impl Ownership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ownership::BucketOwnerEnforced => "BucketOwnerEnforced",
+            Ownership::BucketOwnerPreferred => "BucketOwnerPreferred",
+            Ownership::ObjectWriter => "ObjectWriter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Ownership> {
+        match s {
+            "BucketOwnerEnforced" => Some(Ownership::BucketOwnerEnforced),
+            "BucketOwnerPreferred" => Some(Ownership::BucketOwnerPreferred),
+            "ObjectWriter" => Some(Ownership::ObjectWriter),
+            _ => None,
+        }
+    }
+}
+
 /// A bucket's versioning state
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html>).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,6 +143,8 @@ pub struct Bucket {
     pub created: OffsetDateTime,
     pub policy: Option<ResourcePolicy>,
     pub public_access_block: Option<PublicAccessBlock>,
+    /// `None`: no ownership controls (ACLs enabled, the writer owns its objects).
+    pub ownership: Option<Ownership>,
     pub versioning: Versioning,
     /// Key → every version of it, oldest first; the last is the current one.
     pub objects: BTreeMap<String, Vec<Entry>>,

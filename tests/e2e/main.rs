@@ -8,6 +8,7 @@ mod fake_s3;
 mod fake_s3_admin;
 mod fake_s3_copy;
 mod fake_s3_cors;
+mod fake_s3_ownership;
 mod fake_s3_security;
 mod fake_s3_shapes;
 mod fake_s3_tagging;

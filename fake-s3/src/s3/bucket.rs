@@ -2,6 +2,7 @@
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>).
 
 use super::*;
+use crate::storage::Ownership;
 
 pub(super) fn list_buckets(ctx: &mut Ctx<'_>) -> Result<Resp, AwsError> {
     if ctx.auth.caller.principal.is_anonymous() {
@@ -40,6 +41,7 @@ pub(super) fn pseudo_bucket(name: &str, owner: &str, region: &str) -> Bucket {
         created: OffsetDateTime::UNIX_EPOCH,
         policy: None,
         public_access_block: None,
+        ownership: None,
         versioning: crate::storage::Versioning::Unversioned,
         objects: BTreeMap::new(),
         uploads: BTreeMap::new(),
@@ -86,7 +88,23 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, Aws
     }
     let account = ctx.auth.caller.account().to_owned();
     let pseudo = pseudo_bucket(&name, &account, &ctx.state.region);
+    let requested_ownership = match ctx.h("x-amz-object-ownership") {
+        None => None,
+        Some(o) => Some(Ownership::parse(o).ok_or_else(|| {
+            AwsError::invalid_argument(format!("Invalid x-amz-object-ownership header: {o}"))
+        })?),
+    };
+    if let Some(o) = requested_ownership {
+        ctx.facts
+            .keys
+            .push(("s3:x-amz-object-ownership", o.as_str().to_owned()));
+    }
     ctx.authorize("s3:CreateBucket", &pseudo, None)?;
+    if requested_ownership.is_some() {
+        // Setting ownership at creation also needs the ownership-controls permission.
+        ctx.authorize("s3:PutBucketOwnershipControls", &pseudo, None)?;
+    }
+    let ceph = ctx.state.iam().ceph_dialect;
     let mut st = ctx.state.storage_mut();
     if let Some(existing) = st.buckets.get(&name) {
         // us-east-1 answers 200 to its own owner for legacy compatibility.
@@ -102,15 +120,75 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, Aws
     }
     let mut bucket = pseudo;
     bucket.created = ctx.state.now();
-    // New buckets block public access by default, as S3 does since April 2023.
-    bucket.public_access_block = Some(PublicAccessBlock {
-        block_public_acls: true,
-        ignore_public_acls: true,
-        block_public_policy: true,
-        restrict_public_buckets: true,
-    });
+    if ceph {
+        // Ceph RGW: no public access block and ACLs enabled, the writer owning its objects.
+        bucket.ownership = Some(Ownership::ObjectWriter);
+    } else {
+        // New buckets block public access and disable ACLs by default, as S3 does since April
+        // 2023 (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/create-bucket-faq.html>).
+        bucket.public_access_block = Some(PublicAccessBlock {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: true,
+            restrict_public_buckets: true,
+        });
+        bucket.ownership = Some(Ownership::BucketOwnerEnforced);
+    }
+    if let Some(o) = requested_ownership {
+        bucket.ownership = Some(o);
+    }
     st.buckets.insert(name.clone(), bucket);
     Ok(Resp::ok().header("location", format!("/{name}")))
+}
+
+pub(super) fn get_ownership_controls(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:GetBucketOwnershipControls", bucket, None)?;
+    let ownership = bucket.ownership.ok_or_else(|| {
+        AwsError::ownership_controls_not_found("The bucket ownership controls were not found")
+            .with_resource(&bucket.name)
+    })?;
+    Ok(Resp::xml(format!(
+        "<OwnershipControls xmlns=\"{NS}\"><Rule><ObjectOwnership>{}</ObjectOwnership></Rule></OwnershipControls>",
+        ownership.as_str()
+    )))
+}
+
+pub(super) fn put_ownership_controls(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+    body: &Bytes,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutBucketOwnershipControls", bucket, None)?;
+    let el = xml::parse(body)?;
+    let rules: Vec<&xml::Element> = el.children_named("Rule").collect();
+    let ownership = match (el.name.as_str(), rules.as_slice()) {
+        ("OwnershipControls", [rule]) => rule
+            .child_text("ObjectOwnership")
+            .map(str::trim)
+            .and_then(Ownership::parse),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        AwsError::malformed_xml(
+            "The XML you provided was not well-formed or did not validate against our published schema (one Rule with ObjectOwnership BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter)",
+        )
+    })?;
+    if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
+        b.ownership = Some(ownership);
+    }
+    Ok(Resp::ok())
+}
+
+/// DeleteBucketOwnershipControls needs `s3:PutBucketOwnershipControls`.
+pub(super) fn delete_ownership_controls(
+    ctx: &mut Ctx<'_>,
+    bucket: &Bucket,
+) -> Result<Resp, AwsError> {
+    ctx.authorize("s3:PutBucketOwnershipControls", bucket, None)?;
+    if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
+        b.ownership = None;
+    }
+    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
 }
 
 pub(super) fn head_bucket(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {

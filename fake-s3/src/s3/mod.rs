@@ -202,6 +202,7 @@ fn load_bucket(state: &State, name: &str) -> Result<Bucket, AwsError> {
             created: b.created,
             policy: b.policy.clone(),
             public_access_block: b.public_access_block,
+            ownership: b.ownership,
             versioning: b.versioning,
             objects: BTreeMap::new(),
             uploads: BTreeMap::new(),
@@ -231,6 +232,9 @@ pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
                 | S3Op::DeleteBucketCors
                 | S3Op::PutBucketVersioning
                 | S3Op::GetBucketVersioning
+                | S3Op::GetBucketOwnershipControls
+                | S3Op::PutBucketOwnershipControls
+                | S3Op::DeleteBucketOwnershipControls
                 | S3Op::GetBucketTagging
                 | S3Op::PutBucketTagging
                 | S3Op::DeleteBucketTagging
@@ -272,6 +276,9 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         S3Op::GetBucketCors => get_bucket_cors(ctx, bucket),
         S3Op::PutBucketCors => put_bucket_cors(ctx, bucket, body),
         S3Op::DeleteBucketCors => delete_bucket_cors(ctx, bucket),
+        S3Op::GetBucketOwnershipControls => get_ownership_controls(ctx, bucket),
+        S3Op::PutBucketOwnershipControls => put_ownership_controls(ctx, bucket, body),
+        S3Op::DeleteBucketOwnershipControls => delete_ownership_controls(ctx, bucket),
         S3Op::GetBucketTagging => get_bucket_tagging(ctx, bucket),
         S3Op::PutBucketTagging => put_bucket_tagging(ctx, bucket, body),
         S3Op::DeleteBucketTagging => delete_bucket_tagging(ctx, bucket),

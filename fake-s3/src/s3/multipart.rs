@@ -8,7 +8,7 @@ pub(super) fn create_upload(
     bucket: &Bucket,
     key: String,
 ) -> Result<Resp, AwsError> {
-    add_acl_fact(ctx);
+    add_acl_fact(ctx, bucket)?;
     let tags = request_tags(ctx)?;
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     authorize_tagging(ctx, bucket, &key, &tags)?;

@@ -68,7 +68,7 @@ pub(super) fn put_object(
     if key.len() > 1024 {
         return Err(AwsError::invalid_argument("Your key is too long"));
     }
-    add_acl_fact(ctx);
+    add_acl_fact(ctx, bucket)?;
     let tags = request_tags(ctx)?;
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     authorize_tagging(ctx, bucket, &key, &tags)?;
@@ -101,11 +101,93 @@ pub(super) fn put_object(
     Ok(resp)
 }
 
-/// `s3:x-amz-acl` for every operation that can set an ACL.
-pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>) {
-    if let Some(acl) = ctx.h("x-amz-acl") {
-        let acl = acl.to_owned();
-        ctx.facts.keys.push(("s3:x-amz-acl", acl));
+/// `s3:x-amz-acl` (and `s3:x-amz-grant-*`) for every operation that can set an ACL, and the ACL
+/// itself checked against the bucket's Object Ownership and public access block
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>):
+/// with `BucketOwnerEnforced` (ACLs disabled) only `bucket-owner-full-control` is accepted, any
+/// other ACL is `AccessControlListNotSupported`; with `BlockPublicAcls` a public ACL is
+/// `AccessDenied`. Where ACLs are enabled, grants beyond the owner's own (`private`,
+/// `bucket-owner-full-control`, `bucket-owner-read`) answer `NotImplemented` rather than being
+/// silently ignored: the fake does not yet authorize by ACL grants.
+pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), AwsError> {
+    let canned = ctx.h("x-amz-acl").map(str::to_owned);
+    let grants: Vec<(String, String)> = ctx
+        .headers
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("x-amz-grant-"))
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    if let Some(acl) = &canned {
+        ctx.facts.keys.push(("s3:x-amz-acl", acl.clone()));
+    }
+    for (k, v) in &grants {
+        ctx.facts.dynamic.push((
+            format!("s3:{k}"),
+            policy_eval::ContextValue::Single(v.clone()),
+        ));
+    }
+    check_acl(bucket, canned.as_deref(), &grants)
+}
+
+/// Whether `bucket` accepts an ACL of `canned` and `grants` on a write (see [`add_acl_fact`]).
+pub(super) fn check_acl(
+    bucket: &Bucket,
+    canned: Option<&str>,
+    grants: &[(String, String)],
+) -> Result<(), AwsError> {
+    const CANNED: [&str; 8] = [
+        "private",
+        "public-read",
+        "public-read-write",
+        "authenticated-read",
+        "aws-exec-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+        "log-delivery-write",
+    ];
+    if canned.is_none() && grants.is_empty() {
+        return Ok(());
+    }
+    if let Some(acl) = canned.filter(|a| !CANNED.contains(a)) {
+        return Err(AwsError::invalid_argument(format!(
+            "Unknown canned ACL `{acl}`"
+        )));
+    }
+    if bucket.ownership == Some(crate::storage::Ownership::BucketOwnerEnforced) {
+        return if canned == Some("bucket-owner-full-control") && grants.is_empty() {
+            Ok(())
+        } else {
+            Err(AwsError::acl_not_supported(
+                "The bucket does not allow ACLs",
+            ))
+        };
+    }
+    let public = matches!(
+        canned,
+        Some("public-read" | "public-read-write" | "authenticated-read")
+    ) || grants
+        .iter()
+        .any(|(_, v)| v.contains("acs.amazonaws.com/groups/global/"));
+    if public
+        && bucket
+            .public_access_block
+            .is_some_and(|b| b.block_public_acls)
+    {
+        return Err(AwsError::access_denied(
+            "Access Denied: the bucket's BlockPublicAcls setting refuses public ACLs",
+        ));
+    }
+    let owner_only = grants.is_empty()
+        && matches!(
+            canned,
+            Some("private" | "bucket-owner-full-control" | "bucket-owner-read")
+        );
+    if owner_only {
+        Ok(())
+    } else {
+        Err(AwsError::not_implemented(
+            "the fake does not implement ACL grants beyond the owner's own yet",
+        ))
     }
 }
 
@@ -433,7 +515,7 @@ pub(super) fn copy_object(
     if let Some(d) = ctx.h("x-amz-metadata-directive").map(str::to_owned) {
         ctx.facts.keys.push(("s3:x-amz-metadata-directive", d));
     }
-    add_acl_fact(ctx);
+    add_acl_fact(ctx, bucket)?;
     // The tags the copy gets: the source's (`COPY`, the default) or the request's (`REPLACE`).
     let replace_tags = match ctx.h("x-amz-tagging-directive") {
         None => false,

@@ -52,9 +52,15 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         body: Bytes::new(),
         trailers: Vec::new(),
     };
-    if let Some((_, acl)) = upload.fields.iter().find(|(k, _)| k == "acl") {
+    let acl = upload
+        .fields
+        .iter()
+        .find(|(k, _)| k == "acl")
+        .map(|(_, v)| v.clone());
+    if let Some(acl) = &acl {
         ctx.facts.keys.push(("s3:x-amz-acl", acl.clone()));
     }
+    check_acl(&bucket, acl.as_deref(), &[])?;
     // The `tagging` field is a Tagging XML document.
     let tags = match upload.fields.iter().find(|(k, _)| k == "tagging") {
         Some((_, xml)) => tagging::parse_xml(xml.as_bytes())?,
