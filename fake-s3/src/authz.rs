@@ -119,6 +119,15 @@ pub fn add_request_keys(
     if let Some(sha) = &auth.content_sha256 {
         req.insert("s3:x-amz-content-sha256", single(sha));
     }
+    // Temporary credentials carry when they were issued and whether MFA was used (never, here);
+    // long-term keys carry neither
+    // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime>).
+    if let Some(issued) = auth.caller.token_issued {
+        if let Ok(text) = issued.format(&time::format_description::well_known::Rfc3339) {
+            req.insert("aws:TokenIssueTime", single(&text));
+        }
+        req.insert("aws:MultiFactorAuthPresent", single("false"));
+    }
     for (k, v) in &facts.keys {
         req.insert(k, single(v));
     }

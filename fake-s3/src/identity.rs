@@ -82,6 +82,8 @@ pub struct Session {
     /// Identity policies that apply (the role's, or for federation the user's).
     pub policies: Arc<Vec<Policy>>,
     pub session_policies: Arc<Vec<Policy>>,
+    /// When STS issued the credentials (`aws:TokenIssueTime`).
+    pub issued: OffsetDateTime,
     pub expires: OffsetDateTime,
 }
 
@@ -133,6 +135,8 @@ pub struct Caller {
     pub principal: Principal,
     pub identity: Arc<Vec<Policy>>,
     pub session: Arc<Vec<Policy>>,
+    /// For temporary credentials, when they were issued.
+    pub token_issued: Option<OffsetDateTime>,
 }
 
 impl Caller {
@@ -142,6 +146,7 @@ impl Caller {
             principal: Principal::anonymous(),
             identity: Arc::new(Vec::new()),
             session: Arc::new(Vec::new()),
+            token_issued: None,
         }
     }
 
@@ -402,6 +407,7 @@ impl Iam {
                     .map_err(|e| AwsError::internal_error(e.to_string()))?,
                 identity: Arc::new(Vec::new()),
                 session: Arc::new(Vec::new()),
+                token_issued: None,
             }),
             KeyOwner::User { account, name } => {
                 let user = self
@@ -425,6 +431,7 @@ impl Iam {
                     principal,
                     identity: Arc::clone(&user.policies),
                     session: Arc::new(Vec::new()),
+                    token_issued: None,
                 })
             }
             KeyOwner::Session(s) => {
@@ -437,6 +444,7 @@ impl Iam {
                     principal,
                     identity: Arc::clone(&s.policies),
                     session: Arc::clone(&s.session_policies),
+                    token_issued: Some(s.issued),
                 })
             }
         }

@@ -244,6 +244,7 @@ fn assume_role(
         role_arn: Some(role.arn.clone()),
         policies: Arc::clone(&role.policies),
         session_policies: Arc::new(session_policies),
+        issued: now,
         expires,
     });
     Ok(wrap(
@@ -366,6 +367,7 @@ fn federation_token(
         } else {
             session_policies
         }),
+        issued: now,
         expires,
     });
     Ok(wrap(
