@@ -12,7 +12,7 @@
 #
 # Environment: FAKE_S3_BIN (use this binary, do not build), REAL_CLIENTS_SERIAL=1,
 # REAL_CLIENTS_ONLY="aws boto3 s3cmd ap sts ceph features" (a subset), FEATURES_ONLY (sections of
-# check_s3_features.py; default "versioning tagging cors copy"), REAL_CLIENTS_KEEP_LOGS=1,
+# check_s3_features.py; default: every section), REAL_CLIENTS_KEEP_LOGS=1,
 # REAL_CLIENTS_TIMEOUT (seconds per script, default 170).
 set -u
 SCRIPTS="$(cd "$(dirname "$0")" && pwd)"
@@ -84,9 +84,12 @@ start_server() {
     [ -n "$ENDPOINT" ] || die "fake-s3 ($config) did not print its address within 10 s"
 }
 ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd ap sts ceph features} "
-# The sections of check_s3_features.py whose features fake-s3 implements (acl and ceph wait
-# for issue 10's ACLs and Ceph defaults).
-export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging cors copy}"
+# Every section of check_s3_features.py (the ceph one needs the Ceph-dialect server).
+if [[ $ONLY == *" ceph "* ]]; then
+    export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging acl cors copy ceph}"
+else
+    export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging acl cors copy}"
+fi
 servers=(server)   # the log names of the servers started, for the health checks below
 start_server server "$CONFIG"
 echo "fake-s3 ($BIN) listening on $ENDPOINT"

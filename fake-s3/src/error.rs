@@ -66,6 +66,7 @@ errors! {
     no_such_tag_set => "NoSuchTagSet", NOT_FOUND;
     ownership_controls_not_found => "OwnershipControlsNotFoundError", NOT_FOUND;
     acl_not_supported => "AccessControlListNotSupported", BAD_REQUEST;
+    malformed_acl_error => "MalformedACLError", BAD_REQUEST;
     invalid_tag => "InvalidTag", BAD_REQUEST;
     cors_forbidden => "AccessForbidden", FORBIDDEN;
     bad_request => "BadRequest", BAD_REQUEST;

@@ -236,6 +236,7 @@ impl FakeAws {
                         } else {
                             Some(storage::Ownership::BucketOwnerEnforced)
                         },
+                        acl: Vec::new(),
                         versioning: storage::Versioning::Unversioned,
                         objects: Default::default(),
                         uploads: Default::default(),

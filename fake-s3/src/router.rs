@@ -149,6 +149,10 @@ pub enum S3Op {
     GetBucketCors,
     PutBucketCors,
     DeleteBucketCors,
+    GetBucketAcl,
+    PutBucketAcl,
+    GetObjectAcl,
+    PutObjectAcl,
     GetBucketOwnershipControls,
     PutBucketOwnershipControls,
     DeleteBucketOwnershipControls,
@@ -198,6 +202,10 @@ impl S3Op {
             S3Op::GetBucketCors => "GetBucketCors",
             S3Op::PutBucketCors => "PutBucketCors",
             S3Op::DeleteBucketCors => "DeleteBucketCors",
+            S3Op::GetBucketAcl => "GetBucketAcl",
+            S3Op::PutBucketAcl => "PutBucketAcl",
+            S3Op::GetObjectAcl => "GetObjectAcl",
+            S3Op::PutObjectAcl => "PutObjectAcl",
             S3Op::GetBucketOwnershipControls => "GetBucketOwnershipControls",
             S3Op::PutBucketOwnershipControls => "PutBucketOwnershipControls",
             S3Op::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
@@ -245,6 +253,10 @@ impl S3Op {
             S3Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
             S3Op::GetBucketCors => "s3:GetBucketCORS",
             S3Op::PutBucketCors | S3Op::DeleteBucketCors => "s3:PutBucketCORS",
+            S3Op::GetBucketAcl => "s3:GetBucketAcl",
+            S3Op::PutBucketAcl => "s3:PutBucketAcl",
+            S3Op::GetObjectAcl => "s3:GetObjectAcl",
+            S3Op::PutObjectAcl => "s3:PutObjectAcl",
             S3Op::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",
             S3Op::PutBucketOwnershipControls | S3Op::DeleteBucketOwnershipControls => {
                 "s3:PutBucketOwnershipControls"
@@ -294,8 +306,7 @@ impl S3Op {
                 }
             },
             Target::Bucket(_) => {
-                const SUBRESOURCES: [&str; 7] = [
-                    "acl",
+                const SUBRESOURCES: [&str; 6] = [
                     "lifecycle",
                     "logging",
                     "notification",
@@ -307,6 +318,8 @@ impl S3Op {
                     return Err(unsupported(&format!("the bucket `?{sub}` subresource")));
                 }
                 match *method {
+                    Method::GET if has("acl") => S3Op::GetBucketAcl,
+                    Method::PUT if has("acl") => S3Op::PutBucketAcl,
                     Method::GET if has("ownershipControls") => S3Op::GetBucketOwnershipControls,
                     Method::PUT if has("ownershipControls") => S3Op::PutBucketOwnershipControls,
                     Method::DELETE if has("ownershipControls") => {
@@ -346,7 +359,6 @@ impl S3Op {
             }
             Target::Object(..) => {
                 for sub in [
-                    "acl",
                     "retention",
                     "legal-hold",
                     "torrent",
@@ -358,6 +370,8 @@ impl S3Op {
                     }
                 }
                 match *method {
+                    Method::GET if has("acl") => S3Op::GetObjectAcl,
+                    Method::PUT if has("acl") => S3Op::PutObjectAcl,
                     Method::GET if has("tagging") => S3Op::GetObjectTagging,
                     Method::PUT if has("tagging") => S3Op::PutObjectTagging,
                     Method::DELETE if has("tagging") => S3Op::DeleteObjectTagging,

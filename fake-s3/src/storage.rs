@@ -23,6 +23,36 @@ pub struct ResourcePolicy {
     pub compiled: Policy,
 }
 
+/// Who an ACL grant is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    /// An account, by its canonical user id.
+    CanonicalUser(String),
+    /// `http://acs.amazonaws.com/groups/global/AllUsers`: anyone, signed or not.
+    AllUsers,
+    /// `http://acs.amazonaws.com/groups/global/AuthenticatedUsers`: any signed request.
+    AuthenticatedUsers,
+    /// `http://acs.amazonaws.com/groups/s3/LogDelivery`.
+    LogDelivery,
+}
+
+/// An ACL permission (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    Read,
+    Write,
+    ReadAcp,
+    WriteAcp,
+    FullControl,
+}
+
+/// One ACL grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub grantee: Grantee,
+    pub permission: Permission,
+}
+
 /// Tags in the order they were given.
 pub type TagSet = Vec<(String, String)>;
 
@@ -40,6 +70,9 @@ pub struct Object {
     pub tags: TagSet,
     /// `null` in buckets that never had versioning, and for writes while it is suspended.
     pub version_id: String,
+    /// The owning account (the writer's under `ObjectWriter`, else the bucket owner's).
+    pub owner: String,
+    pub acl: Vec<Grant>,
 }
 
 /// A bucket's Object Ownership setting
@@ -132,6 +165,9 @@ pub struct Upload {
     pub parts: BTreeMap<u32, (Bytes, String)>,
     /// Tags the object gets when the upload completes.
     pub tags: TagSet,
+    /// The owner and ACL the object gets when the upload completes.
+    pub owner: String,
+    pub acl: Vec<Grant>,
 }
 
 /// One bucket.
@@ -145,6 +181,8 @@ pub struct Bucket {
     pub public_access_block: Option<PublicAccessBlock>,
     /// `None`: no ownership controls (ACLs enabled, the writer owns its objects).
     pub ownership: Option<Ownership>,
+    /// The bucket ACL beyond the owner's own full control.
+    pub acl: Vec<Grant>,
     pub versioning: Versioning,
     /// Key → every version of it, oldest first; the last is the current one.
     pub objects: BTreeMap<String, Vec<Entry>>,

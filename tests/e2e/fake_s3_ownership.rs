@@ -171,3 +171,129 @@ async fn ceph_buckets_take_rgws_defaults() {
         Ok(())
     );
 }
+
+#[tokio::test]
+async fn acl_grants_allow_as_s3_documents_when_acls_are_enabled() {
+    const OTHER: &str = "444455556666";
+    let fake = FakeAws::builder()
+        .account(OWNER)
+        .account(OTHER)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
+    let other_root = fake
+        .root_credentials(OTHER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let other = aws_sdk_s3::Client::new(&fake.sdk_config(&other_root));
+    let bucket = "acl-bucket";
+    owner
+        .create_bucket()
+        .bucket(bucket)
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    owner
+        .delete_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let other_id = other
+        .list_buckets()
+        .send()
+        .await
+        .ok()
+        .and_then(|b| b.owner.and_then(|o| o.id))
+        .unwrap_or_default();
+
+    // No policy names the other account: an object ACL grant alone lets its root read.
+    owner
+        .put_object()
+        .bucket(bucket)
+        .key("shared")
+        .grant_read(format!("id=\"{other_id}\""))
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    put_with_acl(&owner, bucket, ObjectCannedAcl::Private)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let read = |c: &aws_sdk_s3::Client, key: &'static str| {
+        let c = c.clone();
+        async move { code(c.get_object().bucket(bucket).key(key).send().await) }
+    };
+    assert_eq!(read(&other, "shared").await, None);
+    assert_eq!(read(&other, "k").await.as_deref(), Some("AccessDenied"));
+    let acl = owner
+        .get_object_acl()
+        .bucket(bucket)
+        .key("shared")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let perms: Vec<String> = acl
+        .grants()
+        .iter()
+        .filter_map(|g| g.permission().map(|p| p.as_str().to_owned()))
+        .collect();
+    assert_eq!(perms, ["FULL_CONTROL", "READ"]);
+
+    // A public-read object is readable anonymously, until IgnorePublicAcls.
+    put_with_acl(&owner, bucket, ObjectCannedAcl::PublicRead)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let anonymous = || async {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .get(format!("{}/{bucket}/k", fake.endpoint()))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    assert_eq!(anonymous().await, 200);
+    owner
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .ignore_public_acls(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(anonymous().await, 403);
+
+    // Under ObjectWriter the writer owns its object: the bucket owner cannot read it unless
+    // the object's ACL says so.
+    owner
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{OTHER}"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    other
+        .put_object()
+        .bucket(bucket)
+        .key("theirs")
+        .body(ByteStream::from_static(b"y"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        read(&owner, "theirs").await.as_deref(),
+        Some("AccessDenied")
+    );
+}

@@ -42,6 +42,7 @@ pub(super) fn pseudo_bucket(name: &str, owner: &str, region: &str) -> Bucket {
         policy: None,
         public_access_block: None,
         ownership: None,
+        acl: Vec::new(),
         versioning: crate::storage::Versioning::Unversioned,
         objects: BTreeMap::new(),
         uploads: BTreeMap::new(),

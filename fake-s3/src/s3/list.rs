@@ -19,6 +19,21 @@ pub(super) fn max_keys(ctx: &Ctx<'_>) -> Result<usize, AwsError> {
     }
 }
 
+/// `<Owner><ID>…</ID></Owner>` for each account, read before the storage lock is taken.
+pub(super) fn owner_elements(state: &State) -> BTreeMap<String, String> {
+    state
+        .iam()
+        .accounts
+        .iter()
+        .map(|(id, a)| {
+            (
+                id.clone(),
+                format!("<Owner><ID>{}</ID></Owner>", a.canonical_id),
+            )
+        })
+        .collect()
+}
+
 pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
     let prefix = ctx.q("prefix").unwrap_or_default().to_owned();
     let delimiter = ctx
@@ -69,6 +84,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
         }
         _ => start,
     };
+    let owners = owner_elements(ctx.state);
     let st = ctx.state.storage();
     let objects = &st
         .buckets
@@ -93,15 +109,12 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     // ListObjects (v1) always names each object's owner; ListObjectsV2
     // only with `fetch-owner=true`. Objects belong to the bucket owner (ACLs disabled).
     let with_owner = ctx.op != S3Op::ListObjectsV2 || ctx.q("fetch-owner") == Some("true");
-    let owner = if with_owner {
-        ctx.state
-            .iam()
-            .accounts
-            .get(&bucket.owner)
-            .map(|a| format!("<Owner><ID>{}</ID></Owner>", a.canonical_id))
-            .unwrap_or_default()
-    } else {
-        String::new()
+    let owner_of = |account: &str| {
+        if with_owner {
+            owners.get(account).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
     };
     // Only current versions that are objects: a key whose latest version is a delete marker is
     // not listed.
@@ -131,11 +144,12 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
             break;
         }
         let common = format!(
-            "<Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size>{owner}<StorageClass>STANDARD</StorageClass>",
+            "<Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size>{}<StorageClass>STANDARD</StorageClass>",
             enc(k),
             iso(o.last_modified),
             escape(&o.etag),
-            o.data.len()
+            o.data.len(),
+            owner_of(&o.owner)
         );
         contents.push_str(&format!("<Contents>{common}</Contents>"));
         last = k.clone();

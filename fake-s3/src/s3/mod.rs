@@ -4,6 +4,7 @@
 //! request context, the response) and the dispatch. Each handler authorizes through
 //! [`crate::authz::authorize`] before it reads or writes anything.
 
+mod acl;
 mod bucket;
 mod cors;
 mod list;
@@ -14,6 +15,7 @@ mod post_object;
 mod tagging;
 mod versioning;
 
+use acl::*;
 use bucket::*;
 use cors::*;
 pub use cors::{preflight, response_headers as cors_headers};
@@ -136,6 +138,7 @@ impl Ctx<'_> {
             &self.facts,
             self.now(),
         );
+        let verdict = with_acls(self, action, bucket, key, verdict);
         let allowed = verdict.allowed();
         let refusal = (!allowed).then(|| {
             let owner = self
@@ -203,6 +206,7 @@ fn load_bucket(state: &State, name: &str) -> Result<Bucket, AwsError> {
             policy: b.policy.clone(),
             public_access_block: b.public_access_block,
             ownership: b.ownership,
+            acl: b.acl.clone(),
             versioning: b.versioning,
             objects: BTreeMap::new(),
             uploads: BTreeMap::new(),
@@ -232,6 +236,8 @@ pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
                 | S3Op::DeleteBucketCors
                 | S3Op::PutBucketVersioning
                 | S3Op::GetBucketVersioning
+                | S3Op::GetBucketAcl
+                | S3Op::PutBucketAcl
                 | S3Op::GetBucketOwnershipControls
                 | S3Op::PutBucketOwnershipControls
                 | S3Op::DeleteBucketOwnershipControls
@@ -276,6 +282,10 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         S3Op::GetBucketCors => get_bucket_cors(ctx, bucket),
         S3Op::PutBucketCors => put_bucket_cors(ctx, bucket, body),
         S3Op::DeleteBucketCors => delete_bucket_cors(ctx, bucket),
+        S3Op::GetBucketAcl => get_bucket_acl(ctx, bucket),
+        S3Op::PutBucketAcl => put_bucket_acl(ctx, bucket, body),
+        S3Op::GetObjectAcl => get_object_acl(ctx, bucket, key.unwrap_or_default()),
+        S3Op::PutObjectAcl => put_object_acl(ctx, bucket, key.unwrap_or_default(), body),
         S3Op::GetBucketOwnershipControls => get_ownership_controls(ctx, bucket),
         S3Op::PutBucketOwnershipControls => put_ownership_controls(ctx, bucket, body),
         S3Op::DeleteBucketOwnershipControls => delete_ownership_controls(ctx, bucket),

@@ -12,6 +12,7 @@ pub(super) fn create_upload(
     let tags = request_tags(ctx)?;
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     authorize_tagging(ctx, bucket, &key, &tags)?;
+    let (owner, acl) = write_acl(ctx, bucket)?;
     let mut st = ctx.state.storage_mut();
     st.upload_counter += 1;
     // Upload ids must not be guessable: one caller's id must not name another's upload.
@@ -35,6 +36,8 @@ pub(super) fn create_upload(
         metadata: metadata_from(ctx.headers),
         parts: BTreeMap::new(),
         tags,
+        owner,
+        acl,
     };
     st.buckets
         .get_mut(&bucket.name)
@@ -212,6 +215,8 @@ pub(super) fn complete_upload(
         checksums: BTreeMap::new(),
         tags: upload.tags.clone(),
         version_id: String::new(),
+        owner: upload.owner.clone(),
+        acl: upload.acl.clone(),
     };
     b.uploads.remove(&id);
     let counter = &mut st.version_counter;

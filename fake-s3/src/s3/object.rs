@@ -73,6 +73,7 @@ pub(super) fn put_object(
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     authorize_tagging(ctx, bucket, &key, &tags)?;
     let checksums = verify_checksums(ctx, body)?;
+    let (owner, acl) = write_acl(ctx, bucket)?;
     let etag = etag_of(body);
     let object = Object {
         data: body.clone(),
@@ -86,6 +87,8 @@ pub(super) fn put_object(
         checksums: checksums.clone(),
         tags,
         version_id: String::new(),
+        owner,
+        acl,
     };
     // Checked under the same lock as the write, so two conditional writers cannot both win.
     let version = store(ctx.state, &bucket.name, key.clone(), object, |current| {
@@ -106,9 +109,7 @@ pub(super) fn put_object(
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>):
 /// with `BucketOwnerEnforced` (ACLs disabled) only `bucket-owner-full-control` is accepted, any
 /// other ACL is `AccessControlListNotSupported`; with `BlockPublicAcls` a public ACL is
-/// `AccessDenied`. Where ACLs are enabled, grants beyond the owner's own (`private`,
-/// `bucket-owner-full-control`, `bucket-owner-read`) answer `NotImplemented` rather than being
-/// silently ignored: the fake does not yet authorize by ACL grants.
+/// `AccessDenied`.
 pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), AwsError> {
     let canned = ctx.h("x-amz-acl").map(str::to_owned);
     let grants: Vec<(String, String)> = ctx
@@ -177,18 +178,7 @@ pub(super) fn check_acl(
             "Access Denied: the bucket's BlockPublicAcls setting refuses public ACLs",
         ));
     }
-    let owner_only = grants.is_empty()
-        && matches!(
-            canned,
-            Some("private" | "bucket-owner-full-control" | "bucket-owner-read")
-        );
-    if owner_only {
-        Ok(())
-    } else {
-        Err(AwsError::not_implemented(
-            "the fake does not implement ACL grants beyond the owner's own yet",
-        ))
-    }
+    Ok(())
 }
 
 /// Conditional writes: `If-None-Match: *` refuses to overwrite, `If-Match` needs the current ETag
@@ -551,6 +541,7 @@ pub(super) fn copy_object(
         ));
     }
     object.last_modified = ctx.state.now();
+    (object.owner, object.acl) = write_acl(ctx, bucket)?;
     if let Some(tags) = new_tags {
         object.tags = tags;
     }

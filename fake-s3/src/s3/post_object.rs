@@ -95,6 +95,9 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
     if !allowed {
         return Err(AwsError::access_denied("Access Denied"));
     }
+    let requested = requested_acl(acl.as_deref(), &[], &canonical_id(ctx.state, &bucket.owner))?;
+    let owner = object_owner(&bucket, auth.caller.account(), &requested);
+    let grants = object_acl(&canonical_id(ctx.state, &owner), &requested);
     let data = Bytes::from(upload.data);
     let etag = etag_of(&data);
     let metadata = upload
@@ -113,6 +116,8 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         checksums: BTreeMap::new(),
         tags: tags.clone(),
         version_id: String::new(),
+        owner,
+        acl: grants,
     };
     let version = store(ctx.state, &bucket.name, upload.key.clone(), object, |_| {
         Ok(())

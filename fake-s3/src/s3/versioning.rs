@@ -342,13 +342,8 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
         .q("version-id-marker")
         .filter(|v| !v.is_empty() && !key_marker.is_empty())
         .map(str::to_owned);
-    let owner = ctx
-        .state
-        .iam()
-        .accounts
-        .get(&bucket.owner)
-        .map(|a| format!("<Owner><ID>{}</ID></Owner>", a.canonical_id))
-        .unwrap_or_default();
+    let owners = owner_elements(ctx.state);
+    let owner_of = |account: &str| owners.get(account).cloned().unwrap_or_default();
     let st = ctx.state.storage();
     let b = st
         .buckets
@@ -411,21 +406,23 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
             let is_latest = Some(e.version_id()) == latest_id;
             match e {
                 Entry::Object(o) => body.push_str(&format!(
-                    "<Version><Key>{}</Key><VersionId>{}</VersionId><IsLatest>{is_latest}</IsLatest><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size>{owner}<StorageClass>STANDARD</StorageClass></Version>",
+                    "<Version><Key>{}</Key><VersionId>{}</VersionId><IsLatest>{is_latest}</IsLatest><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size>{}<StorageClass>STANDARD</StorageClass></Version>",
                     enc(key),
                     escape(&o.version_id),
                     iso(o.last_modified),
                     escape(&o.etag),
-                    o.data.len()
+                    o.data.len(),
+                    owner_of(&o.owner)
                 )),
                 Entry::DeleteMarker {
                     version_id,
                     last_modified,
                 } => body.push_str(&format!(
-                    "<DeleteMarker><Key>{}</Key><VersionId>{}</VersionId><IsLatest>{is_latest}</IsLatest><LastModified>{}</LastModified>{owner}</DeleteMarker>",
+                    "<DeleteMarker><Key>{}</Key><VersionId>{}</VersionId><IsLatest>{is_latest}</IsLatest><LastModified>{}</LastModified>{}</DeleteMarker>",
                     enc(key),
                     escape(version_id),
-                    iso(*last_modified)
+                    iso(*last_modified),
+                    owner_of(&bucket.owner)
                 )),
             }
             next = Some((key.clone(), e.version_id().to_owned()));
