@@ -107,3 +107,54 @@ async fn session_keys_exist_for_temporary_credentials_only() {
     assert_eq!(read(&new).await, None, "issued after it");
     fake.set_time(None);
 }
+
+#[tokio::test]
+async fn write_header_keys_condition_object_writes() {
+    let fake = FakeAws::builder()
+        .account(OWNER)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let root = fake
+        .root_credentials(OWNER)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
+    owner
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // The user guide's example: writes must ask for encryption and the infrequent-access class.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::{BUCKET}/*",
+            "Condition":{{"StringEquals":{{"s3:x-amz-server-side-encryption":"AES256","s3:x-amz-storage-class":"STANDARD_IA"}}}}}}]}}"#
+    );
+    let (_, keys) = fake
+        .create_user(OWNER, "archiver", &[&policy])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let user = aws_sdk_s3::Client::new(&fake.sdk_config(&keys));
+    let put = |sse: bool, class: bool| {
+        let user = user.clone();
+        async move {
+            let mut req = user
+                .put_object()
+                .bucket(BUCKET)
+                .key("a")
+                .body(ByteStream::from_static(b"x"));
+            if sse {
+                req = req.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256);
+            }
+            if class {
+                req = req.storage_class(aws_sdk_s3::types::StorageClass::StandardIa);
+            }
+            req.send()
+                .await
+                .err()
+                .and_then(|e| e.code().map(str::to_owned))
+        }
+    };
+    assert_eq!(put(true, true).await, None);
+    assert_eq!(put(true, false).await.as_deref(), Some("AccessDenied"));
+    assert_eq!(put(false, true).await.as_deref(), Some("AccessDenied"));
+}

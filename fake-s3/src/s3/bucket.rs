@@ -89,6 +89,13 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, Aws
     }
     let account = ctx.auth.caller.account().to_owned();
     let pseudo = pseudo_bucket(&name, &account, &ctx.state.region);
+    // Set when the request carries a LocationConstraint, as the key's name says.
+    if let Some(c) = constraint.as_deref().filter(|c| !c.is_empty()) {
+        ctx.facts.keys.push(("s3:locationconstraint", c.to_owned()));
+    }
+    if let Some(acl) = ctx.h("x-amz-acl").map(str::to_owned) {
+        ctx.facts.keys.push(("s3:x-amz-acl", acl));
+    }
     let requested_ownership = match ctx.h("x-amz-object-ownership") {
         None => None,
         Some(o) => Some(Ownership::parse(o).ok_or_else(|| {

@@ -104,6 +104,31 @@ pub(super) fn put_object(
     Ok(resp)
 }
 
+/// The condition keys the Service Authorization Reference lists for object writes that come
+/// straight from request headers: server-side encryption, its KMS key, and the storage class
+/// (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>).
+fn add_write_header_facts(ctx: &mut Ctx<'_>) {
+    for (header, key) in [
+        (
+            "x-amz-server-side-encryption",
+            "s3:x-amz-server-side-encryption",
+        ),
+        (
+            "x-amz-server-side-encryption-aws-kms-key-id",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        ),
+        ("x-amz-storage-class", "s3:x-amz-storage-class"),
+        (
+            "x-amz-website-redirect-location",
+            "s3:x-amz-website-redirect-location",
+        ),
+    ] {
+        if let Some(v) = ctx.h(header).map(str::to_owned) {
+            ctx.facts.keys.push((key, v));
+        }
+    }
+}
+
 /// `s3:x-amz-acl` (and `s3:x-amz-grant-*`) for every operation that can set an ACL, and the ACL
 /// itself checked against the bucket's Object Ownership and public access block
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>):
@@ -111,6 +136,7 @@ pub(super) fn put_object(
 /// other ACL is `AccessControlListNotSupported`; with `BlockPublicAcls` a public ACL is
 /// `AccessDenied`.
 pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), AwsError> {
+    add_write_header_facts(ctx);
     let canned = ctx.h("x-amz-acl").map(str::to_owned);
     let grants: Vec<(String, String)> = ctx
         .headers
