@@ -425,10 +425,7 @@ fn v4_header(
     let caller = keys.caller(entry, now)?;
     let (body, trailers) = match payload_hash.as_str() {
         "UNSIGNED-PAYLOAD" => (body, Vec::new()),
-        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => {
-            let d = chunked::decode(&body, None, false)?;
-            (Bytes::from(d.data), d.trailers)
-        }
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => chunked::decode_owned(body, None, false)?,
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" | "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => {
             let signer = ChunkSigner {
                 key,
@@ -437,8 +434,7 @@ fn v4_header(
                 seed_signature: signature.clone(),
             };
             let trailer = payload_hash.ends_with("-TRAILER");
-            let d = chunked::decode(&body, Some(&signer), trailer)?;
-            (Bytes::from(d.data), d.trailers)
+            chunked::decode_owned(body, Some(&signer), trailer)?
         }
         hex if is_sha256_hex(hex) => {
             check_payload_hash(hex, &body)?;

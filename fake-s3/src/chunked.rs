@@ -48,9 +48,56 @@ pub fn decode(
     signer: Option<&ChunkSigner>,
     signed_trailer: bool,
 ) -> Result<Decoded, AwsError> {
+    let (ranges, trailers) = decode_ranges(body, signer, signed_trailer)?;
+    let mut data = Vec::with_capacity(ranges.iter().map(|r| r.len()).sum());
+    for r in ranges {
+        data.extend_from_slice(&body[r]);
+    }
+    Ok(Decoded { data, trailers })
+}
+
+/// Decodes an aws-chunked body it owns, moving the data over the chunk headers in place when no
+/// one else holds the buffer, so that a large upload is never held twice.
+pub fn decode_owned(
+    body: bytes::Bytes,
+    signer: Option<&ChunkSigner>,
+    signed_trailer: bool,
+) -> Result<(bytes::Bytes, Vec<(String, String)>), AwsError> {
+    let (ranges, trailers) = decode_ranges(&body, signer, signed_trailer)?;
+    match body.try_into_mut() {
+        Ok(mut buf) => {
+            let mut w = 0;
+            for r in ranges {
+                // Each range starts after its header, so it never moves backwards over data
+                // not yet moved.
+                let len = r.len();
+                buf.copy_within(r, w);
+                w += len;
+            }
+            buf.truncate(w);
+            Ok((buf.freeze(), trailers))
+        }
+        Err(shared) => {
+            let mut data = Vec::with_capacity(ranges.iter().map(|r| r.len()).sum());
+            for r in ranges {
+                data.extend_from_slice(&shared[r]);
+            }
+            Ok((bytes::Bytes::from(data), trailers))
+        }
+    }
+}
+
+/// The data ranges of an aws-chunked body, in order, and its trailers.
+type Ranges = (Vec<std::ops::Range<usize>>, Vec<(String, String)>);
+
+fn decode_ranges(
+    body: &[u8],
+    signer: Option<&ChunkSigner>,
+    signed_trailer: bool,
+) -> Result<Ranges, AwsError> {
     const MAX_CHUNK: usize = 64 * 1024 * 1024;
     let mut pos = 0;
-    let mut data = Vec::with_capacity(body.len());
+    let mut data = Vec::new();
     let mut previous = signer.map(|s| s.seed_signature.clone()).unwrap_or_default();
     loop {
         let header = read_line(body, &mut pos)?;
@@ -91,8 +138,8 @@ pub fn decode(
         if body.get(pos..pos + 2) != Some(b"\r\n") {
             return Err(incomplete("a chunk is not followed by CRLF"));
         }
+        data.push(pos - size..pos);
         pos += 2;
-        data.extend_from_slice(chunk);
     }
     // Trailers, then an empty line (or the end of the body).
     let mut trailers = Vec::new();
@@ -133,7 +180,7 @@ pub fn decode(
             }
         }
     }
-    Ok(Decoded { data, trailers })
+    Ok((data, trailers))
 }
 
 #[cfg(test)]

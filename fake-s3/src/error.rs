@@ -55,6 +55,7 @@ errors! {
     incomplete_body => "IncompleteBody", BAD_REQUEST;
     malformed_xml => "MalformedXML", BAD_REQUEST;
     malformed_policy => "MalformedPolicy", BAD_REQUEST;
+    max_message_length_exceeded => "MaxMessageLengthExceeded", BAD_REQUEST;
     malformed_policy_document => "MalformedPolicyDocument", BAD_REQUEST;
     invalid_client_token_id => "InvalidClientTokenId", FORBIDDEN;
     invalid_range => "InvalidRange", RANGE_NOT_SATISFIABLE;

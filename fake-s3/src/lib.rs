@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod auth;
 pub mod authz;
+pub mod body;
 pub mod checksum;
 pub mod chunked;
 pub mod config;

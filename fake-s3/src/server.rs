@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -191,27 +191,21 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     if let Some(rest) = req.uri().path().strip_prefix("/_fake/") {
-        // S3 bucket names cannot start with `_`, so no S3 request is ever addressed here.
-        return crate::admin::handle(state, req.method(), rest, req.uri().query());
+        // S3 bucket names cannot start with `_`, so no path-style S3 request is addressed here;
+        // on a bucket's or access point's own host the same path is an object key.
+        let host = req
+            .headers()
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        if matches!(router::classify_host(host), HostForm::Plain) {
+            return crate::admin::handle(state, req.method(), rest, req.uri().query());
+        }
     }
     let request_id = state.next_request_id();
     let received = state.now();
     let (parts, body) = req.into_parts();
     let head = parts.method == http::Method::HEAD;
-    let body = match Limited::new(body, state.limits.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(c) => c.to_bytes(),
-        Err(e) => {
-            let err = if e.is::<http_body_util::LengthLimitError>() {
-                AwsError::entity_too_large("Your proposed upload exceeds the maximum allowed size")
-            } else {
-                AwsError::incomplete_body("The request body ended early")
-            };
-            return error_response(&err, Api::S3, &request_id, head);
-        }
-    };
     let raw_path = parts.uri.path().to_owned();
     let api = if raw_path.starts_with("/v20180820/") {
         Api::Control
@@ -225,6 +219,11 @@ pub async fn handle(
         Api::Sts
     } else {
         Api::S3
+    };
+    let limit = crate::body::limit_for(&parts, state.limits.max_body_bytes);
+    let body = match crate::body::read(&parts, body, limit).await {
+        Ok(b) => b,
+        Err(e) => return error_response(&e, api, &request_id, head),
     };
     let (result, operation, principal, decision, explanation) =
         dispatch(state, peer, &parts, body, &raw_path, &request_id).await;

@@ -138,7 +138,10 @@ fn one_line(text: &str) -> String {
 /// the OS say what happened only in words).
 fn dispatch_class(text: &str, timeout: bool) -> (String, String) {
     let lower = text.to_ascii_lowercase();
-    let code = if lower.contains("dns error")
+    // The SDK resolves credentials just before sending, so their absence surfaces here too.
+    let code = if lower.contains("credentials") && !lower.contains("dns error") {
+        "NoCredentials"
+    } else if lower.contains("dns error")
         || lower.contains("failed to lookup address")
         || lower.contains("name or service not known")
         || lower.contains("no address associated")
@@ -202,6 +205,7 @@ fn hint(operation: &str, code: &str) -> Option<String> {
         "SignatureDoesNotMatch" | "IncompleteSignature" => "the secret key does not match the access key: check AWS_SECRET_ACCESS_KEY (or a proxy that rewrites requests)".to_owned(),
         "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" | "RequestExpired" => "the credentials have expired: get new ones (aws sso login, a new STS session) and check AWS_SESSION_TOKEN".to_owned(),
         "InvalidToken" => "the session token is not valid with this key: check AWS_SESSION_TOKEN".to_owned(),
+        "AccessDenied" if operation == "PutBucketPolicy" => "the service's credentials lack `s3:PutBucketPolicy` on this bucket (see `s3keeper iam-policy`), or Block Public Access (the bucket's or the account's BlockPublicPolicy) refuses a public policy: the verification and open buckets need public policies".to_owned(),
         "AccessDenied" | "AccessDeniedException" | "AllAccessDisabled" => match iam_action(operation) {
             Some(action) => format!("the service's credentials lack `{action}` on this resource: give them the policy `s3keeper iam-policy` prints (deploy/iam-policy.json), and check bucket and SCP denies"),
             None => "the service's credentials lack a permission: compare them with `s3keeper iam-policy` (deploy/iam-policy.json)".to_owned(),
@@ -363,6 +367,14 @@ mod tests {
         let f = AwsFailure::from_sdk("GetBucketPolicy", &e);
         assert_eq!(f.code, "NoCredentials");
         assert!(f.to_string().contains("AWS_ACCESS_KEY_ID"), "{f}");
+        // How the SDK really reports it: a dispatch failure from the identity resolver.
+        let e = dispatch(std::io::Error::other(
+            "failed to resolve identity: an error occurred while loading credentials: the credential provider was not enabled",
+        ));
+        assert_eq!(
+            AwsFailure::from_sdk("GetBucketPolicy", &e).code,
+            "NoCredentials"
+        );
     }
 
     #[test]

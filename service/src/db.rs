@@ -115,7 +115,12 @@ impl Db {
             {
                 Ok(rows) => rows,
                 // No bookkeeping table yet: nothing applied.
-                Err(sqlx::Error::Database(_)) => Vec::new(),
+                Err(sqlx::Error::Database(e))
+                    if e.message().contains("no such table")
+                        || e.message().contains("does not exist") =>
+                {
+                    Vec::new()
+                }
                 Err(e) => return Err(e.into()),
             };
         Ok(self

@@ -236,6 +236,20 @@ pub async fn run(args: &ServiceArgs) -> Result<Report, KeeperError> {
 async fn database_check(args: &ServiceArgs) -> Check {
     let url = args.database_url.as_deref().unwrap_or(DEFAULT_URL);
     let shown = crate::db::redact_url(url);
+    // Doctor only looks: an SQLite file that does not exist is reported, never created.
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+    {
+        if !std::path::Path::new(path).exists() {
+            return Check::fail(
+                "database",
+                format!("{shown}: the SQLite file does not exist"),
+                "run `s3keeper setup` with this --database-url (it creates and migrates the database), or correct S3KEEPER_DATABASE_URL",
+            );
+        }
+    }
     let db =
         match Db::open(url).await {
             Ok(db) => db,

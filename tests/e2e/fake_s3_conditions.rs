@@ -3,30 +3,17 @@
 //! policy can refuse sessions issued before a revocation time (the "revoke older sessions"
 //! pattern uploads without credentials rely on).
 
+use crate::support::fake_with_bucket;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
-use fake_s3::{Credentials, FakeAws};
+use fake_s3::Credentials;
 
 const OWNER: &str = "111122223333";
 const BUCKET: &str = "cond-bucket";
 
 #[tokio::test]
 async fn session_keys_exist_for_temporary_credentials_only() {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let owner = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    owner
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (fake, owner) = fake_with_bucket(&[OWNER], BUCKET).await;
     owner
         .put_object()
         .bucket(BUCKET)
@@ -110,21 +97,7 @@ async fn session_keys_exist_for_temporary_credentials_only() {
 
 #[tokio::test]
 async fn write_header_keys_condition_object_writes() {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let owner = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    owner
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (fake, _owner) = fake_with_bucket(&[OWNER], BUCKET).await;
     // The user guide's example: writes must ask for encryption and the infrequent-access class.
     let policy = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::{BUCKET}/*",

@@ -1,12 +1,12 @@
 //! UploadPartCopy on fake-s3 through the official SDK: whole objects and byte ranges, a source
 //! version, and the 403-vs-404 rule on the source.
 
+use crate::support::fake_with_bucket;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, VersioningConfiguration,
 };
-use fake_s3::FakeAws;
 
 const OWNER: &str = "111122223333";
 const BUCKET: &str = "copy-bucket";
@@ -14,20 +14,7 @@ const MIB: usize = 1024 * 1024;
 
 #[tokio::test]
 async fn parts_copied_from_ranges_and_versions_assemble_the_object() {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (_fake, s3) = fake_with_bucket(&[OWNER], BUCKET).await;
     s3.put_bucket_versioning()
         .bucket(BUCKET)
         .versioning_configuration(
@@ -144,20 +131,7 @@ async fn parts_copied_from_ranges_and_versions_assemble_the_object() {
 
 #[tokio::test]
 async fn a_missing_source_is_404_only_for_those_who_may_list_it() {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (fake, s3) = fake_with_bucket(&[OWNER], BUCKET).await;
     let up = s3
         .create_multipart_upload()
         .bucket(BUCKET)

@@ -1,9 +1,9 @@
 //! CORS on fake-s3 as S3 does it: the configuration through the SDK, preflights answered by the
 //! rules without a signature, and CORS headers on actual responses (browser uploads need them).
 
+use crate::support::fake_with_bucket;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
-use fake_s3::FakeAws;
 
 const OWNER: &str = "111122223333";
 const BUCKET: &str = "cors-bucket";
@@ -55,20 +55,7 @@ fn header(r: &reqwest::Response, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn cors_rules_answer_preflights_and_mark_responses() {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (fake, s3) = fake_with_bucket(&[OWNER], BUCKET).await;
     let endpoint = fake.endpoint();
 
     // No configuration: GetBucketCors says so, and preflights are refused.
@@ -234,20 +221,7 @@ async fn cors_rules_answer_preflights_and_mark_responses() {
 
 #[tokio::test]
 async fn a_cors_configuration_s3_would_refuse_is_refused() {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (_fake, s3) = fake_with_bucket(&[OWNER], BUCKET).await;
     let config = CorsConfiguration::builder()
         .cors_rules(rule(&["*"], &["PATCH"], &[], &[]))
         .build()

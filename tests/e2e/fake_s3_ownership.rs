@@ -1,6 +1,7 @@
 //! Object Ownership and the dialects' bucket defaults: AWS's since April 2023 (all four public
 //! access block flags, ACLs disabled) and Ceph RGW's (no public access block, ACLs enabled).
 
+use crate::support::err_code as code;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -22,10 +23,6 @@ async fn client(ceph: bool) -> (fake_s3::FakeAwsHandle, aws_sdk_s3::Client) {
         .unwrap_or_else(|e| panic!("{e}"));
     let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
     (fake, s3)
-}
-
-fn code<T, E: ProvideErrorMetadata>(r: Result<T, E>) -> Option<String> {
-    r.err().and_then(|e| e.code().map(str::to_owned))
 }
 
 async fn ownership(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<String, String> {
@@ -296,4 +293,28 @@ async fn acl_grants_allow_as_s3_documents_when_acls_are_enabled() {
         read(&owner, "theirs").await.as_deref(),
         Some("AccessDenied")
     );
+    // Nor copy it, nor read its tags: the object's owner governs every read of it.
+    let copy = owner
+        .copy_object()
+        .bucket(bucket)
+        .key("stolen")
+        .copy_source(format!("{bucket}/theirs"))
+        .send()
+        .await;
+    assert_eq!(code(copy).as_deref(), Some("AccessDenied"));
+    let tags = owner
+        .get_object_tagging()
+        .bucket(bucket)
+        .key("theirs")
+        .send()
+        .await;
+    assert_eq!(code(tags).as_deref(), Some("AccessDenied"));
+    // The bucket owner may still delete it.
+    let deleted = owner
+        .delete_object()
+        .bucket(bucket)
+        .key("theirs")
+        .send()
+        .await;
+    assert!(deleted.is_ok(), "{deleted:?}");
 }

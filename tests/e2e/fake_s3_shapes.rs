@@ -2,31 +2,18 @@
 //! bucket policies returned in their own key order, listings with `max-keys=0`, owners and
 //! URL-encoded keys, and DeleteBucket with uploads in progress.
 
+use crate::support::fake_with_bucket;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::EncodingType;
-use fake_s3::{FakeAws, FakeAwsHandle};
+use fake_s3::FakeAwsHandle;
 
 const OWNER: &str = "111122223333";
 const OTHER: &str = "444455556666";
 const BUCKET: &str = "shapes-bucket";
 
 async fn fake() -> (FakeAwsHandle, aws_sdk_s3::Client) {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .account(OTHER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (fake, s3) = fake_with_bucket(&[OWNER, OTHER], BUCKET).await;
     (fake, s3)
 }
 
@@ -295,5 +282,113 @@ async fn delete_bucket_takes_uploads_in_progress_with_it() {
             .and_then(|e| e.code().map(str::to_owned))
             .as_deref(),
         Some("NoSuchBucket")
+    );
+}
+
+/// Sends a request line and headers declaring `length` bytes but only `send` of them, and reads
+/// the status line the server answers with (before the rest is ever sent).
+async fn declared_but_short(
+    addr: std::net::SocketAddr,
+    head: &str,
+    length: usize,
+    send: usize,
+) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = BufReader::new(stream);
+    let request = format!("{head}\r\nHost: {addr}\r\nContent-Length: {length}\r\n\r\n");
+    conn.get_mut()
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    conn.get_mut()
+        .write_all(&vec![b' '; send])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut line = String::new();
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(5), conn.read_line(&mut line)).await;
+    assert!(read.is_ok(), "no answer while the body was still owed");
+    let mut rest = String::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), async {
+        while conn.read_line(&mut rest).await.is_ok_and(|n| n > 0) {
+            if rest.contains("</Error>") {
+                break;
+            }
+        }
+    })
+    .await;
+    format!("{line}{rest}")
+}
+
+#[tokio::test]
+async fn oversized_documents_are_refused_before_their_bodies_arrive() {
+    let (fake, _owner) = fake().await;
+    let addr = fake.addr();
+    let answer =
+        declared_but_short(addr, &format!("PUT /{BUCKET}?policy HTTP/1.1"), 2 << 20, 10).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("<Code>MalformedPolicy</Code>"), "{answer}");
+    let answer = declared_but_short(
+        addr,
+        &format!("PUT /{BUCKET}/k?tagging HTTP/1.1"),
+        2 << 20,
+        10,
+    )
+    .await;
+    assert!(
+        answer.contains("<Code>MaxMessageLengthExceeded</Code>"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_is_measured_without_its_whitespace() {
+    let (_fake, owner) = fake().await;
+    // About 18 KB of statements, padded past 20 KB with whitespace: S3 counts 18 KB.
+    let statements: Vec<String> = (0..115)
+        .map(|i| {
+            format!(
+                r#"{{"Sid":"S{i:03}","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER}:root"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{BUCKET}/p{i:03}/*"}}"#
+            )
+        })
+        .collect();
+    let compact = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    );
+    assert!(
+        compact.len() > 15 * 1024 && compact.len() < 20 * 1024,
+        "{}",
+        compact.len()
+    );
+    let padded = compact.replace(",", ",\n        ");
+    assert!(padded.len() > 20 * 1024, "{}", padded.len());
+    let put = owner
+        .put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(&padded)
+        .send()
+        .await;
+    assert!(put.is_ok(), "{put:?}");
+    let over = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{},{}]}}"#,
+        statements.join(","),
+        statements[..20].join(",").replace("\"S0", "\"T0")
+    );
+    assert!(over.len() > 20 * 1024);
+    let put = owner
+        .put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(&over)
+        .send()
+        .await;
+    assert_eq!(
+        put.err()
+            .and_then(|e| e.code().map(str::to_owned))
+            .as_deref(),
+        Some("MalformedPolicy")
     );
 }

@@ -2,29 +2,17 @@
 //! condition keys (`s3:ExistingObjectTag/KEY`, `s3:RequestObjectTag/KEY`,
 //! `s3:RequestObjectTagKeys`).
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
+use crate::support::err_code as code;
+use crate::support::fake_with_bucket;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Tag, Tagging, TaggingDirective};
-use fake_s3::{FakeAws, FakeAwsHandle};
+use fake_s3::FakeAwsHandle;
 
 const OWNER: &str = "111122223333";
 const BUCKET: &str = "tag-bucket";
 
 async fn fake() -> (FakeAwsHandle, aws_sdk_s3::Client) {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (fake, s3) = fake_with_bucket(&[OWNER], BUCKET).await;
     (fake, s3)
 }
 
@@ -59,10 +47,6 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
     p.iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
-}
-
-fn code<T, E: ProvideErrorMetadata>(r: Result<T, E>) -> Option<String> {
-    r.err().and_then(|e| e.code().map(str::to_owned))
 }
 
 #[tokio::test]
@@ -305,6 +289,34 @@ async fn tag_condition_keys_decide_as_aws_documents() {
         code(write("project=lsst&owner=me").await).as_deref(),
         Some("AccessDenied")
     );
+    // Tagging on write needs s3:PutObjectTagging too.
+    let (_, plain_keys) = fake
+        .create_user(
+            OWNER,
+            "plain-writer",
+            &[&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::{BUCKET}/*"}}]}}"#
+            )],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plain = aws_sdk_s3::Client::new(&fake.sdk_config(&plain_keys));
+    let untagged = plain
+        .put_object()
+        .bucket(BUCKET)
+        .key("plain.csv")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert!(untagged.is_ok(), "{untagged:?}");
+    let tagged = plain
+        .put_object()
+        .bucket(BUCKET)
+        .key("plain.csv")
+        .tagging("project=lsst")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_eq!(code(tagged).as_deref(), Some("AccessDenied"));
     // Overwriting tags goes through the same conditions.
     let retag = user
         .put_object_tagging()

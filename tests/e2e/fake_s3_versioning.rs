@@ -2,32 +2,19 @@
 //! by version id, suspended buckets, copies and multipart uploads of versions, and
 //! ListObjectVersions with pagination.
 
+use crate::support::fake_with_bucket;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
     VersioningConfiguration,
 };
-use fake_s3::FakeAws;
 
 const OWNER: &str = "111122223333";
 const BUCKET: &str = "versioned";
 
 async fn setup() -> (fake_s3::FakeAwsHandle, aws_sdk_s3::Client) {
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (fake, s3) = fake_with_bucket(&[OWNER], BUCKET).await;
     (fake, s3)
 }
 

@@ -5,6 +5,34 @@ use std::net::SocketAddr;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// A fake with `accounts`, and a client acting as the first account's root with `bucket`
+/// created.
+pub async fn fake_with_bucket(
+    accounts: &[&str],
+    bucket: &str,
+) -> (fake_s3::FakeAwsHandle, aws_sdk_s3::Client) {
+    let mut builder = fake_s3::FakeAws::builder();
+    for a in accounts {
+        builder = builder.account(a);
+    }
+    let fake = builder.start().await.unwrap_or_else(|e| panic!("{e}"));
+    let root = fake
+        .root_credentials(accounts[0])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    (fake, s3)
+}
+
+/// The AWS error code of a call that failed, `None` when it succeeded.
+pub fn err_code<T, E: ProvideErrorMetadata>(r: Result<T, E>) -> Option<String> {
+    r.err().and_then(|e| e.code().map(str::to_owned))
+}
+
 /// The AWS error code of an SDK error (`""` when there is none).
 pub fn code<E: ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("").to_owned()

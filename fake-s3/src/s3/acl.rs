@@ -5,7 +5,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>).
 //!
 //! Authorization, as S3 documents it: with ACLs enabled, a grant allows what its permission maps
-//! to (bucket READ: list; bucket WRITE: put and delete objects; object READ: get; READ_ACP and
+//! to (bucket READ: list; bucket WRITE: create objects; object READ: get; READ_ACP and
 //! WRITE_ACP: read and write the ACL; FULL_CONTROL: all) when no policy denies explicitly. A grant
 //! to an account serves its root; its IAM users and roles also need their identity policies to
 //! allow. `AllUsers` serves anyone, `AuthenticatedUsers` any signed request, unless
@@ -361,6 +361,7 @@ pub(super) fn put_bucket_acl(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
+    acl_header_facts(ctx);
     ctx.authorize("s3:PutBucketAcl", bucket, None)?;
     let owner = canonical_id(ctx.state, &bucket.owner);
     let grants = put_acl_grants(ctx, bucket, &owner, body)?;
@@ -376,6 +377,9 @@ pub(super) fn get_object_acl(
     key: String,
 ) -> Result<Resp, AwsError> {
     let action = versioned_action(ctx, "s3:GetObjectAcl", "s3:GetObjectVersionAcl")?;
+    if let Some(tags) = stored_tags(ctx, &bucket.name, &key) {
+        add_existing_tag_facts(ctx, &tags);
+    }
     ctx.authorize(action, bucket, Some(&key))?;
     let version = requested_version(ctx)?;
     let object =
@@ -405,8 +409,9 @@ pub(super) fn put_object_acl(
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
     let action = versioned_action(ctx, "s3:PutObjectAcl", "s3:PutObjectVersionAcl")?;
-    if let Some(acl) = ctx.h("x-amz-acl").map(str::to_owned) {
-        ctx.facts.keys.push(("s3:x-amz-acl", acl));
+    acl_header_facts(ctx);
+    if let Some(tags) = stored_tags(ctx, &bucket.name, &key) {
+        add_existing_tag_facts(ctx, &tags);
     }
     ctx.authorize(action, bucket, Some(&key))?;
     let version = requested_version(ctx)?;
@@ -428,12 +433,14 @@ pub(super) fn put_object_acl(
 }
 
 /// The ACL permission an action needs, and whether it is the object's ACL (else the bucket's).
+/// Bucket WRITE lets a grantee create objects; deleting and overwriting others' objects stays
+/// with the owners (API_PutBucketAcl), so it maps to `s3:PutObject` only.
 fn needed(action: &str) -> Option<(Permission, bool)> {
     Some(match action {
         "s3:ListBucket" | "s3:ListBucketVersions" | "s3:ListBucketMultipartUploads" => {
             (Permission::Read, false)
         }
-        "s3:PutObject" | "s3:DeleteObject" => (Permission::Write, false),
+        "s3:PutObject" => (Permission::Write, false),
         "s3:GetBucketAcl" => (Permission::ReadAcp, false),
         "s3:PutBucketAcl" => (Permission::WriteAcp, false),
         "s3:GetObject" | "s3:GetObjectVersion" => (Permission::Read, true),
@@ -443,22 +450,50 @@ fn needed(action: &str) -> Option<(Permission, bool)> {
     })
 }
 
-/// The object an object-level authorization is about, if it exists.
-fn addressed_object(ctx: &Ctx<'_>, bucket: &Bucket, key: &str) -> Option<Object> {
+/// Object actions an object's owner governs: another account's object is out of the bucket
+/// owner's policies' reach for these (the bucket owner may still overwrite or delete it).
+fn owner_governed(action: &str) -> bool {
+    matches!(
+        action,
+        "s3:GetObject"
+            | "s3:GetObjectVersion"
+            | "s3:GetObjectAcl"
+            | "s3:GetObjectVersionAcl"
+            | "s3:PutObjectAcl"
+            | "s3:PutObjectVersionAcl"
+            | "s3:GetObjectTagging"
+            | "s3:GetObjectVersionTagging"
+            | "s3:PutObjectTagging"
+            | "s3:PutObjectVersionTagging"
+            | "s3:DeleteObjectTagging"
+            | "s3:DeleteObjectVersionTagging"
+    )
+}
+
+/// The object an authorization is about (`version`, else the current one), if it exists.
+fn addressed_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Option<Object> {
     let st = ctx.state.storage();
-    let b = st.buckets.get(&bucket.name)?;
-    match ctx.q("versionId") {
+    let b = st.buckets.get(bucket)?;
+    match version {
         Some(v) => b.version(key, v)?.object().cloned(),
         None => b.current(key).cloned(),
     }
 }
 
-/// Applies ACLs to a policy verdict (see the module's doc). Returns the verdict to use.
+/// Applies ACLs and object ownership to a policy verdict (see the module's doc) for `key` at
+/// `version`. Through an access point ACL grants never add an Allow: the access point's policy
+/// must permit every request made through it.
 pub(super) fn with_acls(
     ctx: &Ctx<'_>,
     action: &str,
     bucket: &Bucket,
     key: Option<&str>,
+    version: Option<&str>,
     mut verdict: authz::Verdict,
 ) -> authz::Verdict {
     if bucket.ownership == Some(Ownership::BucketOwnerEnforced)
@@ -466,14 +501,12 @@ pub(super) fn with_acls(
     {
         return verdict;
     }
-    let Some((permission, on_object)) = needed(action) else {
-        return verdict;
-    };
     let caller = &ctx.auth.caller;
-    let object = if on_object {
-        key.and_then(|k| addressed_object(ctx, bucket, k))
-    } else {
-        None
+    let object = match key {
+        Some(k) if owner_governed(action) || needed(action).is_some_and(|(_, o)| o) => {
+            addressed_object(ctx, &bucket.name, k, version)
+        }
+        _ => None,
     };
     let identity_allows = verdict
         .explanation
@@ -485,7 +518,7 @@ pub(super) fn with_acls(
     // evaluates the bucket policy first for every object in the bucket (its ACLs only answer what
     // the policy leaves open), so members' uploads stay readable by whom the policy names.
     let ceph = ctx.state.iam().ceph_dialect;
-    if let Some(o) = object.as_ref().filter(|_| !ceph) {
+    if let Some(o) = object.as_ref().filter(|_| !ceph && owner_governed(action)) {
         if o.owner != bucket.owner && verdict.decision == policy_eval::Decision::Allow {
             if caller.account() == o.owner {
                 return verdict;
@@ -497,13 +530,16 @@ pub(super) fn with_acls(
             );
         }
     }
-    if verdict.decision == policy_eval::Decision::Allow {
+    if verdict.decision == policy_eval::Decision::Allow || ctx.access_point.is_some() {
         return verdict;
     }
+    let Some((permission, on_object)) = needed(action) else {
+        return verdict;
+    };
     let grants = match &object {
-        Some(o) => o.acl.clone(),
-        None if on_object => return verdict,
-        None => bucket_grants(ctx.state, bucket),
+        Some(o) if on_object => o.acl.clone(),
+        _ if on_object => return verdict,
+        _ => bucket_grants(ctx.state, bucket),
     };
     let ignore_public = bucket
         .public_access_block

@@ -138,7 +138,7 @@ impl Ctx<'_> {
             &self.facts,
             self.now(),
         );
-        let verdict = with_acls(self, action, bucket, key, verdict);
+        let verdict = with_acls(self, action, bucket, key, self.q("versionId"), verdict);
         let allowed = verdict.allowed();
         let refusal = (!allowed).then(|| {
             let owner = self
@@ -162,7 +162,7 @@ impl Ctx<'_> {
     /// Whether `action` would be allowed with `facts`, without recording it as the request's
     /// verdict.
     fn would_allow(&self, action: &str, bucket: &Bucket, facts: &RequestFacts) -> bool {
-        authz::authorize(
+        let verdict = authz::authorize(
             self.auth,
             action,
             bucket,
@@ -170,8 +170,8 @@ impl Ctx<'_> {
             self.access_point,
             facts,
             self.now(),
-        )
-        .allowed()
+        );
+        with_acls(self, action, bucket, None, None, verdict).allowed()
     }
 }
 

@@ -137,6 +137,12 @@ fn add_write_header_facts(ctx: &mut Ctx<'_>) {
 /// `AccessDenied`.
 pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), AwsError> {
     add_write_header_facts(ctx);
+    let (canned, grants) = acl_header_facts(ctx);
+    check_acl(bucket, canned.as_deref(), &grants)
+}
+
+/// Sets `s3:x-amz-acl` and `s3:x-amz-grant-*` from the request's headers; returns them.
+pub(super) fn acl_header_facts(ctx: &mut Ctx<'_>) -> (Option<String>, Vec<(String, String)>) {
     let canned = ctx.h("x-amz-acl").map(str::to_owned);
     let grants: Vec<(String, String)> = ctx
         .headers
@@ -153,7 +159,7 @@ pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), Aws
             policy_eval::ContextValue::Single(v.clone()),
         ));
     }
-    check_acl(bucket, canned.as_deref(), &grants)
+    (canned, grants)
 }
 
 /// Whether `bucket` accepts an ACL of `canned` and `grants` on a write (see [`add_acl_fact`]).
@@ -459,6 +465,22 @@ pub(super) fn read_copy_source(
     if let Some(v) = &source.version {
         facts.keys.push(("s3:VersionId", v.clone()));
     }
+    // The source is read as GetObject reads it: its tags are conditions too.
+    let source_tags = {
+        let st = ctx.state.storage();
+        st.buckets
+            .get(&source.bucket)
+            .and_then(|b| match &source.version {
+                Some(v) => b.version(&source.key, v)?.object().map(|o| o.tags.clone()),
+                None => b.current(&source.key).map(|o| o.tags.clone()),
+            })
+    };
+    for (k, v) in source_tags.unwrap_or_default() {
+        facts.dynamic.push((
+            format!("s3:ExistingObjectTag/{k}"),
+            policy_eval::ContextValue::Single(v),
+        ));
+    }
     let action = if source.version.is_some() {
         "s3:GetObjectVersion"
     } else {
@@ -472,6 +494,15 @@ pub(super) fn read_copy_source(
         None,
         &facts,
         ctx.now(),
+    );
+    // ACL grants and the source object's owner decide as for GetObject.
+    let src_verdict = with_acls(
+        ctx,
+        action,
+        &src,
+        Some(&source.key),
+        source.version.as_deref(),
+        src_verdict,
     );
     if !src_verdict.allowed() {
         let message = authz::access_denied_message(
