@@ -310,16 +310,18 @@ fn summarize(req: &Request, eval: &Evaluation, deciding: &[NamedStatement]) -> S
                 .iter()
                 .filter(|c| !c.allowed)
                 .map(|c| {
+                    // "an access point policy", "a bucket policy".
+                    let a = if c.check.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
                     if req.principal.is_anonymous() || c.identity_allows.is_none() {
-                        format!("the {} check needs a {} policy Allow for this principal", c.check, c.check)
+                        format!("the {} check needs {a} {} policy Allow for this principal", c.check, c.check)
                     } else if c.same_account {
                         format!(
-                            "the {} check needs an identity policy Allow or a {} policy Allow naming the principal",
+                            "the {} check needs an identity policy Allow or {a} {} policy Allow naming the principal",
                             c.check, c.check
                         )
                     } else {
                         format!(
-                            "the {} check is cross-account and needs both an identity policy Allow ({}) and a {} policy Allow ({})",
+                            "the {} check is cross-account and needs both an identity policy Allow ({}) and {a} {} policy Allow ({})",
                             c.check,
                             if c.identity_allows == Some(true) { "present" } else { "missing" },
                             c.check,

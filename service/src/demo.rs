@@ -1,7 +1,8 @@
 //! `s3keeper demo`: the whole flow offline, on the embedded fake AWS and SQLite, told in plain
 //! words. Two people in their own AWS account verify their IAM users with signed URLs, a
 //! controlled dataset is published, one person is granted, reads and lists it through their access
-//! point while the other is refused, and after revocation the access is gone. Every claim the demo
+//! point while the other is refused (with the reason fake-s3's journal gives), and after revocation
+//! the access is gone. Every claim the demo
 //! prints is checked against the fake: if AWS would answer differently, the demo says so and fails.
 
 use std::fmt::Write as _;
@@ -28,6 +29,17 @@ struct Person {
     name: &'static str,
     s3: aws_sdk_s3::Client,
     sts: aws_sdk_sts::Client,
+}
+
+/// The explanation the fake journaled for the latest denied request (what `GET /_fake/journal`
+/// serves from the standalone binary).
+fn last_denial(fake: &fake_s3::FakeAwsHandle) -> Result<String, KeeperError> {
+    fake.journal()
+        .into_iter()
+        .rev()
+        .find(|e| matches!(e.decision.as_deref(), Some("ExplicitDeny" | "ImplicitDeny")))
+        .map(|e| e.explanation)
+        .ok_or_else(|| problem("the fake journaled no denial"))
 }
 
 fn problem(m: impl Into<String>) -> KeeperError {
@@ -195,15 +207,27 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
         Err(e) => return Err(problem(format!("Alice cannot read: {e}"))),
     }
     match list(&alice.s3, ap, "").await {
-        Err(code) => out(&format!(
-            "   Alice lists outside the dataset: refused ({code})"
-        )),
+        Err(code) => {
+            out(&format!(
+                "   Alice lists outside the dataset: refused ({code})"
+            ));
+            out(&format!(
+                "     why, from fake-s3's journal: {}",
+                last_denial(fake)?
+            ));
+        }
         Ok(_) => return Err(problem("Alice listed outside the dataset")),
     }
     match get(&bob.s3, ap, &key).await {
-        Err(code) => out(&format!(
-            "   Bob reads {key} through Alice's access point: refused ({code})"
-        )),
+        Err(code) => {
+            out(&format!(
+                "   Bob reads {key} through Alice's access point: refused ({code})"
+            ));
+            out(&format!(
+                "     why, from fake-s3's journal: {}",
+                last_denial(fake)?
+            ));
+        }
         Ok(_) => return Err(problem("Bob read the dataset without a grant")),
     }
     let direct = bob

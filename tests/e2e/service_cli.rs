@@ -40,6 +40,8 @@ fn demo_runs_the_whole_flow_offline_and_says_what_happens() {
         "Alice lists demo-cohort/1.0/: demo-cohort/1.0/README.txt, demo-cohort/1.0/data/measurements.csv",
         "Alice reads demo-cohort/1.0/data/measurements.csv:",
         "Alice lists outside the dataset: refused (AccessDenied)",
+        "why, from fake-s3's journal: an explicit Deny in the access_point policy (statement `ListOnlyInsideDataset`)",
+        "and an access point policy Allow (missing)",
         "through Alice's access point: refused (AccessDenied)",
         "Alice reads demo-cohort/1.0/data/measurements.csv again: refused (AccessDenied)",
         "granted",
