@@ -25,7 +25,13 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 struct AppState {
     keeper: Keeper,
     token: Option<String>,
+    /// The last AWS probe's answer and when it was made: probes every few seconds from a load
+    /// balancer must not become as many STS calls.
+    aws_health: std::sync::Mutex<Option<(std::time::Instant, String)>>,
 }
+
+/// How long an AWS health answer is reused.
+const AWS_HEALTH_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// An error answer.
 #[derive(Debug)]
@@ -71,7 +77,11 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 /// The router. With `token`, every request but `/health` and `/openapi.json` must carry
 /// `Authorization: Bearer TOKEN`.
 pub fn router(keeper: Keeper, token: Option<String>) -> Router {
-    let state = Arc::new(AppState { keeper, token });
+    let state = Arc::new(AppState {
+        keeper,
+        token,
+        aws_health: std::sync::Mutex::new(None),
+    });
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -185,8 +195,8 @@ async fn count(
     response
 }
 
-/// Whether the database and AWS answer (STS `GetCallerIdentity`, which needs no permission),
-/// each within a few seconds: 200 when both do, 503 otherwise.
+/// Whether the database and AWS answer (STS `GetCallerIdentity`, which needs no permission,
+/// its answer reused for 10 s), each within a few seconds: 200 when both do, 503 otherwise.
 async fn health(State(s): State<Arc<AppState>>) -> Response {
     let limit = std::time::Duration::from_secs(3);
     let database =
@@ -196,10 +206,26 @@ async fn health(State(s): State<Arc<AppState>>) -> Response {
             Ok(Err(e)) => format!("database error: {e}"),
             Err(_) => "no answer within 3 s".to_owned(),
         };
-    let aws = match tokio::time::timeout(limit, s.keeper.aws.caller_account()).await {
-        Ok(Ok(_)) => "ok".to_owned(),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => "no answer within 3 s".to_owned(),
+    let cached = s
+        .aws_health
+        .lock()
+        .ok()
+        .and_then(|c| c.clone())
+        .filter(|(at, _)| at.elapsed() < AWS_HEALTH_TTL)
+        .map(|(_, answer)| answer);
+    let aws = match cached {
+        Some(answer) => answer,
+        None => {
+            let answer = match tokio::time::timeout(limit, s.keeper.aws.caller_account()).await {
+                Ok(Ok(_)) => "ok".to_owned(),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "no answer within 3 s".to_owned(),
+            };
+            if let Ok(mut c) = s.aws_health.lock() {
+                *c = Some((std::time::Instant::now(), answer.clone()));
+            }
+            answer
+        }
     };
     if database == "ok" && aws == "ok" {
         return Json(json!({"status": "ok", "database": "ok", "aws": "ok"})).into_response();

@@ -688,6 +688,10 @@ async fn the_whole_flow_over_http() {
     assert_eq!(r.json["identity"], Value::Null);
     let r = api.get("/health").await;
     check("GET", "/health", &r, 200);
+    // Probes in quick succession reuse the AWS answer (counted below: one STS call).
+    for _ in 0..3 {
+        check("GET", "/health", &api.get("/health").await, 200);
+    }
 
     // The metrics count what this flow did, in a text Prometheus can parse.
     let r = api.get("/metrics").await;
@@ -725,6 +729,12 @@ async fn the_whole_flow_over_http() {
         )
     };
     at_least_one("s3keeper_aws_calls_total{operation=\"PutAccessPointPolicy\",status=\"200\"}");
+    assert_eq!(
+        series.get("s3keeper_aws_calls_total{operation=\"GetCallerIdentity\",status=\"200\"}"),
+        Some(&1.0),
+        "four /health probes within 10 s make one STS call:\n{}",
+        r.text
+    );
     at_least_one("s3keeper_aws_call_duration_seconds_count{operation=\"CreateAccessPoint\"}");
     at_least_one("s3keeper_reconcile_runs_total{outcome=\"ok\"}");
     at_least_one(
