@@ -4,8 +4,9 @@
 
 use crate::support::err_code as code;
 use crate::support::fake_with_bucket;
+use crate::support::upload_in_one_part;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Tag, Tagging, TaggingDirective};
+use aws_sdk_s3::types::{Tag, Tagging, TaggingDirective};
 use fake_s3::FakeAwsHandle;
 
 const OWNER: &str = "111122223333";
@@ -132,42 +133,7 @@ async fn object_tags_are_written_read_replaced_and_removed() {
 #[tokio::test]
 async fn multipart_and_copy_carry_tags_as_s3_does() {
     let (_fake, s3) = fake().await;
-    let up = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("big")
-        .tagging("kind=archive")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let id = up.upload_id().unwrap_or_default().to_owned();
-    let part = s3
-        .upload_part()
-        .bucket(BUCKET)
-        .key("big")
-        .upload_id(&id)
-        .part_number(1)
-        .body(ByteStream::from_static(b"part"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    s3.complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("big")
-        .upload_id(&id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .parts(
-                    CompletedPart::builder()
-                        .part_number(1)
-                        .set_e_tag(part.e_tag().map(str::to_owned))
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    upload_in_one_part(&s3, BUCKET, "big", Some("kind=archive"), b"part").await;
     assert_eq!(tags_of(&s3, "big").await, pairs(&[("kind", "archive")]));
 
     // COPY (the default) keeps the source's tags; REPLACE takes the request's.

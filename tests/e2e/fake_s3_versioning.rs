@@ -3,11 +3,11 @@
 //! ListObjectVersions with pagination.
 
 use crate::support::fake_with_bucket;
+use crate::support::upload_in_one_part;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
-    VersioningConfiguration,
+    BucketVersioningStatus, Delete, ObjectIdentifier, VersioningConfiguration,
 };
 
 const OWNER: &str = "111122223333";
@@ -255,42 +255,7 @@ async fn copies_multipart_and_batch_deletes_know_versions() {
     assert!(copy.version_id().is_some_and(|v| v != old));
     assert_eq!(read(&s3, "dst", None).await, Ok(b"old".to_vec()));
 
-    let up = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("big")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let id = up.upload_id().unwrap_or_default().to_owned();
-    let part = s3
-        .upload_part()
-        .bucket(BUCKET)
-        .key("big")
-        .upload_id(&id)
-        .part_number(1)
-        .body(ByteStream::from_static(b"part"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let done = s3
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("big")
-        .upload_id(&id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .parts(
-                    CompletedPart::builder()
-                        .part_number(1)
-                        .set_e_tag(part.e_tag().map(str::to_owned))
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let done = upload_in_one_part(&s3, BUCKET, "big", None, b"part").await;
     assert!(done.version_id().is_some_and(|v| v.len() == 32));
 
     // One batch: a version removed for good, and a key hidden by a new marker.

@@ -28,6 +28,54 @@ pub async fn fake_with_bucket(
     (fake, s3)
 }
 
+/// Uploads `body` as `key` in one multipart part (with `tagging` on the upload if given) and
+/// returns CompleteMultipartUpload's answer.
+pub async fn upload_in_one_part(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    tagging: Option<&str>,
+    body: &'static [u8],
+) -> aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let up = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .set_tagging(tagging.map(str::to_owned))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let id = up.upload_id().unwrap_or_default().to_owned();
+    let part = s3
+        .upload_part()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&id)
+        .part_number(1)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(body))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(1)
+                        .set_e_tag(part.e_tag().map(str::to_owned))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
 /// The AWS error code of a call that failed, `None` when it succeeded.
 pub fn err_code<T, E: ProvideErrorMetadata>(r: Result<T, E>) -> Option<String> {
     r.err().and_then(|e| e.code().map(str::to_owned))

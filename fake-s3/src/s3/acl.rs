@@ -197,14 +197,18 @@ pub(super) fn object_acl(owner_canonical: &str, requested: &RequestedAcl) -> Vec
     acl
 }
 
-/// The ACL a write asks for, with its owner, from the request's headers.
-pub(super) fn write_acl(ctx: &Ctx<'_>, bucket: &Bucket) -> Result<(String, Vec<Grant>), AwsError> {
-    let grant_headers: Vec<(String, String)> = ctx
-        .headers
+/// The request's `x-amz-grant-*` headers, names lowercase.
+pub(super) fn grant_headers(ctx: &Ctx<'_>) -> Vec<(String, String)> {
+    ctx.headers
         .iter()
         .filter(|(k, _)| k.as_str().starts_with("x-amz-grant-"))
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
+        .collect()
+}
+
+/// The ACL a write asks for, with its owner, from the request's headers.
+pub(super) fn write_acl(ctx: &Ctx<'_>, bucket: &Bucket) -> Result<(String, Vec<Grant>), AwsError> {
+    let grant_headers = grant_headers(ctx);
     write_acl_from(ctx, bucket, ctx.h("x-amz-acl"), &grant_headers)
 }
 
@@ -295,12 +299,7 @@ fn put_acl_grants(
     owner_canonical: &str,
     body: &Bytes,
 ) -> Result<Vec<Grant>, AwsError> {
-    let grant_headers: Vec<(String, String)> = ctx
-        .headers
-        .iter()
-        .filter(|(k, _)| k.as_str().starts_with("x-amz-grant-"))
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
+    let grant_headers = grant_headers(ctx);
     let canned = ctx.h("x-amz-acl");
     check_acl(bucket, canned, &grant_headers)?;
     if canned.is_some() || !grant_headers.is_empty() {
@@ -470,21 +469,6 @@ fn owner_governed(action: &str) -> bool {
     )
 }
 
-/// The object an authorization is about (`version`, else the current one), if it exists.
-fn addressed_object(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    version: Option<&str>,
-) -> Option<Object> {
-    let st = ctx.state.storage();
-    let b = st.buckets.get(bucket)?;
-    match version {
-        Some(v) => b.version(key, v)?.object().cloned(),
-        None => b.current(key).cloned(),
-    }
-}
-
 /// Applies ACLs and object ownership to a policy verdict (see the module's doc) for `key` at
 /// `version`. Through an access point ACL grants never add an Allow: the access point's policy
 /// must permit every request made through it.
@@ -504,7 +488,7 @@ pub(super) fn with_acls(
     let caller = &ctx.auth.caller;
     let object = match key {
         Some(k) if owner_governed(action) || needed(action).is_some_and(|(_, o)| o) => {
-            addressed_object(ctx, &bucket.name, k, version)
+            object_at(ctx.state, &bucket.name, k, version)
         }
         _ => None,
     };

@@ -105,9 +105,6 @@ pub(super) fn upload_part_copy(
     key: String,
 ) -> Result<Resp, AwsError> {
     let source = parse_copy_source(ctx)?;
-    if let Some(s) = ctx.h("x-amz-copy-source").map(str::to_owned) {
-        ctx.facts.keys.push(("s3:x-amz-copy-source", s));
-    }
     let part = part_number(ctx)?;
     let (object, source_version) = read_copy_source(ctx, &source)?;
     ctx.authorize("s3:PutObject", bucket, Some(&key))?;

@@ -144,12 +144,7 @@ pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), Aws
 /// Sets `s3:x-amz-acl` and `s3:x-amz-grant-*` from the request's headers; returns them.
 pub(super) fn acl_header_facts(ctx: &mut Ctx<'_>) -> (Option<String>, Vec<(String, String)>) {
     let canned = ctx.h("x-amz-acl").map(str::to_owned);
-    let grants: Vec<(String, String)> = ctx
-        .headers
-        .iter()
-        .filter(|(k, _)| k.as_str().starts_with("x-amz-grant-"))
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
+    let grants = grant_headers(ctx);
     if let Some(acl) = &canned {
         ctx.facts.keys.push(("s3:x-amz-acl", acl.clone()));
     }
@@ -420,8 +415,11 @@ pub(super) struct CopySource {
     pub version: Option<String>,
 }
 
-pub(super) fn parse_copy_source(ctx: &Ctx<'_>) -> Result<CopySource, AwsError> {
-    let raw = ctx.h("x-amz-copy-source").unwrap_or_default();
+/// Also sets `s3:x-amz-copy-source` for the request's authorization.
+pub(super) fn parse_copy_source(ctx: &mut Ctx<'_>) -> Result<CopySource, AwsError> {
+    let raw = ctx.h("x-amz-copy-source").unwrap_or_default().to_owned();
+    ctx.facts.keys.push(("s3:x-amz-copy-source", raw.clone()));
+    let raw = raw.as_str();
     let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
     let path = crate::sigv4::percent_decode(path)
         .ok_or_else(|| AwsError::invalid_argument("Invalid copy source encoding"))?;
@@ -466,15 +464,13 @@ pub(super) fn read_copy_source(
         facts.keys.push(("s3:VersionId", v.clone()));
     }
     // The source is read as GetObject reads it: its tags are conditions too.
-    let source_tags = {
-        let st = ctx.state.storage();
-        st.buckets
-            .get(&source.bucket)
-            .and_then(|b| match &source.version {
-                Some(v) => b.version(&source.key, v)?.object().map(|o| o.tags.clone()),
-                None => b.current(&source.key).map(|o| o.tags.clone()),
-            })
-    };
+    let source_tags = object_at(
+        ctx.state,
+        &source.bucket,
+        &source.key,
+        source.version.as_deref(),
+    )
+    .map(|o| o.tags);
     for (k, v) in source_tags.unwrap_or_default() {
         facts.dynamic.push((
             format!("s3:ExistingObjectTag/{k}"),
@@ -556,9 +552,6 @@ pub(super) fn copy_object(
     key: String,
 ) -> Result<Resp, AwsError> {
     let source = parse_copy_source(ctx)?;
-    if let Some(s) = ctx.h("x-amz-copy-source").map(str::to_owned) {
-        ctx.facts.keys.push(("s3:x-amz-copy-source", s));
-    }
     if let Some(d) = ctx.h("x-amz-metadata-directive").map(str::to_owned) {
         ctx.facts.keys.push(("s3:x-amz-metadata-directive", d));
     }

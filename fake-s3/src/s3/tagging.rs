@@ -160,12 +160,7 @@ pub(super) fn authorize_tagging(
 
 /// The stored tags of `key` (the version `versionId` names, else the current one), if it exists.
 pub(super) fn stored_tags(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Option<TagSet> {
-    let st = ctx.state.storage();
-    let b = st.buckets.get(bucket)?;
-    match ctx.q("versionId") {
-        Some(v) => b.version(key, v)?.object().map(|o| o.tags.clone()),
-        None => b.current(key).map(|o| o.tags.clone()),
-    }
+    object_at(ctx.state, bucket, key, ctx.q("versionId")).map(|o| o.tags)
 }
 
 /// The object whose tags a request changes.

@@ -52,6 +52,21 @@ pub(super) fn store(
     }))
 }
 
+/// The object stored as `key` at `version` (else its current version), if there is one.
+pub(super) fn object_at(
+    state: &State,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Option<Object> {
+    let st = state.storage();
+    let b = st.buckets.get(bucket)?;
+    match version {
+        Some(v) => b.version(key, v)?.object().cloned(),
+        None => b.current(key).cloned(),
+    }
+}
+
 /// The object a read addresses (current, or `versionId`), with the errors S3 gives for delete
 /// markers and missing versions. `Ok(None)`: the key has no version at all.
 pub(super) fn read_target(
@@ -158,11 +173,7 @@ pub(super) fn delete_object(
 ) -> Result<Resp, AwsError> {
     let key = key.unwrap_or_default();
     let version = requested_version(ctx)?;
-    let action = if version.is_some() {
-        "s3:DeleteObjectVersion"
-    } else {
-        "s3:DeleteObject"
-    };
+    let action = versioned_action(ctx, "s3:DeleteObject", "s3:DeleteObjectVersion")?;
     if let Some(v) = &version {
         ctx.facts.keys.push(("s3:VersionId", v.clone()));
     }
