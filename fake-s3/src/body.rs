@@ -51,14 +51,17 @@ const XML_SUBRESOURCES: [&str; 13] = [
 /// The limit for a request, from its method, path and query names alone.
 pub fn limit_for(parts: &Parts, max_data: usize) -> Limit {
     let path = parts.uri.path();
-    let names: Vec<&str> = parts
-        .uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .map(|kv| kv.split('=').next().unwrap_or_default())
-        .collect();
-    let has = |n: &str| names.contains(&n);
+    // One pass over the parameter names (a presigned URL brings a dozen `X-Amz-*` ones).
+    let (mut policy_param, mut xml_param, mut upload_id) = (false, false, false);
+    for kv in parts.uri.query().unwrap_or_default().split('&') {
+        let name = kv.split('=').next().unwrap_or_default();
+        if name.starts_with("X-Amz-") {
+            continue;
+        }
+        policy_param |= name == "policy";
+        upload_id |= name == "uploadId";
+        xml_param |= XML_SUBRESOURCES.contains(&name);
+    }
     let policy = policy_eval::MAX_RESOURCE_POLICY_BYTES;
     if path.starts_with("/v20180820/") {
         return if path.ends_with("/policy") {
@@ -72,10 +75,10 @@ pub fn limit_for(parts: &Parts, max_data: usize) -> Limit {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if has("policy") {
+    if policy_param {
         Limit::Policy(policy)
-    } else if XML_SUBRESOURCES.iter().any(|s| has(s))
-        || (parts.method == http::Method::POST && has("uploadId"))
+    } else if xml_param
+        || (parts.method == http::Method::POST && upload_id)
         || (path == "/" && form)
     {
         Limit::Document(MAX_DOCUMENT_BYTES)

@@ -31,6 +31,18 @@ pub enum ControlOp {
 }
 
 impl ControlOp {
+    /// Every operation, for tables and tests.
+    pub const ALL: &'static [ControlOp] = &[
+        ControlOp::CreateAccessPoint,
+        ControlOp::GetAccessPoint,
+        ControlOp::DeleteAccessPoint,
+        ControlOp::ListAccessPoints,
+        ControlOp::PutAccessPointPolicy,
+        ControlOp::GetAccessPointPolicy,
+        ControlOp::DeleteAccessPointPolicy,
+        ControlOp::GetAccessPointPolicyStatus,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ControlOp::CreateAccessPoint => "CreateAccessPoint",

@@ -23,6 +23,8 @@ pub mod control;
 pub mod error;
 pub mod faults;
 pub mod identity;
+pub mod operation;
+pub mod pipeline;
 pub mod post;
 pub mod router;
 pub mod s3;

@@ -181,6 +181,57 @@ pub enum S3Op {
 }
 
 impl S3Op {
+    /// Every operation, for tables and tests.
+    pub const ALL: &'static [S3Op] = &[
+        S3Op::ListBuckets,
+        S3Op::CreateBucket,
+        S3Op::HeadBucket,
+        S3Op::DeleteBucket,
+        S3Op::GetBucketLocation,
+        S3Op::GetBucketVersioning,
+        S3Op::PutBucketVersioning,
+        S3Op::ListObjects,
+        S3Op::ListObjectsV2,
+        S3Op::ListObjectVersions,
+        S3Op::ListMultipartUploads,
+        S3Op::GetBucketPolicy,
+        S3Op::PutBucketPolicy,
+        S3Op::DeleteBucketPolicy,
+        S3Op::GetBucketPolicyStatus,
+        S3Op::GetBucketCors,
+        S3Op::PutBucketCors,
+        S3Op::DeleteBucketCors,
+        S3Op::GetBucketAcl,
+        S3Op::PutBucketAcl,
+        S3Op::GetObjectAcl,
+        S3Op::PutObjectAcl,
+        S3Op::GetBucketOwnershipControls,
+        S3Op::PutBucketOwnershipControls,
+        S3Op::DeleteBucketOwnershipControls,
+        S3Op::GetBucketTagging,
+        S3Op::PutBucketTagging,
+        S3Op::DeleteBucketTagging,
+        S3Op::GetObjectTagging,
+        S3Op::PutObjectTagging,
+        S3Op::DeleteObjectTagging,
+        S3Op::GetPublicAccessBlock,
+        S3Op::PutPublicAccessBlock,
+        S3Op::DeletePublicAccessBlock,
+        S3Op::DeleteObjects,
+        S3Op::PostObject,
+        S3Op::GetObject,
+        S3Op::HeadObject,
+        S3Op::PutObject,
+        S3Op::CopyObject,
+        S3Op::DeleteObject,
+        S3Op::CreateMultipartUpload,
+        S3Op::UploadPart,
+        S3Op::UploadPartCopy,
+        S3Op::CompleteMultipartUpload,
+        S3Op::AbortMultipartUpload,
+        S3Op::ListParts,
+    ];
+
     /// The operation's name, for logs and the journal.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,25 +1,23 @@
-//! The HTTP server. Handler order is written out once, in [`handle`]: read the body → parse the
-//! host and path → authenticate → inject faults → resolve the operation → authorize and run it
-//! (inside the S3 handlers) → respond, log and journal.
+//! The HTTP server: connections, the reserved `/_fake/` paths, reading the body within its
+//! operation's limit, then [`crate::pipeline::run`] (address → authenticate → operation →
+//! authorize and handle), then the response, its CORS headers, the log line and the journal.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::auth::{self, RequestParts};
 use crate::error::{Api, AwsError};
-use crate::router::{self, HostForm, S3Op, Target};
-use crate::s3::{self, Ctx, Resp};
+use crate::router::{self, HostForm};
+use crate::s3::{self, Resp};
 use crate::state::{JournalEntry, State};
-use crate::storage::AccessPoint;
 
 /// Accepts connections until `shutdown` changes.
 pub async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
@@ -49,26 +47,6 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch
             _ = shutdown.changed() => break,
         }
     }
-}
-
-fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, AwsError> {
-    let Some(raw) = raw else {
-        return Ok(Vec::new());
-    };
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| {
-                crate::sigv4::percent_decode(s).ok_or_else(|| {
-                    AwsError::invalid_argument(
-                        "the query string is not valid percent-encoded UTF-8",
-                    )
-                })
-            };
-            Ok((dec(k)?, dec(v)?))
-        })
-        .collect()
 }
 
 fn finish(resp: Resp, request_id: &str) -> Response<Full<Bytes>> {
@@ -105,83 +83,6 @@ fn error_response(e: &AwsError, api: Api, request_id: &str, head: bool) -> Respo
     }
     r.headers.extend(e.headers.iter().cloned());
     finish(r, request_id)
-}
-
-/// Where an S3 request is addressed after host and path are read.
-struct Addressed {
-    target: Target,
-    access_point: Option<AccessPoint>,
-    host_bucket: Option<String>,
-}
-
-fn address(state: &State, host: &HostForm, raw_path: &str) -> Result<Addressed, AwsError> {
-    let lookup_ap = |name: &str, account: &str| {
-        state
-            .storage()
-            .access_points
-            .get(&(account.to_owned(), name.to_owned()))
-            .cloned()
-    };
-    let (ap, host_bucket) = match host {
-        HostForm::AccessPoint { name, account } => {
-            let ap = lookup_ap(name, account).ok_or_else(|| {
-                AwsError::no_such_access_point("The specified accesspoint does not exist")
-                    .with_resource(name.as_str())
-            })?;
-            (Some(ap), None)
-        }
-        HostForm::Prefixed(label) => match router::split_access_point_label(label) {
-            Some((n, a)) => match lookup_ap(n, a) {
-                Some(ap) => (Some(ap), None),
-                // `NAME-ACCOUNT` for a known account, and no such bucket either: the caller meant
-                // an access point that does not exist.
-                None if !state.storage().buckets.contains_key(label.as_str())
-                    && state.iam().accounts.contains_key(a) =>
-                {
-                    return Err(AwsError::no_such_access_point(
-                        "The specified accesspoint does not exist",
-                    )
-                    .with_resource(n));
-                }
-                None => (None, Some(label.clone())),
-            },
-            None => (None, Some(label.clone())),
-        },
-        HostForm::Plain | HostForm::Control { .. } => (None, None),
-    };
-    if let Some(ap) = ap {
-        let target = router::parse_path(raw_path, Some(&ap.bucket))?;
-        return Ok(Addressed {
-            target,
-            access_point: Some(ap),
-            host_bucket: None,
-        });
-    }
-    let target = router::parse_path(raw_path, host_bucket.as_deref())?;
-    // An access point alias used as a bucket name.
-    let alias_ap = match &target {
-        Target::Bucket(b) | Target::Object(b, _) if b.ends_with("-s3alias") => {
-            state.storage().access_point_by_alias(b).cloned()
-        }
-        _ => None,
-    };
-    if let Some(ap) = alias_ap {
-        let target = match target {
-            Target::Bucket(_) => Target::Bucket(ap.bucket.clone()),
-            Target::Object(_, k) => Target::Object(ap.bucket.clone(), k),
-            Target::Root => Target::Root,
-        };
-        return Ok(Addressed {
-            target,
-            access_point: Some(ap),
-            host_bucket,
-        });
-    }
-    Ok(Addressed {
-        target,
-        access_point: None,
-        host_bucket,
-    })
 }
 
 /// Handles one request; never panics on input and always answers.
@@ -225,8 +126,14 @@ pub async fn handle(
         Ok(b) => b,
         Err(e) => return error_response(&e, api, &request_id, head),
     };
-    let (result, operation, principal, decision, explanation) =
-        dispatch(state, peer, &parts, body, &raw_path, &request_id).await;
+    let crate::pipeline::Outcome {
+        result,
+        operation,
+        principal,
+        decision,
+        explanation,
+        bucket,
+    } = crate::pipeline::run(state, peer, &parts, body, &raw_path, &request_id).await;
     let status = match &result {
         Ok(r) => r.status.as_u16(),
         Err(e) => e.status.as_u16(),
@@ -258,12 +165,7 @@ pub async fn handle(
             parts.uri.path()
         );
     }
-    let host = parts
-        .headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let host = crate::pipeline::host_of(&parts);
     state.record(JournalEntry {
         request_id: request_id.clone(),
         time: received
@@ -282,8 +184,19 @@ pub async fn handle(
         Ok(resp) => finish(resp, &request_id),
         Err(e) => error_response(&e, api, &request_id, head),
     };
-    if api == Api::S3 && parts.method != http::Method::OPTIONS {
-        for (k, v) in cors_headers(state, &parts, &raw_path) {
+    // A request with an `Origin` earns its bucket's CORS headers, on errors too.
+    let cors = match &bucket {
+        Some(b)
+            if api == Api::S3
+                && parts.method != http::Method::OPTIONS
+                && parts.headers.contains_key("origin") =>
+        {
+            s3::cors_headers(state, b, &parts.method, &parts.headers)
+        }
+        _ => Vec::new(),
+    };
+    {
+        for (k, v) in cors {
             if let (Ok(k), Ok(v)) = (
                 http::HeaderName::from_bytes(k.as_bytes()),
                 HeaderValue::from_str(&v),
@@ -293,355 +206,4 @@ pub async fn handle(
         }
     }
     response
-}
-
-/// The CORS headers a request with an `Origin` earns from its bucket's rules (none without one).
-fn cors_headers(
-    state: &State,
-    parts: &http::request::Parts,
-    raw_path: &str,
-) -> Vec<(String, String)> {
-    if !parts.headers.contains_key("origin") {
-        return Vec::new();
-    }
-    let host = parts
-        .headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    match address(state, &router::classify_host(host), raw_path).map(|a| a.target) {
-        Ok(Target::Bucket(b) | Target::Object(b, _)) => {
-            s3::cors_headers(state, &b, &parts.method, &parts.headers)
-        }
-        _ => Vec::new(),
-    }
-}
-
-type Dispatched = (
-    Result<Resp, AwsError>,
-    String,
-    String,
-    Option<String>,
-    String,
-);
-
-async fn dispatch(
-    state: &State,
-    peer: SocketAddr,
-    parts: &http::request::Parts,
-    body: Bytes,
-    raw_path: &str,
-    request_id: &str,
-) -> Dispatched {
-    let fail = |e: AwsError, op: &str| (Err(e), op.to_owned(), String::new(), None, String::new());
-    let query = match decode_query(parts.uri.query()) {
-        Ok(q) => q,
-        Err(e) => return fail(e, "-"),
-    };
-    let host = parts
-        .headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .unwrap_or_default();
-    let host_form = router::classify_host(&host);
-    if raw_path.starts_with("/v20180820/") {
-        return control(state, peer, parts, body, raw_path, &query, &host_form).await;
-    }
-    let is_form = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let sts_call = raw_path == "/"
-        && !matches!(
-            host_form,
-            HostForm::Prefixed(_) | HostForm::AccessPoint { .. }
-        )
-        && ((parts.method == http::Method::POST && is_form)
-            || query.iter().any(|(k, _)| k == "Action"));
-    if sts_call {
-        return sts(state, peer, parts, body, raw_path, &query, request_id).await;
-    }
-    let addressed = match address(state, &host_form, raw_path) {
-        Ok(a) => a,
-        Err(e) => return fail(e, "-"),
-    };
-    // Browsers never sign a CORS preflight; the bucket's CORS rules alone answer it.
-    if parts.method == http::Method::OPTIONS {
-        let result = match &addressed.target {
-            Target::Bucket(b) | Target::Object(b, _) => s3::preflight(state, b, &parts.headers),
-            Target::Root => Err(AwsError::method_not_allowed(
-                "The specified method is not allowed against this resource.",
-            )),
-        };
-        return (
-            result,
-            "PreflightRequest".into(),
-            "anonymous".into(),
-            None,
-            String::new(),
-        );
-    }
-    let rparts = RequestParts {
-        method: &parts.method,
-        raw_path,
-        query: &query,
-        headers: &parts.headers,
-        host_bucket: addressed.host_bucket.as_deref(),
-    };
-    let now = state.now();
-    let authenticated = auth::authenticate(&rparts, body, state, now, &state.region, "s3");
-    let authenticated = match authenticated {
-        Ok(a) => a,
-        Err(e) => return fail(e, "-"),
-    };
-    let principal = if authenticated.caller.principal.is_anonymous() {
-        "anonymous".to_owned()
-    } else {
-        authenticated.caller.principal.arn.clone()
-    };
-    if addressed.access_point.is_some() && authenticated.caller.principal.is_anonymous() {
-        {
-            let e = AwsError::access_denied("Access points do not accept anonymous requests");
-            return (
-                Err(e),
-                "-".into(),
-                principal,
-                Some("ImplicitDeny".into()),
-                "access points refuse anonymous requests".into(),
-            );
-        }
-    }
-    let query_keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
-    let form_upload = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
-    let op = match S3Op::resolve(
-        &parts.method,
-        &addressed.target,
-        &query_keys,
-        parts.headers.contains_key("x-amz-copy-source"),
-        form_upload,
-    ) {
-        Ok(op) => op,
-        Err(e) => return (Err(e), "-".into(), principal, None, String::new()),
-    };
-    if let Some(e) = inject_faults(state, op.name()).await {
-        return (
-            Err(e),
-            op.name().into(),
-            principal,
-            None,
-            "injected fault".into(),
-        );
-    }
-    let (bucket, key) = match &addressed.target {
-        Target::Root => (None, None),
-        Target::Bucket(b) => (Some(b.as_str()), None),
-        Target::Object(b, k) => (Some(b.as_str()), Some(k.as_str())),
-    };
-    let body = authenticated.body.clone();
-    let mut ctx = Ctx {
-        state,
-        auth: &authenticated,
-        op,
-        bucket,
-        key,
-        access_point: addressed.access_point.as_ref(),
-        query: &query,
-        headers: &parts.headers,
-        facts: crate::authz::RequestFacts {
-            source_ip: Some(peer.ip().to_string()),
-            keys: Vec::new(),
-            dynamic: Vec::new(),
-        },
-        verdict: None,
-    };
-    let result = s3::handle(&mut ctx, &body);
-    let (decision, explanation) = s3::journal_decision(&ctx);
-    let _ = StatusCode::OK;
-    (
-        result,
-        op.name().into(),
-        principal,
-        decision.map(|d| d.to_string()),
-        explanation,
-    )
-}
-
-/// Applies the configured faults to one call of `operation`: waits the injected latency and
-/// returns the injected error, if any. Every API (S3, S3 Control, STS) goes through it.
-async fn inject_faults(state: &State, operation: &str) -> Option<AwsError> {
-    let (delay, fault) = state.faults.check(operation);
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    fault
-}
-
-fn principal_name(auth: &auth::Authenticated) -> String {
-    if auth.caller.principal.is_anonymous() {
-        "anonymous".to_owned()
-    } else {
-        auth.caller.principal.arn.clone()
-    }
-}
-
-async fn control(
-    state: &State,
-    peer: SocketAddr,
-    parts: &http::request::Parts,
-    body: Bytes,
-    raw_path: &str,
-    query: &[(String, String)],
-    host_form: &HostForm,
-) -> Dispatched {
-    let fail = |e: AwsError| {
-        (
-            Err(e),
-            "S3Control".to_owned(),
-            String::new(),
-            None,
-            String::new(),
-        )
-    };
-    let Some(decoded) = crate::sigv4::percent_decode(raw_path) else {
-        return fail(AwsError::invalid_argument(
-            "the request path is not valid percent-encoded UTF-8",
-        ));
-    };
-    let (op, name) = match crate::control::route(&parts.method, &decoded) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let header_account = parts
-        .headers
-        .get("x-amz-account-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let host_account = match host_form {
-        HostForm::Control { account } => Some(account.clone()),
-        HostForm::Prefixed(p) if policy_eval::arn::is_account_id(p) => Some(p.clone()),
-        _ => None,
-    };
-    let account = match (header_account, host_account) {
-        (Some(h), Some(a)) if h != a => {
-            return fail(AwsError::invalid_request(
-                "x-amz-account-id does not match the account in the host name",
-            ))
-        }
-        (Some(h), _) => h,
-        (None, Some(a)) => a,
-        (None, None) => {
-            return fail(AwsError::invalid_request(
-                "S3 Control requests need the x-amz-account-id header",
-            ))
-        }
-    };
-    let rparts = RequestParts {
-        method: &parts.method,
-        raw_path,
-        query,
-        headers: &parts.headers,
-        host_bucket: None,
-    };
-    let authenticated = auth::authenticate(&rparts, body, state, state.now(), &state.region, "s3");
-    let authenticated = match authenticated {
-        Ok(a) => a,
-        Err(e) => return (Err(e), op.name().into(), String::new(), None, String::new()),
-    };
-    let principal = principal_name(&authenticated);
-    if authenticated.caller.principal.is_anonymous() {
-        return (
-            Err(AwsError::access_denied("Access Denied")),
-            op.name().into(),
-            principal,
-            Some("ImplicitDeny".into()),
-            "S3 Control requests must be signed".into(),
-        );
-    }
-    if let Some(e) = inject_faults(state, op.name()).await {
-        return (
-            Err(e),
-            op.name().into(),
-            principal,
-            None,
-            "injected fault".into(),
-        );
-    }
-    let body = authenticated.body.clone();
-    let mut ctx = crate::control::ControlCtx {
-        state,
-        auth: &authenticated,
-        op,
-        account,
-        name,
-        query,
-        headers: &parts.headers,
-        decision: None,
-        facts: crate::authz::RequestFacts {
-            source_ip: Some(peer.ip().to_string()),
-            keys: Vec::new(),
-            dynamic: Vec::new(),
-        },
-    };
-    let result = crate::control::handle(&mut ctx, &body);
-    let (decision, explanation) = match ctx.decision {
-        Some((d, e)) => (Some(d.to_string()), e),
-        None => (None, String::new()),
-    };
-    (result, op.name().into(), principal, decision, explanation)
-}
-
-async fn sts(
-    state: &State,
-    peer: SocketAddr,
-    parts: &http::request::Parts,
-    body: Bytes,
-    raw_path: &str,
-    query: &[(String, String)],
-    request_id: &str,
-) -> Dispatched {
-    let rparts = RequestParts {
-        method: &parts.method,
-        raw_path,
-        query,
-        headers: &parts.headers,
-        host_bucket: None,
-    };
-    let authenticated = auth::authenticate(&rparts, body, state, state.now(), &state.region, "sts");
-    let authenticated = match authenticated {
-        Ok(a) => a,
-        Err(e) => return (Err(e), "STS".into(), String::new(), None, String::new()),
-    };
-    let principal = principal_name(&authenticated);
-    let mut params = query.to_vec();
-    match crate::sts::parse_form(&authenticated.body) {
-        Ok(form) => params.extend(form),
-        Err(e) => return (Err(e), "STS".into(), principal, None, String::new()),
-    }
-    let facts = crate::authz::RequestFacts {
-        source_ip: Some(peer.ip().to_string()),
-        keys: Vec::new(),
-        dynamic: Vec::new(),
-    };
-    let action = params
-        .iter()
-        .find(|(k, _)| k == "Action")
-        .map_or("STS", |(_, v)| v.as_str())
-        .to_owned();
-    if let Some(e) = inject_faults(state, &action).await {
-        return (Err(e), action, principal, None, "injected fault".into());
-    }
-    let (action, result, decision) =
-        crate::sts::handle(state, &authenticated, &params, request_id, &facts);
-    let (decision, explanation) = match decision {
-        Some((d, e)) => (Some(d.to_string()), e),
-        None => (None, String::new()),
-    };
-    (result, action, principal, decision, explanation)
 }

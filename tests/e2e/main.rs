@@ -6,6 +6,7 @@ mod corpus;
 mod differential;
 mod fake_s3;
 mod fake_s3_admin;
+mod fake_s3_catalogue;
 mod fake_s3_conditions;
 mod fake_s3_copy;
 mod fake_s3_cors;

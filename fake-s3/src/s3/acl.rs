@@ -360,7 +360,6 @@ pub(super) fn put_bucket_acl(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    acl_header_facts(ctx);
     ctx.authorize("s3:PutBucketAcl", bucket, None)?;
     let owner = canonical_id(ctx.state, &bucket.owner);
     let grants = put_acl_grants(ctx, bucket, &owner, body)?;
@@ -408,7 +407,6 @@ pub(super) fn put_object_acl(
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
     let action = versioned_action(ctx, "s3:PutObjectAcl", "s3:PutObjectVersionAcl")?;
-    acl_header_facts(ctx);
     if let Some(tags) = stored_tags(ctx, &bucket.name, &key) {
         add_existing_tag_facts(ctx, &tags);
     }

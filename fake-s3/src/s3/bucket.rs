@@ -93,20 +93,12 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, Aws
     if let Some(c) = constraint.as_deref().filter(|c| !c.is_empty()) {
         ctx.facts.keys.push(("s3:locationconstraint", c.to_owned()));
     }
-    if let Some(acl) = ctx.h("x-amz-acl").map(str::to_owned) {
-        ctx.facts.keys.push(("s3:x-amz-acl", acl));
-    }
     let requested_ownership = match ctx.h("x-amz-object-ownership") {
         None => None,
         Some(o) => Some(Ownership::parse(o).ok_or_else(|| {
             AwsError::invalid_argument(format!("Invalid x-amz-object-ownership header: {o}"))
         })?),
     };
-    if let Some(o) = requested_ownership {
-        ctx.facts
-            .keys
-            .push(("s3:x-amz-object-ownership", o.as_str().to_owned()));
-    }
     ctx.authorize("s3:CreateBucket", &pseudo, None)?;
     if requested_ownership.is_some() {
         // Setting ownership at creation also needs the ownership-controls permission.

@@ -104,57 +104,15 @@ pub(super) fn put_object(
     Ok(resp)
 }
 
-/// The condition keys the Service Authorization Reference lists for object writes that come
-/// straight from request headers: server-side encryption, its KMS key, and the storage class
-/// (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>).
-fn add_write_header_facts(ctx: &mut Ctx<'_>) {
-    for (header, key) in [
-        (
-            "x-amz-server-side-encryption",
-            "s3:x-amz-server-side-encryption",
-        ),
-        (
-            "x-amz-server-side-encryption-aws-kms-key-id",
-            "s3:x-amz-server-side-encryption-aws-kms-key-id",
-        ),
-        ("x-amz-storage-class", "s3:x-amz-storage-class"),
-        (
-            "x-amz-website-redirect-location",
-            "s3:x-amz-website-redirect-location",
-        ),
-    ] {
-        if let Some(v) = ctx.h(header).map(str::to_owned) {
-            ctx.facts.keys.push((key, v));
-        }
-    }
-}
-
-/// `s3:x-amz-acl` (and `s3:x-amz-grant-*`) for every operation that can set an ACL, and the ACL
-/// itself checked against the bucket's Object Ownership and public access block
+/// The ACL a write asks for (its `s3:x-amz-acl` and `s3:x-amz-grant-*` keys come from the
+/// headers, through [`crate::operation::carried_keys`]) checked against the bucket's Object Ownership and public access block
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>):
 /// with `BucketOwnerEnforced` (ACLs disabled) only `bucket-owner-full-control` is accepted, any
 /// other ACL is `AccessControlListNotSupported`; with `BlockPublicAcls` a public ACL is
 /// `AccessDenied`.
 pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), AwsError> {
-    add_write_header_facts(ctx);
-    let (canned, grants) = acl_header_facts(ctx);
-    check_acl(bucket, canned.as_deref(), &grants)
-}
-
-/// Sets `s3:x-amz-acl` and `s3:x-amz-grant-*` from the request's headers; returns them.
-pub(super) fn acl_header_facts(ctx: &mut Ctx<'_>) -> (Option<String>, Vec<(String, String)>) {
     let canned = ctx.h("x-amz-acl").map(str::to_owned);
-    let grants = grant_headers(ctx);
-    if let Some(acl) = &canned {
-        ctx.facts.keys.push(("s3:x-amz-acl", acl.clone()));
-    }
-    for (k, v) in &grants {
-        ctx.facts.dynamic.push((
-            format!("s3:{k}"),
-            policy_eval::ContextValue::Single(v.clone()),
-        ));
-    }
-    (canned, grants)
+    check_acl(bucket, canned.as_deref(), &grant_headers(ctx))
 }
 
 /// Whether `bucket` accepts an ACL of `canned` and `grants` on a write (see [`add_acl_fact`]).
@@ -415,11 +373,8 @@ pub(super) struct CopySource {
     pub version: Option<String>,
 }
 
-/// Also sets `s3:x-amz-copy-source` for the request's authorization.
-pub(super) fn parse_copy_source(ctx: &mut Ctx<'_>) -> Result<CopySource, AwsError> {
-    let raw = ctx.h("x-amz-copy-source").unwrap_or_default().to_owned();
-    ctx.facts.keys.push(("s3:x-amz-copy-source", raw.clone()));
-    let raw = raw.as_str();
+pub(super) fn parse_copy_source(ctx: &Ctx<'_>) -> Result<CopySource, AwsError> {
+    let raw = ctx.h("x-amz-copy-source").unwrap_or_default();
     let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
     let path = crate::sigv4::percent_decode(path)
         .ok_or_else(|| AwsError::invalid_argument("Invalid copy source encoding"))?;
@@ -552,9 +507,6 @@ pub(super) fn copy_object(
     key: String,
 ) -> Result<Resp, AwsError> {
     let source = parse_copy_source(ctx)?;
-    if let Some(d) = ctx.h("x-amz-metadata-directive").map(str::to_owned) {
-        ctx.facts.keys.push(("s3:x-amz-metadata-directive", d));
-    }
     add_acl_fact(ctx, bucket)?;
     // The tags the copy gets: the source's (`COPY`, the default) or the request's (`REPLACE`).
     let replace_tags = match ctx.h("x-amz-tagging-directive") {
