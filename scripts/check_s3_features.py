@@ -72,8 +72,10 @@ def short(value, n=300):
 
 
 def check(desc, fn):
-    """fn() must not raise and must return a truthy value (or None); a str it returns is the failure's reason.
-    Returns fn()'s value on success, None on failure."""
+    """fn() must not raise and must return its success value: True, or another truthy value that is not a
+    str (an SDK answer, or what want() passes on), which check() hands back for later use. A str it
+    returns is the failure's reason; None (a check that returned nothing, say a forgotten `return`)
+    and every other falsy value are failures too. Returns fn()'s value on success, None on failure."""
     try:
         value = fn()
     except ClientError as e:
@@ -84,16 +86,20 @@ def check(desc, fn):
     except Exception as e:  # noqa: BLE001 - report every failure as a FAIL line
         result(False, desc, f"{type(e).__name__}: {e}")
         return None
+    if value is None:
+        result(False, desc, "check returned nothing")
+        return None
     if isinstance(value, str):
         result(False, desc, value)
         return None
-    result(value is None or bool(value), desc, "" if value is None or value else f"got {short(value)}")
-    return value
+    ok = bool(value)
+    result(ok, desc, "" if ok else f"got {short(value)}")
+    return value if ok else None
 
 
 def want(value, ok, expected):
-    """For check(): value when ok (True when it is empty or a str, which check() would take for a
-    failure), else the failure's reason."""
+    """For check(): value when ok (True when it is None, empty or a str, which check() would take for
+    a failure), else the failure's reason. Never None."""
     if not ok:
         return f"expected {expected}, got {short(value)}"
     return value if value and not isinstance(value, str) else True

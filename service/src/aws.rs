@@ -21,6 +21,8 @@ use aws_sdk_s3::types::{
 use tokio::io::AsyncReadExt;
 
 use crate::aws_error::AwsFailure;
+
+mod uploads;
 use crate::error::KeeperError;
 use crate::metrics::{AwsCallInterceptor, Metrics};
 
@@ -67,6 +69,18 @@ pub struct Aws {
     pub region: String,
     /// Counts and times every call these clients make.
     pub metrics: Arc<Metrics>,
+    /// The configuration the clients came from, for clients with a ticket's own credentials.
+    sdk: aws_config::SdkConfig,
+}
+
+/// Temporary credentials from STS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TempCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Unix seconds.
+    pub expiration: i64,
 }
 
 /// The error code, if `e` is an AWS error with one.
@@ -117,6 +131,7 @@ impl Aws {
             account: account.to_owned(),
             region,
             metrics,
+            sdk: config.clone(),
         }
     }
 

@@ -84,6 +84,9 @@ pub enum Command {
     Revoke(PersonDataset),
     /// Show a person's access to a dataset.
     Access(PersonDataset),
+    /// Upload tickets: let a machine upload under one prefix without AWS credentials.
+    #[command(subcommand)]
+    Upload(UploadCommand),
     /// Read the audit log, oldest first.
     Audit {
         #[command(flatten)]
@@ -101,6 +104,54 @@ pub enum Command {
         limit: i64,
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `s3keeper upload …`.
+#[derive(Debug, Subcommand)]
+pub enum UploadCommand {
+    /// Open a ticket and print it as JSON: a POST form (`post`), presigned PUT URLs (`put`) or
+    /// temporary credentials (`sts`), each confined to PREFIX of the uploads bucket.
+    Start {
+        #[command(flatten)]
+        service: ServiceArgs,
+        /// Keys start with this; it ends with `/` (`builds/1234/`).
+        #[arg(long)]
+        prefix: String,
+        #[arg(long, default_value = "post", value_parser = ["post", "put", "sts"])]
+        method: String,
+        /// For `put`: a key (relative to the prefix) to presign; repeat for several.
+        #[arg(long = "key")]
+        keys: Vec<String>,
+        /// Seconds the ticket lasts (60 to 43200).
+        #[arg(long, default_value_t = 900)]
+        expires: u32,
+        /// For `post`: the largest object accepted, in bytes (default: 5 GiB).
+        #[arg(long)]
+        max_bytes: Option<u64>,
+        /// For `post`: the Content-Type must start with this.
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+    /// List what was uploaded, close the ticket and revoke its URLs, form and credentials.
+    Finish {
+        #[command(flatten)]
+        service: ServiceArgs,
+        id: String,
+    },
+    /// Delete what was uploaded, close the ticket and revoke it.
+    Cancel {
+        #[command(flatten)]
+        service: ServiceArgs,
+        id: String,
+    },
+    /// Every ticket, newest first.
+    List(ServiceOnly),
+    /// One ticket with the objects under its prefix.
+    Show {
+        #[command(flatten)]
+        service: ServiceArgs,
+        id: String,
     },
 }
 

@@ -6,9 +6,9 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::{Command, DatasetCommand, PersonCommand, ServeArgs, VerifyCommand};
+use crate::cli::{Command, DatasetCommand, PersonCommand, ServeArgs, UploadCommand, VerifyCommand};
 use crate::error::KeeperError;
-use crate::keeper::{split_dataset, AuditFilter, Kind, Progress};
+use crate::keeper::{split_dataset, AuditFilter, Kind, Progress, TicketRequest, UploadMethod};
 use crate::runtime::{self, ServiceArgs};
 
 /// Logs go to standard error: plain text, coloured only when that is a terminal, or JSON lines
@@ -140,6 +140,7 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
                     verification: &service.verify_bucket,
                     open: &service.open_bucket,
                     controlled: &service.controlled_bucket,
+                    uploads: &service.uploads_bucket,
                 },
                 service.region.as_deref().unwrap_or("*"),
                 service.account.as_deref().unwrap_or("*"),
@@ -252,6 +253,7 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
             );
             Ok(())
         }
+        Command::Upload(cmd) => upload_command(cmd).await,
         Command::Dataset(DatasetCommand::List(a)) => {
             let rt = keeper(&a.service).await?;
             print_json(&rt.keeper.datasets().await?);
@@ -410,4 +412,47 @@ impl Progress for Bar {
     fn finish(&self) {
         self.0.finish_and_clear();
     }
+}
+
+async fn upload_command(cmd: UploadCommand) -> Result<(), KeeperError> {
+    match cmd {
+        UploadCommand::Start {
+            service,
+            prefix,
+            method,
+            keys,
+            expires,
+            max_bytes,
+            content_type,
+        } => {
+            let rt = keeper(&service).await?;
+            let request = TicketRequest {
+                prefix,
+                method: UploadMethod::parse(&method)?,
+                keys,
+                expires_seconds: expires,
+                max_bytes,
+                content_type,
+                client: "operator".to_owned(),
+            };
+            print_json(&rt.keeper.start_upload(&request).await?);
+        }
+        UploadCommand::Finish { service, id } => {
+            let rt = keeper(&service).await?;
+            print_json(&rt.keeper.end_upload(&id, false).await?);
+        }
+        UploadCommand::Cancel { service, id } => {
+            let rt = keeper(&service).await?;
+            print_json(&rt.keeper.end_upload(&id, true).await?);
+        }
+        UploadCommand::List(a) => {
+            let rt = keeper(&a.service).await?;
+            print_json(&rt.keeper.upload_tickets().await?);
+        }
+        UploadCommand::Show { service, id } => {
+            let rt = keeper(&service).await?;
+            print_json(&rt.keeper.upload_ticket(&id).await?);
+        }
+    }
+    Ok(())
 }

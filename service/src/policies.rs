@@ -122,6 +122,7 @@ pub struct ServiceBuckets<'a> {
     pub verification: &'a str,
     pub open: &'a str,
     pub controlled: &'a str,
+    pub uploads: &'a str,
 }
 
 /// The identity policy the service's own credentials need, and nothing more: one statement per
@@ -152,6 +153,7 @@ pub fn service_identity_policy(buckets: ServiceBuckets<'_>, region: &str, accoun
                     bucket(buckets.verification),
                     bucket(buckets.open),
                     bucket(buckets.controlled),
+                    bucket(buckets.uploads),
                 ],
             },
             {
@@ -183,6 +185,30 @@ pub fn service_identity_policy(buckets: ServiceBuckets<'_>, region: &str, accoun
                 "Effect": "Allow",
                 "Action": "s3:ListAccessPoints",
                 "Resource": "*",
+            },
+            {
+                "Sid": "IssueUploadTickets",
+                "Effect": "Allow",
+                "Action": "sts:GetFederationToken",
+                "Resource": format!("arn:aws:sts::{account}:federated-user/s3k-*"),
+            },
+            {
+                // A ticket's credentials can never do more than the service itself may do.
+                "Sid": "UploadTicketObjects",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:PutObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                    "s3:DeleteObject",
+                ],
+                "Resource": objects(buckets.uploads),
+            },
+            {
+                "Sid": "ManageUploadsBucket",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:PutBucketCORS", "s3:DeleteBucketPolicy"],
+                "Resource": bucket(buckets.uploads),
             }
         ]
     })

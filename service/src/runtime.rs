@@ -51,6 +51,23 @@ pub struct ServiceArgs {
         global = true
     )]
     pub controlled_bucket: String,
+    /// The bucket upload tickets write to (made by `setup`: private, public access blocked).
+    #[arg(
+        long,
+        env = "S3KEEPER_UPLOADS_BUCKET",
+        default_value = keeper::DEFAULT_UPLOADS_BUCKET,
+        global = true
+    )]
+    pub uploads_bucket: String,
+    /// Browser origins allowed to upload with a ticket's form (`https://builds.example.org`),
+    /// comma-separated; `setup` writes them as the uploads bucket's CORS rules.
+    #[arg(
+        long,
+        env = "S3KEEPER_UPLOAD_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub upload_origins: Vec<String>,
     /// The site's name, the first part of verification keys (`SITE-verification/…`).
     #[arg(long, env = "S3KEEPER_SITE", default_value = keeper::DEFAULT_SITE, global = true)]
     pub site: String,
@@ -113,6 +130,8 @@ pub(crate) fn settings(args: &ServiceArgs, account: &str, region: &str) -> Setti
     s.verify_bucket.clone_from(&args.verify_bucket);
     s.open_bucket.clone_from(&args.open_bucket);
     s.controlled_bucket.clone_from(&args.controlled_bucket);
+    s.uploads_bucket.clone_from(&args.uploads_bucket);
+    s.upload_origins.clone_from(&args.upload_origins);
     s.site.clone_from(&args.site);
     s.capacity = args.capacity;
     s.max_access_points = args.max_access_points;
@@ -142,6 +161,7 @@ pub async fn start(args: &ServiceArgs, actor: &str) -> Result<Runtime, KeeperErr
                 verification: &s.verify_bucket,
                 open: &s.open_bucket,
                 controlled: &s.controlled_bucket,
+                uploads: &s.uploads_bucket,
             },
             region,
             account,
@@ -246,6 +266,8 @@ impl ServiceArgs {
             verify_bucket: keeper::DEFAULT_VERIFY_BUCKET.to_owned(),
             open_bucket: keeper::DEFAULT_OPEN_BUCKET.to_owned(),
             controlled_bucket: keeper::DEFAULT_CONTROLLED_BUCKET.to_owned(),
+            uploads_bucket: keeper::DEFAULT_UPLOADS_BUCKET.to_owned(),
+            upload_origins: Vec::new(),
             site: keeper::DEFAULT_SITE.to_owned(),
             capacity: keeper::DEFAULT_CAPACITY,
             max_access_points: keeper::DEFAULT_MAX_ACCESS_POINTS,

@@ -22,5 +22,6 @@ mod service_cli;
 mod service_deploy;
 mod service_flow;
 mod service_support;
+mod service_uploads;
 mod service_verify;
 mod support;

@@ -20,7 +20,8 @@
 //! One module per concern, each adding its operations to [`Keeper`]: [`setup`] (the buckets),
 //! [`people`] (people and identity verification), [`datasets`] (registering and uploading
 //! datasets), [`grants`] (agreements, grants, revocation and the access points that carry them),
-//! [`reconcile`] (bringing AWS back in line with the database) and [`audit`] (the log).
+//! [`reconcile`] (bringing AWS back in line with the database), [`audit`] (the log) and
+//! [`uploads`] (upload tickets for machines without credentials).
 
 mod audit;
 mod datasets;
@@ -28,12 +29,14 @@ mod grants;
 mod people;
 mod reconcile;
 mod setup;
+mod uploads;
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use datasets::{Dataset, Kind, Progress, Quiet, UploadReport};
 pub use grants::Access;
 pub use people::{Identity, Person, VerificationStart};
 pub use reconcile::{Drift, ReconcileReport};
+pub use uploads::{Ticket, TicketRequest, UploadMethod, UploadState};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -57,6 +60,10 @@ pub struct Settings {
     pub verify_bucket: String,
     pub open_bucket: String,
     pub controlled_bucket: String,
+    /// Where upload tickets put files (SPEC §6).
+    pub uploads_bucket: String,
+    /// Browser origins allowed to POST to the uploads bucket (its CORS rules).
+    pub upload_origins: Vec<String>,
     /// The site's name in verification keys (`SITE-verification/…`).
     pub site: String,
     /// At most this many people per access point.
@@ -78,6 +85,8 @@ pub const DEFAULT_OPEN_BUCKET: &str = "s3keeper-open-data";
 
 pub const DEFAULT_CONTROLLED_BUCKET: &str = "s3keeper-controlled-data";
 
+pub const DEFAULT_UPLOADS_BUCKET: &str = "s3keeper-uploads";
+
 pub const DEFAULT_SITE: &str = "s3keeper";
 
 pub const DEFAULT_CAPACITY: usize = 500;
@@ -93,6 +102,8 @@ impl Settings {
             verify_bucket: DEFAULT_VERIFY_BUCKET.to_owned(),
             open_bucket: DEFAULT_OPEN_BUCKET.to_owned(),
             controlled_bucket: DEFAULT_CONTROLLED_BUCKET.to_owned(),
+            uploads_bucket: DEFAULT_UPLOADS_BUCKET.to_owned(),
+            upload_origins: Vec::new(),
             site: DEFAULT_SITE.to_owned(),
             capacity: DEFAULT_CAPACITY,
             max_access_points: DEFAULT_MAX_ACCESS_POINTS,
@@ -115,6 +126,7 @@ impl Settings {
             ("verification", &self.verify_bucket),
             ("open", &self.open_bucket),
             ("controlled", &self.controlled_bucket),
+            ("uploads", &self.uploads_bucket),
         ] {
             if !valid_bucket_name(name) {
                 return bad(format!("the {what} bucket name `{name}` is not a valid S3 bucket name (3–63 lower-case letters, digits, dots and hyphens)"));

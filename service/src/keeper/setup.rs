@@ -5,7 +5,7 @@
 use super::*;
 
 impl Keeper {
-    /// Creates the three buckets with their policies and public access blocks. Safe to repeat.
+    /// Creates the four buckets with their policies and public access blocks. Safe to repeat.
     pub async fn setup(&self) -> Result<Vec<String>, KeeperError> {
         let s = &self.settings;
         let mut done = Vec::new();
@@ -35,7 +35,33 @@ impl Keeper {
             "controlled bucket s3://{}: delegated to account {}'s access points, all public access blocked",
             s.controlled_bucket, s.account
         ));
+        self.ensure_uploads_bucket().await?;
+        done.push(format!(
+            "uploads bucket s3://{}: private, all public access blocked{}",
+            s.uploads_bucket,
+            if s.upload_origins.is_empty() {
+                String::new()
+            } else {
+                format!(", browser uploads from {}", s.upload_origins.join(", "))
+            }
+        ));
         Ok(done)
+    }
+
+    /// The uploads bucket: private, public access blocked, CORS for the upload origins, and the
+    /// policy that refuses ended tickets.
+    pub(super) async fn ensure_uploads_bucket(&self) -> Result<(), KeeperError> {
+        let s = &self.settings;
+        self.aws.ensure_bucket(&s.uploads_bucket, &s.region).await?;
+        self.aws
+            .put_public_access_block(&s.uploads_bucket, &s.region, true)
+            .await?;
+        if !s.upload_origins.is_empty() {
+            self.aws
+                .put_upload_cors(&s.uploads_bucket, &s.upload_origins)
+                .await?;
+        }
+        self.write_revocations().await
     }
 
     pub(super) async fn ensure_open_bucket(&self) -> Result<(), KeeperError> {

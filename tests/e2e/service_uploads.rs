@@ -1,0 +1,311 @@
+//! Upload tickets (issue 11, SPEC §6) against the fake: each method inside its prefix accepted,
+//! outside refused (by the form's policy, and separately by the session policy), size and expiry
+//! enforced, a tampered form refused, and every ticket refused by S3 once finished or cancelled.
+//! Uploads here use plain HTTP (a hand-built multipart form, a bare PUT), as a build machine
+//! without an AWS library would.
+
+use base64::Engine;
+use s3keeper::keeper::{Ticket, TicketRequest, UploadMethod};
+use serde_json::Value;
+
+use crate::service_support::{env, Backend, Env};
+
+/// Sends the ticket's form with one file, `key` replacing the form's key when given; returns
+/// the status and the body.
+pub async fn post_form(
+    ticket: &Ticket,
+    key: Option<&str>,
+    filename: &str,
+    content: &[u8],
+    content_type: Option<&str>,
+) -> (u16, String) {
+    let boundary = "s3keeper-test-boundary";
+    let mut body = Vec::new();
+    let mut part = |name: &str, value: &str| {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    };
+    let fields = ticket.fields.clone().unwrap_or_default();
+    for (name, value) in &fields {
+        let value = value.as_str().unwrap_or_default();
+        match (name.as_str(), key) {
+            ("key", Some(k)) => part(name, k),
+            _ => part(name, value),
+        }
+    }
+    if let Some(ct) = content_type {
+        if !fields.contains_key("Content-Type") {
+            part("Content-Type", ct);
+        }
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let url = ticket.url.clone().unwrap_or_default();
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+async fn start(env: &Env, request: &TicketRequest) -> Ticket {
+    env.keeper
+        .start_upload(request)
+        .await
+        .unwrap_or_else(|e| panic!("start_upload: {e}"))
+}
+
+fn keys_of(state: &s3keeper::keeper::UploadState) -> Vec<String> {
+    state
+        .objects
+        .iter()
+        .flatten()
+        .map(|o| o.key.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_post_ticket_confines_key_size_and_type_and_ends_with_finish() {
+    let env = env(Backend::Sqlite).await;
+    let mut request = TicketRequest::post("builds/1234/");
+    request.max_bytes = Some(64);
+    request.content_type = Some("text/".to_owned());
+    let ticket = start(&env, &request).await;
+    assert_eq!(ticket.method, UploadMethod::Post);
+    assert_eq!(ticket.bucket, "s3keeper-uploads");
+    let fields = ticket.fields.clone().unwrap_or_default();
+    assert_eq!(
+        fields.get("key").and_then(Value::as_str),
+        Some("builds/1234/${filename}")
+    );
+
+    // Inside the prefix: `${filename}`, and any key the client picks under it.
+    let (status, body) = post_form(&ticket, None, "index.html", b"<p>hi</p>", None).await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = post_form(
+        &ticket,
+        Some("builds/1234/_static/app.css"),
+        "x",
+        b"p{}",
+        None,
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+
+    // Outside the prefix: the form's policy refuses it.
+    let (status, body) = post_form(&ticket, Some("builds/9999/evil.html"), "x", b"no", None).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("AccessDenied"), "{body}");
+    // Over the size: EntityTooLarge.
+    let (status, body) = post_form(&ticket, None, "big.txt", &[b'x'; 65], None).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("EntityTooLarge"), "{body}");
+    // A type the policy does not allow.
+    let mut typed = ticket.clone();
+    if let Some(f) = typed.fields.as_mut() {
+        f.insert("Content-Type".into(), Value::String("image/png".into()));
+    }
+    let (status, body) = post_form(&typed, None, "pic.png", b"png", None).await;
+    assert_eq!(status, 403, "{body}");
+
+    // A tampered policy (a larger size) no longer matches its signature.
+    let mut tampered = ticket.clone();
+    if let Some(f) = tampered.fields.as_mut() {
+        let b64 = f.get("policy").and_then(Value::as_str).unwrap_or_default();
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map(|b| String::from_utf8_lossy(&b).replace(",64]", ",6400]"))
+            .unwrap_or_default();
+        assert!(text.contains(",6400]"), "{text}");
+        f.insert(
+            "policy".into(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(text)),
+        );
+    }
+    let (status, body) = post_form(&tampered, None, "big.txt", &[b'x'; 65], None).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("SignatureDoesNotMatch"), "{body}");
+
+    let state = env
+        .keeper
+        .end_upload(&ticket.id, false)
+        .await
+        .unwrap_or_else(|e| panic!("finish: {e}"));
+    assert_eq!(state.state, "finished");
+    assert_eq!(
+        keys_of(&state),
+        ["builds/1234/_static/app.css", "builds/1234/index.html"]
+    );
+    assert_eq!(state.bytes, Some(12));
+    // Finished: the same form is refused by S3 from now on.
+    let (status, body) = post_form(&ticket, None, "late.html", b"late", None).await;
+    assert_eq!(status, 403, "{body}");
+    // And a ticket ends once.
+    assert!(env.keeper.end_upload(&ticket.id, true).await.is_err());
+}
+
+#[tokio::test]
+async fn put_urls_upload_their_keys_and_cancel_deletes_and_revokes() {
+    let env = env(Backend::Sqlite).await;
+    let mut request = TicketRequest::post("instrument/night-7/");
+    request.method = UploadMethod::Put;
+    request.keys = vec!["raw/0001.fits".into(), "raw/0002.fits".into()];
+    let ticket = start(&env, &request).await;
+    let urls = ticket.urls.clone().unwrap_or_default();
+    assert_eq!(urls.len(), 2);
+    let http = reqwest::Client::new();
+    let put = |url: String, body: &'static [u8]| {
+        let http = http.clone();
+        async move {
+            http.put(url)
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    };
+    for url in urls.values() {
+        assert_eq!(put(url.clone(), b"FITS").await, 200);
+    }
+    let state = env
+        .keeper
+        .end_upload(&ticket.id, true)
+        .await
+        .unwrap_or_else(|e| panic!("cancel: {e}"));
+    assert_eq!(state.state, "cancelled");
+    assert_eq!(state.objects.as_ref().map(Vec::len), Some(2));
+    let after = env
+        .keeper
+        .upload_ticket(&ticket.id)
+        .await
+        .unwrap_or_else(|e| panic!("show: {e}"));
+    assert_eq!(
+        after.objects.as_ref().map(Vec::len),
+        Some(0),
+        "cancel deletes"
+    );
+    for url in urls.values() {
+        assert_eq!(
+            put(url.clone(), b"FITS").await,
+            403,
+            "a cancelled URL is refused"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sts_credentials_are_confined_to_the_prefix_by_the_session_policy() {
+    let env = env(Backend::Sqlite).await;
+    let mut request = TicketRequest::post("jobs/42/");
+    request.method = UploadMethod::Sts;
+    let ticket = start(&env, &request).await;
+    let c = ticket
+        .credentials
+        .clone()
+        .unwrap_or_else(|| panic!("no credentials"));
+    let creds = fake_s3::Credentials {
+        access_key_id: c.access_key_id,
+        secret_access_key: c.secret_access_key,
+        session_token: Some(c.session_token),
+    };
+    let s3 = aws_sdk_s3::Client::new(&env.fake.sdk_config(&creds));
+    let put = |key: &'static str| {
+        s3.put_object()
+            .bucket("s3keeper-uploads")
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"out"))
+            .send()
+    };
+    assert_eq!(crate::support::err_code(put("jobs/42/out.txt").await), None);
+    assert_eq!(
+        crate::support::err_code(put("jobs/43/out.txt").await).as_deref(),
+        Some("AccessDenied"),
+        "the session policy confines the credentials to the prefix"
+    );
+    let listed = s3
+        .list_objects_v2()
+        .bucket("s3keeper-uploads")
+        .prefix("jobs/42/")
+        .send()
+        .await;
+    assert!(listed.is_ok(), "{listed:?}");
+    let outside = s3
+        .list_objects_v2()
+        .bucket("s3keeper-uploads")
+        .prefix("jobs/")
+        .send()
+        .await;
+    assert_eq!(
+        crate::support::err_code(outside).as_deref(),
+        Some("AccessDenied")
+    );
+    env.keeper
+        .end_upload(&ticket.id, false)
+        .await
+        .unwrap_or_else(|e| panic!("finish: {e}"));
+    assert_eq!(
+        crate::support::err_code(put("jobs/42/late.txt").await).as_deref(),
+        Some("AccessDenied"),
+        "finished: the bucket policy refuses the session"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_form_is_refused() {
+    let env = env(Backend::Sqlite).await;
+    let mut request = TicketRequest::post("late/");
+    request.expires_seconds = 120;
+    let ticket = start(&env, &request).await;
+    env.fake.set_time(Some(
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+    ));
+    let (status, body) = post_form(&ticket, None, "a.txt", b"a", None).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("expired"), "{body}");
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_before_anything_is_issued() {
+    let env = env(Backend::Sqlite).await;
+    for (prefix, method, keys) in [
+        ("no-slash", UploadMethod::Post, vec![]),
+        ("/abs/", UploadMethod::Post, vec![]),
+        ("a/../b/", UploadMethod::Post, vec![]),
+        ("ok/", UploadMethod::Put, vec![]),
+        ("ok/", UploadMethod::Put, vec!["../x".to_owned()]),
+        ("ok/", UploadMethod::Post, vec!["x".to_owned()]),
+    ] {
+        let mut r = TicketRequest::post(prefix);
+        r.method = method;
+        r.keys = keys;
+        let e = env.keeper.start_upload(&r).await;
+        assert!(
+            matches!(e, Err(s3keeper::error::KeeperError::Invalid(_))),
+            "{prefix} {method:?}: {e:?}"
+        );
+    }
+    assert!(env
+        .keeper
+        .upload_tickets()
+        .await
+        .unwrap_or_default()
+        .is_empty());
+}
