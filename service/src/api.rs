@@ -16,10 +16,20 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::KeeperError;
-use crate::keeper::{AuditFilter, Keeper, Kind, Quiet};
+use crate::keeper::{AuditFilter, Client, Keeper, Kind, Quiet};
+
+mod uploads;
 
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Who is calling: the operator (the admin token, or anyone when no token is configured) or an
+/// API client (its own token; upload tickets only).
+#[derive(Debug, Clone)]
+enum Caller {
+    Admin,
+    Client(Client),
+}
 
 #[derive(Debug)]
 struct AppState {
@@ -109,6 +119,10 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
             "/datasets/{slug}/{version}/grants/{email}",
             get(access).delete(revoke),
         )
+        .route("/uploads", post(uploads::start).get(uploads::list))
+        .route("/uploads/{id}", get(uploads::show))
+        .route("/uploads/{id}/finish", post(uploads::finish))
+        .route("/uploads/{id}/cancel", post(uploads::cancel))
         .route("/reconcile", post(reconcile))
         .route("/audit", get(audit))
         .fallback(|| async {
@@ -132,36 +146,60 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
 
 async fn authorize(
     State(state): State<Arc<AppState>>,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let path = request.uri().path();
-    if let Some(token) = &state.token {
-        if path != "/health" && path != "/openapi.json" && !bearer_matches(request.headers(), token)
-        {
-            return (
-                StatusCode::UNAUTHORIZED,
-                Json(json!({"error": "Unauthorized", "message": "send `Authorization: Bearer TOKEN` with the API token"})),
-            )
-                .into_response();
+    let path = request.uri().path().to_owned();
+    let open = path == "/health" || path == "/openapi.json";
+    let given = bearer(request.headers()).map(str::to_owned);
+    let admin = match (&state.token, &given) {
+        (None, _) => true,
+        (Some(token), Some(given)) => same(given, token),
+        (Some(_), None) => false,
+    };
+    let caller = if admin {
+        Caller::Admin
+    } else {
+        // A client's token opens upload tickets and nothing else.
+        let client = match &given {
+            Some(t) if path == "/uploads" || path.starts_with("/uploads/") => {
+                match state.keeper.client_for_token(t).await {
+                    Ok(c) => c,
+                    Err(e) => return ApiError(e).into_response(),
+                }
+            }
+            _ => None,
+        };
+        match client {
+            Some(c) => Caller::Client(c),
+            None if open => Caller::Admin,
+            None => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    Json(json!({"error": "Unauthorized", "message": "send `Authorization: Bearer TOKEN` with the API token (a client's token opens upload tickets only)"})),
+                )
+                    .into_response();
+            }
         }
-    }
+    };
+    request.extensions_mut().insert(caller);
     next.run(request).await
 }
 
-/// Compares in time independent of where the strings differ.
-fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
-    let Some(given) = headers
+/// The bearer token, if the request has one (the scheme name is case-insensitive, RFC 9110
+/// §11.1).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
-            // The scheme name is case-insensitive (RFC 9110 §11.1).
             let (scheme, rest) = v.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then_some(rest)
         })
-    else {
-        return false;
-    };
+}
+
+/// Compares in time independent of where the strings differ.
+fn same(given: &str, token: &str) -> bool {
     given.len() == token.len()
         && given
             .bytes()

@@ -81,6 +81,9 @@ pub struct TempCredentials {
     pub session_token: String,
     /// Unix seconds.
     pub expiration: i64,
+    /// The session's `aws:userid` (`ACCOUNT:NAME` for a federated user, `ROLEID:SESSION` for a
+    /// role session), as STS reports it.
+    pub userid: String,
 }
 
 /// The error code, if `e` is an AWS error with one.

@@ -87,6 +87,9 @@ pub enum Command {
     /// Upload tickets: let a machine upload under one prefix without AWS credentials.
     #[command(subcommand)]
     Upload(UploadCommand),
+    /// API clients that may open upload tickets under their prefixes with their own token.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Read the audit log, oldest first.
     Audit {
         #[command(flatten)]
@@ -104,6 +107,28 @@ pub enum Command {
         limit: i64,
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `s3keeper client …`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Add a client and print its API token (shown once; only its hash is stored).
+    Add {
+        #[command(flatten)]
+        service: ServiceArgs,
+        name: String,
+        /// A prefix its tickets must lie under (`builds/docs/`); repeat for several.
+        #[arg(long = "prefix", required = true)]
+        prefixes: Vec<String>,
+    },
+    /// List clients (never their tokens).
+    List(ServiceOnly),
+    /// Remove a client; its token stops working at once.
+    Remove {
+        #[command(flatten)]
+        service: ServiceArgs,
+        name: String,
     },
 }
 

@@ -6,7 +6,9 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::{Command, DatasetCommand, PersonCommand, ServeArgs, UploadCommand, VerifyCommand};
+use crate::cli::{
+    ClientCommand, Command, DatasetCommand, PersonCommand, ServeArgs, UploadCommand, VerifyCommand,
+};
 use crate::error::KeeperError;
 use crate::keeper::{split_dataset, AuditFilter, Kind, Progress, TicketRequest, UploadMethod};
 use crate::runtime::{self, ServiceArgs};
@@ -254,6 +256,7 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
             Ok(())
         }
         Command::Upload(cmd) => upload_command(cmd).await,
+        Command::Client(cmd) => client_command(cmd).await,
         Command::Dataset(DatasetCommand::List(a)) => {
             let rt = keeper(&a.service).await?;
             print_json(&rt.keeper.datasets().await?);
@@ -452,6 +455,29 @@ async fn upload_command(cmd: UploadCommand) -> Result<(), KeeperError> {
         UploadCommand::Show { service, id } => {
             let rt = keeper(&service).await?;
             print_json(&rt.keeper.upload_ticket(&id).await?);
+        }
+    }
+    Ok(())
+}
+
+async fn client_command(cmd: ClientCommand) -> Result<(), KeeperError> {
+    match cmd {
+        ClientCommand::Add {
+            service,
+            name,
+            prefixes,
+        } => {
+            let rt = keeper(&service).await?;
+            print_json(&rt.keeper.add_client(&name, &prefixes).await?);
+        }
+        ClientCommand::List(a) => {
+            let rt = keeper(&a.service).await?;
+            print_json(&rt.keeper.clients().await?);
+        }
+        ClientCommand::Remove { service, name } => {
+            let rt = keeper(&service).await?;
+            rt.keeper.remove_client(&name).await?;
+            println!("client {name} removed; its token no longer works");
         }
     }
     Ok(())

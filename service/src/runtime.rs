@@ -68,6 +68,11 @@ pub struct ServiceArgs {
         global = true
     )]
     pub upload_origins: Vec<String>,
+    /// A role whose sessions sign upload tickets, for a service running on role credentials
+    /// (which cannot call GetFederationToken). Its trust policy must let the service assume it,
+    /// and it needs the uploads bucket's write permissions.
+    #[arg(long, env = "S3KEEPER_UPLOADER_ROLE_ARN", global = true)]
+    pub uploader_role_arn: Option<String>,
     /// The site's name, the first part of verification keys (`SITE-verification/…`).
     #[arg(long, env = "S3KEEPER_SITE", default_value = keeper::DEFAULT_SITE, global = true)]
     pub site: String,
@@ -132,6 +137,7 @@ pub(crate) fn settings(args: &ServiceArgs, account: &str, region: &str) -> Setti
     s.controlled_bucket.clone_from(&args.controlled_bucket);
     s.uploads_bucket.clone_from(&args.uploads_bucket);
     s.upload_origins.clone_from(&args.upload_origins);
+    s.uploader_role_arn.clone_from(&args.uploader_role_arn);
     s.site.clone_from(&args.site);
     s.capacity = args.capacity;
     s.max_access_points = args.max_access_points;
@@ -268,6 +274,7 @@ impl ServiceArgs {
             controlled_bucket: keeper::DEFAULT_CONTROLLED_BUCKET.to_owned(),
             uploads_bucket: keeper::DEFAULT_UPLOADS_BUCKET.to_owned(),
             upload_origins: Vec::new(),
+            uploader_role_arn: None,
             site: keeper::DEFAULT_SITE.to_owned(),
             capacity: keeper::DEFAULT_CAPACITY,
             max_access_points: keeper::DEFAULT_MAX_ACCESS_POINTS,

@@ -20,8 +20,8 @@ const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 // ---- the server and a client ----
 
 /// A running API over a fresh environment.
-struct Api {
-    env: Env,
+pub(crate) struct Api {
+    pub(crate) env: Env,
     base: String,
     http: reqwest::Client,
     token: Option<String>,
@@ -29,11 +29,11 @@ struct Api {
 
 /// One answer: status, the raw body and the body as JSON (`Null` when it is not JSON).
 #[derive(Debug)]
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     content_type: String,
-    text: String,
-    json: Value,
+    pub(crate) text: String,
+    pub(crate) json: Value,
 }
 
 impl Reply {
@@ -45,7 +45,7 @@ impl Reply {
     }
 }
 
-async fn start(token: Option<&str>) -> Api {
+pub(crate) async fn start(token: Option<&str>) -> Api {
     let env = env(Backend::Sqlite).await;
     let app = s3keeper::api::router(env.keeper.clone(), token.map(str::to_owned));
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
@@ -77,7 +77,7 @@ impl Api {
     }
 
     /// Sends with exactly this `Authorization` header (none for `None`).
-    async fn call_with(
+    pub(crate) async fn call_with(
         &self,
         method: &str,
         path: &str,
@@ -137,7 +137,7 @@ impl Api {
 
 // ---- the OpenAPI document ----
 
-fn openapi() -> Value {
+pub(crate) fn openapi() -> Value {
     match serde_json::from_str(s3keeper::api::OPENAPI) {
         Ok(v) => v,
         Err(e) => panic!("openapi.json is not JSON: {e}"),
@@ -285,7 +285,7 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), 
 
 /// Asserts that the document lists `reply`'s status for `method path` and that the body matches
 /// the documented schema (and is the error shape for a 4xx/5xx).
-fn assert_documented(doc: &Value, method: &str, path: &str, reply: &Reply) {
+pub(crate) fn assert_documented(doc: &Value, method: &str, path: &str, reply: &Reply) {
     let Some(template) = template_of(doc, path) else {
         panic!("{method} {path}: no documented path matches")
     };
@@ -389,7 +389,7 @@ fn openapi_is_3_1_and_every_ref_resolves() {
     let ops = operations(&doc);
     assert_eq!(
         ops.len(),
-        18,
+        23,
         "operations: {:?}",
         ops.iter().map(|o| (&o.0, &o.1)).collect::<Vec<_>>()
     );

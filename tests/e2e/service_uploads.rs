@@ -309,3 +309,195 @@ async fn bad_requests_are_refused_before_anything_is_issued() {
         .unwrap_or_default()
         .is_empty());
 }
+
+/// A service on role credentials signs tickets with sessions of the uploader role (STS refuses
+/// GetFederationToken to roles); they are confined and revoked the same way. On PostgreSQL.
+#[tokio::test]
+async fn tickets_from_an_uploader_role_are_confined_and_revoked() {
+    use crate::service_support::{fresh_database, settings_for, start_fake, PLATFORM};
+    // Root cannot assume roles, so the service runs as an IAM user here.
+    let fake = start_fake().await;
+    let database_url = fresh_database(Backend::Postgres).await;
+    let (_, service_creds) = fake
+        .create_user(
+            PLATFORM,
+            "s3keeper-service",
+            &[r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","sts:AssumeRole"],"Resource":"*"}]}"#],
+        )
+        .unwrap_or_else(|e| panic!("service user: {e}"));
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{PLATFORM}:user/s3keeper-service"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    fake.create_role(
+        PLATFORM,
+        "s3keeper-uploader",
+        &trust,
+        &[r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":["s3:PutObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts"],"Resource":"arn:aws:s3:::s3keeper-uploads/*"},
+            {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::s3keeper-uploads"}]}"#],
+    )
+    .unwrap_or_else(|e| panic!("role: {e}"));
+    let mut settings = settings_for(&fake);
+    settings.uploader_role_arn = Some(format!("arn:aws:iam::{PLATFORM}:role/s3keeper-uploader"));
+    let keeper = s3keeper::runtime::connect(
+        &s3keeper::runtime::ServiceArgs::with_database(&database_url),
+        &fake.sdk_config(&service_creds),
+        settings,
+        "test",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("keeper: {e}"));
+    keeper
+        .setup()
+        .await
+        .unwrap_or_else(|e| panic!("setup: {e}"));
+    let env = Env {
+        fake,
+        keeper,
+        database_url,
+    };
+    let mut request = TicketRequest::post("ci/run-9/");
+    request.method = UploadMethod::Sts;
+    let ticket = start(&env, &request).await;
+    let c = ticket
+        .credentials
+        .clone()
+        .unwrap_or_else(|| panic!("no credentials"));
+    let s3 = aws_sdk_s3::Client::new(&env.fake.sdk_config(&fake_s3::Credentials {
+        access_key_id: c.access_key_id,
+        secret_access_key: c.secret_access_key,
+        session_token: Some(c.session_token),
+    }));
+    let put = |key: &'static str| {
+        s3.put_object()
+            .bucket("s3keeper-uploads")
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send()
+    };
+    assert_eq!(crate::support::err_code(put("ci/run-9/a.txt").await), None);
+    assert_eq!(
+        crate::support::err_code(put("ci/run-8/a.txt").await).as_deref(),
+        Some("AccessDenied")
+    );
+    let state = env
+        .keeper
+        .end_upload(&ticket.id, false)
+        .await
+        .unwrap_or_else(|e| panic!("finish: {e}"));
+    assert_eq!(keys_of(&state), ["ci/run-9/a.txt"]);
+    assert_eq!(
+        crate::support::err_code(put("ci/run-9/b.txt").await).as_deref(),
+        Some("AccessDenied"),
+        "the role session is denied once the ticket ends"
+    );
+}
+
+/// `POST /uploads` with a client's token: only under its prefixes, only its own tickets, nothing
+/// else of the API; every answer as `openapi.json` documents it.
+#[tokio::test]
+async fn a_client_token_opens_tickets_only_under_its_prefixes() {
+    use crate::service_api::{assert_documented, openapi, start};
+    let doc = openapi();
+    let api = start(Some("admin-secret")).await;
+    let client = api
+        .env
+        .keeper
+        .add_client("docs-ci", &["builds/docs/".to_owned()])
+        .await
+        .unwrap_or_else(|e| panic!("add_client: {e}"));
+    let bearer = format!("Bearer {}", client.token);
+    let as_client = |method: &'static str, path: String, body: Option<String>| {
+        let bearer = bearer.clone();
+        let api = &api;
+        async move {
+            api.call_with(method, &path, body.as_deref(), Some(&bearer))
+                .await
+        }
+    };
+
+    let r = as_client(
+        "POST",
+        "/uploads".into(),
+        Some(r#"{"prefix":"builds/docs/42/"}"#.into()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_documented(&doc, "POST", "/uploads", &r);
+    let ticket: Ticket = serde_json::from_value(r.json.clone())
+        .unwrap_or_else(|e| panic!("ticket JSON: {e}: {}", r.text));
+    let (status, body) = post_form(&ticket, None, "index.html", b"docs", None).await;
+    assert_eq!(status, 204, "{body}");
+
+    let r = as_client(
+        "POST",
+        "/uploads".into(),
+        Some(r#"{"prefix":"builds/other/"}"#.into()),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_documented(&doc, "POST", "/uploads", &r);
+    // Nothing else of the API.
+    let r = as_client("GET", "/datasets".into(), None).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+
+    // Another caller's ticket is invisible to the client.
+    let admin = api
+        .call_with(
+            "POST",
+            "/uploads",
+            Some(r#"{"prefix":"private/","method":"sts"}"#),
+            Some("Bearer admin-secret"),
+        )
+        .await;
+    assert_eq!(admin.status, 201, "{}", admin.text);
+    let admin_id = admin.json["id"].as_str().unwrap_or_default().to_owned();
+    let r = as_client("GET", format!("/uploads/{admin_id}"), None).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = as_client("POST", format!("/uploads/{admin_id}/cancel"), None).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = as_client("GET", "/uploads".into(), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_documented(&doc, "GET", "/uploads", &r);
+    let ids: Vec<&str> = r
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ids, [ticket.id.as_str()]);
+
+    let r = as_client("POST", format!("/uploads/{}/finish", ticket.id), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_documented(&doc, "POST", "/uploads/{id}/finish", &r);
+    assert_eq!(r.json["state"], "finished");
+    assert_eq!(r.json["objects"][0]["key"], "builds/docs/42/index.html");
+    let r = as_client("POST", format!("/uploads/{}/finish", ticket.id), None).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_documented(&doc, "POST", "/uploads/{id}/finish", &r);
+
+    // Removed: the token stops working at once.
+    api.env
+        .keeper
+        .remove_client("docs-ci")
+        .await
+        .unwrap_or_else(|e| panic!("remove_client: {e}"));
+    let r = as_client("GET", "/uploads".into(), None).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let audit = api
+        .env
+        .keeper
+        .audit(&s3keeper::keeper::AuditFilter::default())
+        .await
+        .unwrap_or_default();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "client-added",
+        "upload-start",
+        "upload-finish",
+        "client-removed",
+    ] {
+        assert!(actions.contains(&a), "{a} not in {actions:?}");
+    }
+}

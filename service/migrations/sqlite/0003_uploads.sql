@@ -15,3 +15,12 @@ CREATE TABLE upload_tickets (
     bytes BIGINT
 );
 CREATE INDEX upload_tickets_state ON upload_tickets (state, expires_at);
+
+-- API clients that may open upload tickets under their prefixes; the token is kept only as its
+-- SHA-256.
+CREATE TABLE clients (
+    name TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    prefixes TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

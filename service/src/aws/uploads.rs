@@ -29,7 +29,11 @@ impl Aws {
             .send()
             .await
             .map_err(|e| self.failed("GetFederationToken", e))?;
-        temp_credentials(out.credentials())
+        let userid = out
+            .federated_user()
+            .map(|u| u.federated_user_id().to_owned())
+            .unwrap_or_default();
+        temp_credentials(out.credentials(), userid)
     }
 
     /// Credentials for a session of `role_arn` named `session`, limited by `policy`.
@@ -50,7 +54,11 @@ impl Aws {
             .send()
             .await
             .map_err(|e| self.failed("AssumeRole", e))?;
-        temp_credentials(out.credentials())
+        let userid = out
+            .assumed_role_user()
+            .map(|u| u.assumed_role_id().to_owned())
+            .unwrap_or_default();
+        temp_credentials(out.credentials(), userid)
     }
 
     /// An S3 client that signs with `creds`, on the same endpoint and HTTP client as the rest.
@@ -183,12 +191,19 @@ impl Aws {
 
 fn temp_credentials(
     c: Option<&aws_sdk_sts::types::Credentials>,
+    userid: String,
 ) -> Result<TempCredentials, KeeperError> {
     let c = c.ok_or_else(|| KeeperError::Invalid("STS returned no credentials".into()))?;
+    if userid.is_empty() {
+        return Err(KeeperError::Invalid(
+            "STS returned credentials without the session's user id".into(),
+        ));
+    }
     Ok(TempCredentials {
         access_key_id: c.access_key_id().to_owned(),
         secret_access_key: c.secret_access_key().to_owned(),
         session_token: c.session_token().to_owned(),
         expiration: c.expiration().secs(),
+        userid,
     })
 }

@@ -24,6 +24,7 @@
 //! [`uploads`] (upload tickets for machines without credentials).
 
 mod audit;
+mod clients;
 mod datasets;
 mod grants;
 mod people;
@@ -32,11 +33,14 @@ mod setup;
 mod uploads;
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use clients::{prefix_allowed, Client, NewClient};
 pub use datasets::{Dataset, Kind, Progress, Quiet, UploadReport};
 pub use grants::Access;
 pub use people::{Identity, Person, VerificationStart};
 pub use reconcile::{Drift, ReconcileReport};
-pub use uploads::{Ticket, TicketRequest, UploadMethod, UploadState};
+pub use uploads::{
+    Ticket, TicketRequest, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS, MAX_EXPIRY_SECONDS,
+};
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -64,6 +68,9 @@ pub struct Settings {
     pub uploads_bucket: String,
     /// Browser origins allowed to POST to the uploads bucket (its CORS rules).
     pub upload_origins: Vec<String>,
+    /// A role whose sessions sign upload tickets (for a service on role credentials, which
+    /// cannot call GetFederationToken); default: federation tokens of the service's IAM user.
+    pub uploader_role_arn: Option<String>,
     /// The site's name in verification keys (`SITE-verification/…`).
     pub site: String,
     /// At most this many people per access point.
@@ -104,6 +111,7 @@ impl Settings {
             controlled_bucket: DEFAULT_CONTROLLED_BUCKET.to_owned(),
             uploads_bucket: DEFAULT_UPLOADS_BUCKET.to_owned(),
             upload_origins: Vec::new(),
+            uploader_role_arn: None,
             site: DEFAULT_SITE.to_owned(),
             capacity: DEFAULT_CAPACITY,
             max_access_points: DEFAULT_MAX_ACCESS_POINTS,

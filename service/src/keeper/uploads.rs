@@ -31,11 +31,11 @@ pub const MAX_EXPIRY_SECONDS: u32 = 12 * 3600;
 pub const DEFAULT_EXPIRY_SECONDS: u32 = 15 * 60;
 /// A browser POST upload is at most 5 GB (S3's single-request limit).
 pub const MAX_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
-/// STS issues federation tokens for at least 15 minutes.
+/// STS issues federation tokens and role sessions for at least 15 minutes.
 const MIN_TOKEN_SECONDS: u32 = 900;
 
 /// How a ticket is handed out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UploadMethod {
     Post,
@@ -97,7 +97,7 @@ impl TicketRequest {
 }
 
 /// The credentials of an `sts` ticket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TicketCredentials {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -106,8 +106,8 @@ pub struct TicketCredentials {
     pub expiration: String,
 }
 
-/// A ticket as handed out (the `upload start` JSON).
-#[derive(Debug, Clone, Serialize)]
+/// A ticket as handed out (the `upload start` JSON; `push --ticket` reads it back).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Ticket {
     pub id: String,
     pub method: UploadMethod,
@@ -155,7 +155,7 @@ pub struct UploadState {
     pub bytes: Option<u64>,
 }
 
-fn rfc3339(unix: i64) -> String {
+pub(super) fn rfc3339(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
@@ -164,7 +164,7 @@ fn rfc3339(unix: i64) -> String {
 
 /// A prefix is a relative key prefix ending in `/`, without empty, `.` or `..` segments, so a
 /// ticket can never reach beyond it and two tickets' prefixes never overlap by accident.
-fn check_prefix(prefix: &str) -> Result<(), KeeperError> {
+pub(super) fn check_prefix(prefix: &str) -> Result<(), KeeperError> {
     let bad = |why: &str| Err(invalid(format!("prefix `{prefix}` {why}")));
     if prefix.is_empty() || prefix.len() > 512 {
         return bad("must be 1–512 characters");
@@ -412,13 +412,23 @@ impl Keeper {
         let policy = session_policy(&s.uploads_bucket, &request.prefix);
         let token_seconds = i32::try_from(request.expires_seconds.max(MIN_TOKEN_SECONDS))
             .map_err(|_| invalid("expiry too large"))?;
-        let creds = self
-            .aws
-            .federation_token(&session, &policy, token_seconds)
-            .await?;
+        let creds = match &s.uploader_role_arn {
+            // Role credentials cannot call GetFederationToken; a role session can be revoked the
+            // same way.
+            Some(role) => {
+                self.aws
+                    .assume_role(role, &session, &policy, token_seconds)
+                    .await?
+            }
+            None => {
+                self.aws
+                    .federation_token(&session, &policy, token_seconds)
+                    .await?
+            }
+        };
         let now = OffsetDateTime::now_utc();
         let expires = now + time::Duration::seconds(i64::from(request.expires_seconds));
-        let userid = format!("{}:{session}", s.account);
+        let userid = creds.userid.clone();
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO upload_tickets (id, method, bucket, prefix, userid, client, created_at, expires_at, state) \
@@ -497,6 +507,11 @@ impl Keeper {
             }
         }
         Ok(ticket)
+    }
+
+    /// A ticket's recorded state, without listing its objects.
+    pub async fn upload_ticket_row(&self, id: &str) -> Result<UploadState, KeeperError> {
+        Ok(state_from(self.ticket_row(id).await?, now()))
     }
 
     async fn ticket_row(&self, id: &str) -> Result<TicketRow, KeeperError> {
