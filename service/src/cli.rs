@@ -87,6 +87,13 @@ pub enum Command {
     /// Upload tickets: let a machine upload under one prefix without AWS credentials.
     #[command(subcommand)]
     Upload(UploadCommand),
+    /// Upload every file under DIR with a ticket's POST form (plain HTTP, no AWS credentials).
+    ///
+    /// Either with a ticket (`--ticket TICKET.json`, as `upload start` printed it) or with the
+    /// service's API (`--server URL --token T --prefix P`, which opens the ticket, skips files
+    /// already uploaded unchanged, and finishes the ticket at the end). Keys are the prefix plus
+    /// each file's relative path. Links are followed only inside DIR.
+    Push(PushArgs),
     /// API clients that may open upload tickets under their prefixes with their own token.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -108,6 +115,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The directory to upload.
+    pub dir: PathBuf,
+    /// A ticket as `s3keeper upload start` printed it (JSON file).
+    #[arg(long, conflicts_with = "prefix")]
+    pub ticket: Option<PathBuf>,
+    /// The s3keeper API (`https://keeper.example.org`).
+    #[arg(long, env = "S3KEEPER_SERVER")]
+    pub server: Option<String>,
+    /// The API token (a client's or the admin's).
+    #[arg(long, env = "S3KEEPER_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// With `--server`: open a ticket for this prefix (it ends with `/`).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Uploads at once.
+    #[arg(long, default_value_t = crate::push::DEFAULT_JOBS)]
+    pub jobs: usize,
+    /// Do not finish the ticket at the end (with `--server`).
+    #[arg(long)]
+    pub keep_open: bool,
 }
 
 /// `s3keeper client …`.

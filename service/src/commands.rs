@@ -7,10 +7,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cli::{
-    ClientCommand, Command, DatasetCommand, PersonCommand, ServeArgs, UploadCommand, VerifyCommand,
+    ClientCommand, Command, DatasetCommand, PersonCommand, PushArgs, ServeArgs, UploadCommand,
+    VerifyCommand,
 };
 use crate::error::KeeperError;
-use crate::keeper::{split_dataset, AuditFilter, Kind, Progress, TicketRequest, UploadMethod};
+use crate::keeper::{
+    split_dataset, AuditFilter, Kind, Progress, Ticket, TicketRequest, UploadMethod,
+};
 use crate::runtime::{self, ServiceArgs};
 
 /// Logs go to standard error: plain text, coloured only when that is a terminal, or JSON lines
@@ -257,6 +260,7 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
         }
         Command::Upload(cmd) => upload_command(cmd).await,
         Command::Client(cmd) => client_command(cmd).await,
+        Command::Push(args) => push_command(args).await,
         Command::Dataset(DatasetCommand::List(a)) => {
             let rt = keeper(&a.service).await?;
             print_json(&rt.keeper.datasets().await?);
@@ -479,6 +483,132 @@ async fn client_command(cmd: ClientCommand) -> Result<(), KeeperError> {
             rt.keeper.remove_client(&name).await?;
             println!("client {name} removed; its token no longer works");
         }
+    }
+    Ok(())
+}
+
+/// One call to the s3keeper API; its JSON answer, or the API's error as a refusal.
+async fn api_call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, KeeperError> {
+    let mut req = http.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| KeeperError::Io(format!("{url}: {e}")))?;
+    let status = resp.status();
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| KeeperError::Io(format!("{url}: {e}")))?;
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        let message = json["message"].as_str().unwrap_or(text.as_str()).to_owned();
+        return Err(match status.as_u16() {
+            400 => KeeperError::Invalid(message),
+            401 | 403 => KeeperError::Forbidden(message),
+            404 => KeeperError::NotFound(message),
+            409 => KeeperError::Conflict(message),
+            _ => KeeperError::Io(format!("{url}: {status}: {message}")),
+        });
+    }
+    Ok(json)
+}
+
+async fn push_command(args: PushArgs) -> Result<(), KeeperError> {
+    let http = reqwest::Client::new();
+    let server = args
+        .server
+        .as_deref()
+        .map(|s| s.trim_end_matches('/').to_owned());
+    let token = args.token.as_deref();
+    let ticket: Ticket = match (&args.ticket, &server, &args.prefix) {
+        (Some(path), _, _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| KeeperError::Io(format!("{}: {e}", path.display())))?;
+            serde_json::from_str(&text).map_err(|e| {
+                KeeperError::Invalid(format!("{}: not a ticket: {e}", path.display()))
+            })?
+        }
+        (None, Some(server), Some(prefix)) => {
+            let json = api_call(
+                &http,
+                reqwest::Method::POST,
+                &format!("{server}/uploads"),
+                token,
+                Some(serde_json::json!({"prefix": prefix})),
+            )
+            .await?;
+            serde_json::from_value(json)
+                .map_err(|e| KeeperError::Invalid(format!("the server's ticket: {e}")))?
+        }
+        _ => {
+            return Err(KeeperError::Invalid(
+                "give --ticket TICKET.json, or --server URL --token T --prefix P".into(),
+            ))
+        }
+    };
+    // What is already there (with the server's help): skip unchanged files.
+    let mut existing = std::collections::HashMap::new();
+    if let Some(server) = &server {
+        let json = api_call(
+            &http,
+            reqwest::Method::GET,
+            &format!("{server}/uploads/{}", ticket.id),
+            token,
+            None,
+        )
+        .await?;
+        for o in json["objects"].as_array().into_iter().flatten() {
+            if let (Some(k), Some(size), Some(etag)) =
+                (o["key"].as_str(), o["size"].as_u64(), o["etag"].as_str())
+            {
+                existing.insert(k.to_owned(), (size, etag.to_owned()));
+            }
+        }
+    }
+    let bar = Bar::new();
+    let report = crate::push::push(&args.dir, &ticket, &existing, args.jobs, &bar).await?;
+    for link in &report.links_not_followed {
+        eprintln!("warning: {link} is a link outside the directory (or to nothing); not uploaded");
+    }
+    eprintln!(
+        "{} file(s) uploaded ({} bytes), {} unchanged, {} retried attempt(s) to s3://{}/{}",
+        report.uploaded.len(),
+        report.bytes,
+        report.skipped.len(),
+        report.retries,
+        ticket.bucket,
+        ticket.prefix
+    );
+    match (&server, args.keep_open) {
+        (Some(server), false) => {
+            let json = api_call(
+                &http,
+                reqwest::Method::POST,
+                &format!("{server}/uploads/{}/finish", ticket.id),
+                token,
+                None,
+            )
+            .await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+        }
+        _ => print_json(&report),
     }
     Ok(())
 }

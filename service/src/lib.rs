@@ -19,6 +19,7 @@ pub mod keeper;
 pub mod metrics;
 pub mod policies;
 pub mod policy_cmd;
+pub mod push;
 pub mod runtime;
 pub mod verify;
 

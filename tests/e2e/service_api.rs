@@ -22,7 +22,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 /// A running API over a fresh environment.
 pub(crate) struct Api {
     pub(crate) env: Env,
-    base: String,
+    pub(crate) base: String,
     http: reqwest::Client,
     token: Option<String>,
 }

@@ -1,0 +1,331 @@
+//! `s3keeper push`: uploads a directory with a ticket's POST form, over plain HTTP and without
+//! any AWS library, as LSST's build machines do ("one presigned URL for a whole build … plain POST
+//! calls"). Keys are the ticket's prefix plus each file's path relative to the directory.
+//!
+//! Files already there with the same size and ETag (the MD5 of a single-request upload) are
+//! skipped, so an interrupted push run again sends only what is missing. Throttling (503) and
+//! server errors (500) are retried with backoff; a POST upload replaces the whole object, so a
+//! retried upload never leaves a duplicate. Symbolic links are followed only when they point
+//! inside the directory; others are skipped and named.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+use serde::Serialize;
+
+use crate::error::KeeperError;
+use crate::keeper::{Progress, Ticket, UploadMethod};
+
+/// How many uploads run at once by default.
+pub const DEFAULT_JOBS: usize = 8;
+/// Attempts per file before giving up.
+const ATTEMPTS: u32 = 6;
+
+/// What a push did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PushReport {
+    pub uploaded: Vec<String>,
+    /// Already there with the same size and ETag.
+    pub skipped: Vec<String>,
+    /// Links pointing outside the directory (or nowhere), not followed.
+    pub links_not_followed: Vec<String>,
+    pub bytes: u64,
+    /// Attempts repeated after throttling or a server error.
+    pub retries: u64,
+}
+
+/// One file to send: its key, where it is, its size.
+#[derive(Debug, Clone)]
+struct LocalFile {
+    key: String,
+    path: PathBuf,
+    size: u64,
+}
+
+fn io(p: &Path, e: std::io::Error) -> KeeperError {
+    KeeperError::Io(format!("{}: {e}", p.display()))
+}
+
+/// Every regular file under `dir` (following links only when they resolve inside `dir`).
+fn files(dir: &Path, prefix: &str) -> Result<(Vec<LocalFile>, Vec<String>), KeeperError> {
+    let root = dir.canonicalize().map_err(|e| io(dir, e))?;
+    let mut out = Vec::new();
+    let mut outside = Vec::new();
+    let mut stack = vec![root.clone()];
+    let mut seen_dirs = std::collections::HashSet::new();
+    while let Some(d) = stack.pop() {
+        // A link to a parent directory inside the tree would loop.
+        if !seen_dirs.insert(d.canonicalize().map_err(|e| io(&d, e))?) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
+            let entry = entry.map_err(|e| io(&d, e))?;
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(&root)
+                .ok()
+                .and_then(|r| {
+                    r.components()
+                        .map(|c| c.as_os_str().to_str())
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or_else(|| {
+                    KeeperError::Io(format!(
+                        "{}: file names must be UTF-8 to become S3 keys",
+                        path.display()
+                    ))
+                })?
+                .join("/");
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+            let meta = if meta.file_type().is_symlink() {
+                match path.canonicalize() {
+                    Ok(target) if target.starts_with(&root) => {
+                        std::fs::metadata(&target).map_err(|e| io(&path, e))?
+                    }
+                    _ => {
+                        outside.push(rel);
+                        continue;
+                    }
+                }
+            } else {
+                meta
+            };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file() {
+                out.push(LocalFile {
+                    key: format!("{prefix}{rel}"),
+                    path,
+                    size: meta.len(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    outside.sort();
+    Ok((out, outside))
+}
+
+fn md5_hex(path: &Path) -> Result<String, KeeperError> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| io(path, e))?;
+    let mut h = Md5::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The multipart/form-data body of one upload: the ticket's fields (its key replaced by this
+/// file's), then the file, which S3 requires last.
+fn form_body(ticket: &Ticket, key: &str, filename: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = format!("s3keeper-{:x}", md5::Md5::digest(key.as_bytes()));
+    let mut body = Vec::with_capacity(content.len() + 4096);
+    let fields = ticket.fields.clone().unwrap_or_default();
+    for (name, value) in &fields {
+        let value = if name == "key" {
+            key
+        } else {
+            value.as_str().unwrap_or_default()
+        };
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let filename = filename.replace(['"', '\r', '\n'], "_");
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Sends one file, retrying throttling, server errors and dropped connections; returns how many
+/// attempts were repeated.
+async fn send(
+    http: &reqwest::Client,
+    ticket: &Ticket,
+    file: &LocalFile,
+) -> Result<u64, KeeperError> {
+    let content = tokio::fs::read(&file.path)
+        .await
+        .map_err(|e| io(&file.path, e))?;
+    let filename = file.key.rsplit('/').next().unwrap_or_default();
+    let (content_type, body) = form_body(ticket, &file.key, filename, &content);
+    let url = ticket.url.clone().unwrap_or_default();
+    let mut retries = 0;
+    let mut last = String::new();
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            retries += 1;
+            let backoff = Duration::from_millis(100 << attempt.min(6));
+            tokio::time::sleep(backoff.min(Duration::from_secs(5))).await;
+        }
+        let result = http
+            .post(&url)
+            .header("content-type", &content_type)
+            .body(body.clone())
+            .send()
+            .await;
+        match result {
+            Ok(r) if r.status().is_success() => return Ok(retries),
+            Ok(r) if r.status().as_u16() == 503 || r.status().is_server_error() => {
+                last = format!("{} {}", r.status(), r.text().await.unwrap_or_default());
+            }
+            Ok(r) => {
+                let status = r.status();
+                let text = r.text().await.unwrap_or_default();
+                return Err(KeeperError::Forbidden(format!(
+                    "S3 refused {}: {status}: {}",
+                    file.key,
+                    s3_error(&text)
+                )));
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(KeeperError::Io(format!(
+        "{}: gave up after {ATTEMPTS} attempts: {last}",
+        file.key
+    )))
+}
+
+/// `Code: Message` from an S3 error body, or the body.
+fn s3_error(body: &str) -> String {
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let close = format!("</{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find(&close)? + start;
+        Some(body[start..end].to_owned())
+    };
+    match (tag("Code"), tag("Message")) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c,
+        _ => body.trim().to_owned(),
+    }
+}
+
+/// Uploads every file under `dir` with `ticket`'s form, `jobs` at a time, skipping those
+/// `existing` (key → size, ETag) already holds unchanged.
+pub async fn push(
+    dir: &Path,
+    ticket: &Ticket,
+    existing: &HashMap<String, (u64, String)>,
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Result<PushReport, KeeperError> {
+    if ticket.method != UploadMethod::Post || ticket.url.is_none() || ticket.fields.is_none() {
+        return Err(KeeperError::Invalid(
+            "push needs a `post` ticket (its url and fields)".into(),
+        ));
+    }
+    let (all, links_not_followed) = files(dir, &ticket.prefix)?;
+    let mut report = PushReport {
+        links_not_followed,
+        ..PushReport::default()
+    };
+    let mut todo = Vec::new();
+    for f in all {
+        let unchanged = match existing.get(&f.key) {
+            Some((size, etag)) if *size == f.size => md5_hex(&f.path)? == *etag,
+            _ => false,
+        };
+        if unchanged {
+            report.skipped.push(f.key);
+        } else {
+            todo.push(f);
+        }
+    }
+    progress.start(todo.len(), todo.iter().map(|f| f.size).sum());
+    let http = reqwest::Client::new();
+    let ticket = Arc::new(ticket.clone());
+    let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for f in todo {
+        let (http, ticket, limit) = (http.clone(), Arc::clone(&ticket), Arc::clone(&limit));
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let r = send(&http, &ticket, &f).await;
+            (f, r)
+        });
+    }
+    let mut first_error = None;
+    while let Some(done) = tasks.join_next().await {
+        let (f, r) = done.map_err(|e| KeeperError::Io(format!("upload task: {e}")))?;
+        match r {
+            Ok(retries) => {
+                progress.advance(f.size);
+                report.retries += retries;
+                report.bytes += f.size;
+                report.uploaded.push(f.key);
+            }
+            Err(e) => {
+                if first_error.is_none() {
+                    first_error = Some(e);
+                }
+            }
+        }
+    }
+    progress.finish();
+    report.uploaded.sort();
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_errors_read_as_code_and_message() {
+        assert_eq!(
+            s3_error("<Error><Code>AccessDenied</Code><Message>Policy expired</Message></Error>"),
+            "AccessDenied: Policy expired"
+        );
+        assert_eq!(s3_error("plain"), "plain");
+    }
+
+    #[test]
+    fn links_are_followed_only_inside_the_directory() {
+        let base = std::env::temp_dir().join(format!("s3k-push-{}", std::process::id()));
+        let dir = base.join("site");
+        let _ = std::fs::create_dir_all(dir.join("sub"));
+        let _ = std::fs::write(dir.join("index.html"), b"i");
+        let _ = std::fs::write(dir.join("sub/a.txt"), b"a");
+        let _ = std::fs::write(base.join("secret"), b"s");
+        #[cfg(unix)]
+        {
+            let _ = std::os::unix::fs::symlink(dir.join("sub/a.txt"), dir.join("inside-link"));
+            let _ = std::os::unix::fs::symlink(base.join("secret"), dir.join("outside-link"));
+            let _ = std::os::unix::fs::symlink(&dir, dir.join("sub/loop"));
+        }
+        let Ok((found, outside)) = files(&dir, "p/") else {
+            panic!("walk failed")
+        };
+        let keys: Vec<&str> = found.iter().map(|f| f.key.as_str()).collect();
+        #[cfg(unix)]
+        {
+            assert_eq!(keys, ["p/index.html", "p/inside-link", "p/sub/a.txt"]);
+            assert_eq!(outside, ["outside-link"]);
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
