@@ -188,6 +188,10 @@ pub enum UploadCommand {
         /// For `post`: the Content-Type must start with this.
         #[arg(long)]
         content_type: Option<String>,
+        /// For `post`: also write a self-contained HTML page with the form to this file, for
+        /// uploads from a browser (its origin must be in `--upload-origins`).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// List what was uploaded, close the ticket and revoke its URLs, form and credentials.
     Finish {

@@ -431,6 +431,7 @@ async fn upload_command(cmd: UploadCommand) -> Result<(), KeeperError> {
             expires,
             max_bytes,
             content_type,
+            html,
         } => {
             let rt = keeper(&service).await?;
             let request = TicketRequest {
@@ -442,7 +443,17 @@ async fn upload_command(cmd: UploadCommand) -> Result<(), KeeperError> {
                 content_type,
                 client: "operator".to_owned(),
             };
-            print_json(&rt.keeper.start_upload(&request).await?);
+            if html.is_some() && request.method != UploadMethod::Post {
+                return Err(KeeperError::Invalid(
+                    "--html is for `post` tickets (the page holds the form)".into(),
+                ));
+            }
+            let ticket = rt.keeper.start_upload(&request).await?;
+            if let Some(path) = html {
+                std::fs::write(&path, crate::upload_page::render(&ticket))
+                    .map_err(|e| KeeperError::Io(format!("{}: {e}", path.display())))?;
+            }
+            print_json(&ticket);
         }
         UploadCommand::Finish { service, id } => {
             let rt = keeper(&service).await?;

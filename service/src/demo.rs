@@ -2,7 +2,8 @@
 //! words. Two people in their own AWS account verify their IAM users with signed URLs, a
 //! controlled dataset is published, one person is granted, reads and lists it through their access
 //! point while the other is refused (with the reason fake-s3's journal gives), and after revocation
-//! the access is gone. Every claim the demo
+//! the access is gone; then an instrument uploads with a ticket, which is revoked once finished.
+//! Every claim the demo
 //! prints is checked against the fake: if AWS would answer differently, the demo says so and fails.
 
 use std::fmt::Write as _;
@@ -12,7 +13,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 
 use crate::error::KeeperError;
-use crate::keeper::{AuditFilter, Kind, Quiet};
+use crate::keeper::{AuditFilter, Kind, Quiet, TicketRequest};
 use crate::runtime::{self, ServiceArgs};
 
 /// The people's own AWS account (not the platform's).
@@ -261,7 +262,45 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
         rec.failures.len()
     ));
 
-    out("\n8. The audit log:");
+    out("\n8. An instrument uploads without AWS credentials (SPEC §6): the service opens a ticket, a POST form signed with its own temporary credentials and confined to one prefix.");
+    let mut request = TicketRequest::post("instrument/night-1/");
+    request.max_bytes = Some(1024 * 1024);
+    let ticket = keeper.start_upload(&request).await?;
+    out(&format!(
+        "   ticket {} for s3://{}/{} until {} (POST to {})",
+        ticket.id,
+        ticket.bucket,
+        ticket.prefix,
+        ticket.expires_at,
+        ticket.url.as_deref().unwrap_or_default()
+    ));
+    let key = "instrument/night-1/frame-0001.csv";
+    crate::push::post_once(&ticket, key, demo_csv().as_bytes())
+        .await
+        .map_err(|e| problem(format!("the ticket's form was refused: {e}")))?;
+    out(&format!("   the instrument POSTs {key}: stored"));
+    match crate::push::post_once(&ticket, "instrument/night-2/frame-0001.csv", b"x").await {
+        Err(e) => out(&format!("   a key outside the prefix: refused ({e})")),
+        Ok(()) => return Err(problem("the form wrote outside its prefix")),
+    }
+    let done = keeper.end_upload(&ticket.id, false).await?;
+    out(&format!(
+        "   finished: {} object(s), {} bytes; the ticket is revoked at once",
+        done.objects.as_ref().map_or(0, Vec::len),
+        done.bytes.unwrap_or(0)
+    ));
+    match crate::push::post_once(&ticket, "instrument/night-1/late.csv", b"x").await {
+        Err(e) => {
+            out(&format!("   the same form afterwards: refused ({e})"));
+            out(&format!(
+                "     why, from fake-s3's journal: {}",
+                last_denial(fake)?
+            ));
+        }
+        Ok(()) => return Err(problem("the form still worked after the ticket ended")),
+    }
+
+    out("\n9. The audit log:");
     for e in keeper
         .audit(&AuditFilter {
             limit: Some(100),

@@ -21,6 +21,7 @@ pub mod policies;
 pub mod policy_cmd;
 pub mod push;
 pub mod runtime;
+pub mod upload_page;
 pub mod verify;
 
 pub use error::KeeperError;

@@ -205,6 +205,25 @@ async fn send(
     )))
 }
 
+/// Sends `content` as `key` with the ticket's form once (no retries); `Err` holds S3's
+/// `Code: Message`.
+pub async fn post_once(ticket: &Ticket, key: &str, content: &[u8]) -> Result<(), String> {
+    let filename = key.rsplit('/').next().unwrap_or_default();
+    let (content_type, body) = form_body(ticket, key, filename, content);
+    let url = ticket.url.clone().unwrap_or_default();
+    let r = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.status().is_success() {
+        return Ok(());
+    }
+    Err(s3_error(&r.text().await.unwrap_or_default()))
+}
+
 /// `Code: Message` from an S3 error body, or the body.
 fn s3_error(body: &str) -> String {
     let tag = |name: &str| {
@@ -212,7 +231,14 @@ fn s3_error(body: &str) -> String {
         let close = format!("</{name}>");
         let start = body.find(&open)? + open.len();
         let end = body[start..].find(&close)? + start;
-        Some(body[start..end].to_owned())
+        Some(
+            body[start..end]
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
     };
     match (tag("Code"), tag("Message")) {
         (Some(c), Some(m)) => format!("{c}: {m}"),

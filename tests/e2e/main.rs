@@ -18,6 +18,7 @@ mod fake_s3_versioning;
 mod parser_fuzz;
 mod reference;
 mod service_api;
+mod service_browser;
 mod service_cli;
 mod service_deploy;
 mod service_flow;

@@ -44,6 +44,12 @@ fn demo_runs_the_whole_flow_offline_and_says_what_happens() {
         "and an access point policy Allow (missing)",
         "through Alice's access point: refused (AccessDenied)",
         "Alice reads demo-cohort/1.0/data/measurements.csv again: refused (AccessDenied)",
+        "the instrument POSTs instrument/night-1/frame-0001.csv: stored",
+        "a key outside the prefix: refused (AccessDenied: Invalid according to Policy: Policy Condition failed: [\"starts-with\",\"$key\",\"instrument/night-1/\"])",
+        "finished: 1 object(s)",
+        "the same form afterwards: refused (AccessDenied",
+        "why, from fake-s3's journal: an explicit Deny in the bucket policy (statement `EndedUploadTickets`)",
+        "upload-finish",
         "granted",
         "revoked",
         "Done",
@@ -70,6 +76,9 @@ fn help_lists_every_command() {
         "grant",
         "revoke",
         "access",
+        "upload",
+        "push",
+        "client",
         "audit",
     ] {
         assert!(
