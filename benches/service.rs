@@ -8,6 +8,8 @@
 //!   once when AWS already matches (1,000 policies read and compared) and once after every one
 //!   of them was marked unapplied (1,000 policies written).
 //!
+//! - `upload-ticket/sqlite/{post,put,sts}`: opening an upload ticket; prints p50/p99 too.
+//!
 //! The granted people are seeded straight into the database in bulk, and written to the fake by
 //! one reconcile, because seeding 10,000 people through the verification protocol would measure
 //! set-up, not grants. PostgreSQL must listen on 127.0.0.1:5432 (or `S3KEEPER_TEST_POSTGRES`).
@@ -324,5 +326,61 @@ fn bench_reconcile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_grants, bench_reconcile);
+/// Opening an upload ticket (issue 11): the STS call for the ticket's own credentials, the row
+/// and audit entry in SQLite, and the form's signature (or a presigned URL, or nothing more).
+fn bench_tickets(c: &mut Criterion) {
+    use s3keeper::keeper::{TicketRequest, UploadMethod};
+    let rt = rt();
+    let mut group = c.benchmark_group("upload-ticket/sqlite");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    let seeded = rt.block_on(seed(Backend::Sqlite, "tickets", 0, 0, 500));
+    let keeper = seeded.keeper.clone();
+    let mut summary = Vec::new();
+    for method in [UploadMethod::Post, UploadMethod::Put, UploadMethod::Sts] {
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let name = format!("{method:?}").to_lowercase();
+        group.bench_function(&name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for i in 0..iters {
+                    let mut request = TicketRequest::post(&format!("builds/{i}/"));
+                    request.method = method;
+                    if method == UploadMethod::Put {
+                        request.keys = vec!["index.html".to_owned()];
+                    }
+                    let start = Instant::now();
+                    let ticket = rt.block_on(keeper.start_upload(&request));
+                    let took = start.elapsed();
+                    or_die(ticket);
+                    total += took;
+                    times
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(took);
+                }
+                total
+            });
+        });
+        let mut t = times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        t.sort();
+        summary.push(format!(
+            "open a {name} ticket (SQLite): n={} p50={:?} p99={:?}",
+            t.len(),
+            percentile(&t, 0.5),
+            percentile(&t, 0.99)
+        ));
+    }
+    group.finish();
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+criterion_group!(benches, bench_grants, bench_reconcile, bench_tickets);
 criterion_main!(benches);
