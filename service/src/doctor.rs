@@ -202,6 +202,7 @@ pub async fn run(args: &ServiceArgs) -> Result<Report, KeeperError> {
     for which in [Which::Verification, Which::Open, Which::Controlled] {
         checks.push(bucket_check(&aws, &settings, which).await);
     }
+    checks.push(uploads_check(&aws, &settings).await);
     checks.push(
         match aws.list_access_points(&settings.controlled_bucket).await {
             Ok(names) => Check::pass(
@@ -410,6 +411,44 @@ pub fn render(report: &Report) -> String {
         report.checks.len()
     ));
     out
+}
+
+/// The uploads bucket: all public access blocked, and a policy (if any) of Deny statements only
+/// (the service writes one, refusing ended tickets).
+async fn uploads_check(aws: &Aws, s: &Settings) -> Check {
+    let bucket = &s.uploads_bucket;
+    let name = format!("uploads bucket s3://{bucket}");
+    let repair = "run `s3keeper setup` (it makes the bucket and blocks public access)";
+    let flags = match aws.public_access_block(bucket, &s.region).await {
+        Ok(f) => f,
+        Err(e) => return Check::failed(name, &e, repair),
+    };
+    if !flags.all() {
+        return Check::fail(
+            name,
+            "not all four public access block flags are on",
+            repair,
+        );
+    }
+    match aws.get_bucket_policy(bucket, &s.region).await {
+        Ok(None) => Check::pass(name, "exists; private, no ended tickets to refuse"),
+        Ok(Some(text)) => {
+            let only_denies = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["Statement"].as_array().cloned())
+                .is_some_and(|st| st.iter().all(|x| x["Effect"] == "Deny"));
+            if only_denies {
+                Check::pass(name, "exists; private, ended tickets refused")
+            } else {
+                Check::fail(
+                    name,
+                    "its bucket policy allows something; the service writes only a Deny for ended tickets",
+                    "remove the Allow statements, then run `s3keeper setup`",
+                )
+            }
+        }
+        Err(e) => Check::failed(name, &e, repair),
+    }
 }
 
 #[cfg(test)]
