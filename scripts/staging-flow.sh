@@ -11,7 +11,10 @@
 # get-caller-identity` and the `aws s3 presign` command the service prints; verify; register and
 # upload a small dataset; `s3keeper serve` and, through its HTTP API, agree and grant; as the person
 # `aws s3 sync` through the printed access point ARN (the bucket itself and listings outside the
-# dataset refused); revoke (the same sync refused); reconcile reports no drift (API and CLI);
+# dataset refused); revoke (the same sync refused); uploads without credentials: `s3keeper upload
+# start` prints a POST form that plain curl uploads with (a key outside the prefix and a file over
+# --max-bytes refused), `upload finish` lists the object and revokes the form, `s3keeper push --ticket`
+# uploads a directory and `upload cancel` deletes it; reconcile reports no drift (API and CLI);
 # /metrics parses and counts the grant, the revoke and the AWS calls. Then it removes everything it
 # created: access points, objects, the buckets (only ones it checked did not exist before), the
 # temporary directory, a PostgreSQL database it created. Clean-up runs on failure and Ctrl-C too.
@@ -31,15 +34,17 @@
 #   STAGING_REGION                    region of the buckets and access points (default us-east-1)
 #   STAGING_PLATFORM_ACCESS_KEY_ID, STAGING_PLATFORM_SECRET_ACCESS_KEY, [STAGING_PLATFORM_SESSION_TOKEN]
 #                                     the service's credentials: an IAM user (or role session)
-#                                     holding exactly `s3keeper iam-policy`'s policy (required)
+#                                     holding exactly `s3keeper iam-policy`'s policy (required);
+#                                     upload tickets need sts:GetFederationToken, which only an IAM
+#                                     user's long-term keys may call
 #   STAGING_PERSON_ACCESS_KEY_ID, STAGING_PERSON_SECRET_ACCESS_KEY, [STAGING_PERSON_SESSION_TOKEN]
 #                                     the person's IAM user, in any account (required)
 #   STAGING_ADMIN_ACCESS_KEY_ID, STAGING_ADMIN_SECRET_ACCESS_KEY, [STAGING_ADMIN_SESSION_TOKEN]
 #                                     for the checks and clean-up (default: the platform credentials)
-#   STAGING_BUCKET_PREFIX             buckets PREFIX-verification, PREFIX-open, PREFIX-controlled
-#                                     (and PREFIX-outside, which the service must not be able to
-#                                     create); default s3keeper-staging-<8 random hex>. The run
-#                                     refuses to start if any of them exists.
+#   STAGING_BUCKET_PREFIX             buckets PREFIX-verification, PREFIX-open, PREFIX-controlled,
+#                                     PREFIX-uploads (and PREFIX-outside, which the service must not
+#                                     be able to create); default s3keeper-staging-<8 random hex>.
+#                                     The run refuses to start if any of them exists.
 #   STAGING_DATASET                   dataset slug (default staging-ds; in real mode
 #                                     staging-<the prefix's last part>, since access point names
 #                                     are unique per account and region)
@@ -137,6 +142,7 @@ fi
 VERIFY_BUCKET="$PREFIX-verification"
 OPEN_BUCKET="$PREFIX-open"
 CONTROLLED_BUCKET="$PREFIX-controlled"
+UPLOADS_BUCKET="$PREFIX-uploads"
 OUTSIDE_BUCKET="$PREFIX-outside"
 DS="$SLUG/$VERSION"
 
@@ -229,7 +235,8 @@ apply_env() {
             export AWS_ACCESS_KEY_ID="$PLATFORM_AK" AWS_SECRET_ACCESS_KEY="$PLATFORM_SK" AWS_REGION="$REGION"
             [ -z "$PLATFORM_ST" ] || export AWS_SESSION_TOKEN="$PLATFORM_ST"
             export S3KEEPER_DATABASE_URL="$DB_URL" S3KEEPER_VERIFY_BUCKET="$VERIFY_BUCKET" \
-                S3KEEPER_OPEN_BUCKET="$OPEN_BUCKET" S3KEEPER_CONTROLLED_BUCKET="$CONTROLLED_BUCKET"
+                S3KEEPER_OPEN_BUCKET="$OPEN_BUCKET" S3KEEPER_CONTROLLED_BUCKET="$CONTROLLED_BUCKET" \
+                S3KEEPER_UPLOADS_BUCKET="$UPLOADS_BUCKET"
             [ -z "${API_TOKEN:-}" ] || export S3KEEPER_API_TOKEN="$API_TOKEN"
             ;;
         person)   # the verification bucket lives in us-east-1: the person's region
@@ -478,7 +485,7 @@ start_fake() {
     expect_ok "s3keeper iam-policy prints the service's IAM policy" \
         in_env none "$STEP_TIMEOUT" "$KEEPER" iam-policy --account "$PLATFORM_ACCOUNT_FAKE" --region us-east-1 \
         --verify-bucket "$VERIFY_BUCKET" --open-bucket "$OPEN_BUCKET" --controlled-bucket "$CONTROLLED_BUCKET" \
-        || stop "no IAM policy for the service"
+        --uploads-bucket "$UPLOADS_BUCKET" || stop "no IAM policy for the service"
     cp "$TMPD/out" "$TMPD/service-policy.json"
     if jtrue "$TMPD/service-policy.json" "isinstance(j.get('Statement'), list) and len(j['Statement']) > 0"; then
         pass "the service's IAM policy is a JSON policy document"
@@ -541,7 +548,7 @@ section "parameters"
 echo "mode:            $MODE"
 echo "endpoint:        ${ENDPOINT:-(real AWS: no AWS_ENDPOINT_URL)}$([ "$ENDPOINT_PROXY" = 1 ] && echo ' (also HTTP proxy)')"
 echo "region:          $REGION"
-echo "buckets:         $VERIFY_BUCKET, $OPEN_BUCKET, $CONTROLLED_BUCKET"
+echo "buckets:         $VERIFY_BUCKET, $OPEN_BUCKET, $CONTROLLED_BUCKET, $UPLOADS_BUCKET"
 echo "dataset:         $DS"
 echo "database:        $(mask_url "$DB_URL")"
 echo "platform key:    $(mask "$PLATFORM_AK")$([ -n "$PLATFORM_ST" ] && echo ' + session token')"
@@ -580,7 +587,7 @@ check "the person is an IAM user" "got $PERSON_ARN" jtrue "$TMPD/id.json" "':use
 
 # --- the run's buckets must not exist yet ----------------------------------------------------------------
 section "buckets must be new"
-for b in "$VERIFY_BUCKET" "$OPEN_BUCKET" "$CONTROLLED_BUCKET" "$OUTSIDE_BUCKET"; do
+for b in "$VERIFY_BUCKET" "$OPEN_BUCKET" "$CONTROLLED_BUCKET" "$UPLOADS_BUCKET" "$OUTSIDE_BUCKET"; do
     run admin s3api head-bucket --bucket "$b"
     if [ "$RC" -eq 0 ] || ! grep -Eq '\(404\)|Not Found|NoSuchBucket' "$TMPD/err"; then
         echo "staging-flow: bucket $b exists or cannot be checked (exit $RC: $(last_output))" >&2
@@ -588,7 +595,7 @@ for b in "$VERIFY_BUCKET" "$OPEN_BUCKET" "$CONTROLLED_BUCKET" "$OUTSIDE_BUCKET";
         exit 2
     fi
 done
-OWNED_BUCKETS=("$VERIFY_BUCKET" "$OPEN_BUCKET" "$CONTROLLED_BUCKET" "$OUTSIDE_BUCKET")
+OWNED_BUCKETS=("$VERIFY_BUCKET" "$OPEN_BUCKET" "$CONTROLLED_BUCKET" "$UPLOADS_BUCKET" "$OUTSIDE_BUCKET")
 pass "none of the run's buckets exists yet"
 
 # The service may do what it needs and nothing else: creating another bucket is refused.
@@ -602,13 +609,15 @@ section "setup"
 expect_ok "s3keeper setup" keeper setup || stop "setup failed"
 # (ListAllMyBuckets: the verification bucket's policy denies HeadBucket, a ListBucket, to the admin.)
 expect_ok "admin: aws s3api list-buckets" admin s3api list-buckets --output json
-for b in "$VERIFY_BUCKET" "$OPEN_BUCKET" "$CONTROLLED_BUCKET"; do
+for b in "$VERIFY_BUCKET" "$OPEN_BUCKET" "$CONTROLLED_BUCKET" "$UPLOADS_BUCKET"; do
     check "setup created $b" "not in list-buckets" jtrue "$TMPD/out" "a[0] in [x['Name'] for x in j['Buckets']]" "$b"
 done
-expect_ok "admin: get-public-access-block on $CONTROLLED_BUCKET" \
-    admin s3api get-public-access-block --bucket "$CONTROLLED_BUCKET" --output json
-check "$CONTROLLED_BUCKET has all four public access block flags" "got $(last_output)" \
-    jtrue "$TMPD/out" "all(j['PublicAccessBlockConfiguration'].get(k) is True for k in ('BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'))"
+for b in "$CONTROLLED_BUCKET" "$UPLOADS_BUCKET"; do
+    expect_ok "admin: get-public-access-block on $b" \
+        admin s3api get-public-access-block --bucket "$b" --output json
+    check "$b has all four public access block flags" "got $(last_output)" \
+        jtrue "$TMPD/out" "all(j['PublicAccessBlockConfiguration'].get(k) is True for k in ('BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'))"
+done
 expect_ok "s3keeper setup again (safe to repeat)" keeper setup
 
 expect_ok "s3keeper doctor" keeper doctor && echo "    doctor: $(grep -v '^[[:space:]]*$' "$TMPD/out" | tail -n 1)"
@@ -739,6 +748,88 @@ expect_err -w "$WAIT" "person: the same aws s3 sync is now refused: AccessDenied
     'AccessDenied' person s3 sync --no-progress "$S3_URI" "$TMPD/copy-after-revoke"
 check "nothing was downloaded after the revoke" "$(find "$TMPD/copy-after-revoke" -type f 2>/dev/null | head -3)" \
     [ -z "$(find "$TMPD/copy-after-revoke" -type f 2>/dev/null)" ]
+
+# --- uploads without credentials (upload tickets) ------------------------------------------------------
+section "uploads without credentials"
+# post_form TICKET KEY FILE: a browser-style POST form upload of FILE to the ticket's url with all its
+# fields (key replaced by KEY; the file the last part), by plain curl with no AWS tool and no
+# credentials; the answer's status in STATUS, its body in $TMPD/post-body. --form-string: a field
+# value beginning with @ or < is sent as it is.
+post_form() {
+    local ticket=$1 key=$2 file=$3 url kv args=()
+    url=$(jval "$ticket" "j['url']")
+    while IFS= read -r -d '' kv; do args+=(--form-string "$kv"); done < <(python3 - "$ticket" "$key" <<'PY'
+import json, sys
+fields = dict(json.load(open(sys.argv[1]))["fields"])
+fields["key"] = sys.argv[2]
+sys.stdout.write("".join(f"{k}={v}\0" for k, v in fields.items()))
+PY
+)
+    [ "$ENDPOINT_PROXY" = 1 ] && args+=(--proxy "$ENDPOINT")
+    STATUS=$(in_env none "$STEP_TIMEOUT" curl -sS -m "$STEP_TIMEOUT" -o "$TMPD/post-body" -w '%{http_code}' \
+        "${args[@]}" -F "file=@$file" "$url" 2>"$TMPD/curl-err") || STATUS=${STATUS:-000}
+    { echo "\$ curl -F key=$key -F file=@$file $url (POST form, HTTP $STATUS)"; cat "$TMPD/post-body" "$TMPD/curl-err"; echo; } >>"$LOGD/steps.log"
+}
+# expect_post [-w SECONDS] DESC WANT REGEX TICKET KEY FILE: the POST answers HTTP WANT with a body
+# matching REGEX (empty: any body), retried for SECONDS while AWS applies a policy.
+expect_post() {
+    local within=0
+    if [ "$1" = -w ]; then within=$2; shift 2; fi
+    local desc=$1 want=$2 pattern=$3 start=$SECONDS
+    shift 3
+    while :; do
+        post_form "$@"
+        if [ "$STATUS" = "$want" ] && { [ -z "$pattern" ] || grep -Eq -- "$pattern" "$TMPD/post-body"; }; then
+            pass "$desc"; return 0
+        fi
+        [ $((SECONDS - start)) -lt "$within" ] || break
+        sleep 3
+    done
+    fail "$desc (expected HTTP $want and a body matching /$pattern/, got $STATUS: $(head -c 300 "$TMPD/post-body" | tr '\n' ' ')$(tr '\n' ' ' <"$TMPD/curl-err"))"
+}
+UP="$TMPD/uploads"
+mkdir -p "$UP/push/sub"
+printf 'Hello from staging run %s.\n' "$RUN_HEX" >"$UP/hello.txt"
+head -c 2000 /dev/urandom >"$UP/big.bin"
+expect_ok "s3keeper upload start --prefix staging-uploads/1/ --max-bytes 1000 > ticket.json" \
+    keeper upload start --prefix staging-uploads/1/ --max-bytes 1000 || stop "no upload ticket"
+cp "$TMPD/out" "$UP/ticket.json"
+TICKET_ID=$(jval "$UP/ticket.json" "j['id']")
+check "the ticket is a POST form on $UPLOADS_BUCKET: method post, a url, fields with key and policy" \
+    "got $(head -c 400 "$UP/ticket.json" | tr '\n' ' ')" \
+    jtrue "$UP/ticket.json" "j['method'] == 'post' and j['url'].startswith('http') and isinstance(j['fields'], dict) and 'key' in j['fields'] and 'policy' in j['fields'] and j['bucket'] == a[0] and j['prefix'] == 'staging-uploads/1/' and j['id']" "$UPLOADS_BUCKET"
+[ -n "$TICKET_ID" ] && jtrue "$UP/ticket.json" "isinstance(j['fields'], dict)" || stop "no usable ticket"
+expect_post "curl (no credentials): POST form of hello.txt to staging-uploads/1/hello.txt answers 204" \
+    204 '' "$UP/ticket.json" staging-uploads/1/hello.txt "$UP/hello.txt"
+expect_post "curl: the form with key staging-uploads/2/evil.txt (outside the prefix) answers 403 AccessDenied" \
+    403 AccessDenied "$UP/ticket.json" staging-uploads/2/evil.txt "$UP/hello.txt"
+expect_post "curl: a 2000-byte file (over --max-bytes 1000) answers 400 EntityTooLarge" \
+    400 EntityTooLarge "$UP/ticket.json" staging-uploads/1/big.bin "$UP/big.bin"
+expect_ok "s3keeper upload finish $TICKET_ID" keeper upload finish "$TICKET_ID"
+check "upload finish says finished, with the one object staging-uploads/1/hello.txt ($(wc -c <"$UP/hello.txt") bytes)" \
+    "got $(last_output)" \
+    jtrue "$TMPD/out" "j['state'] == 'finished' and [(o['key'], o['size']) for o in j['objects']] == [('staging-uploads/1/hello.txt', int(a[0]))]" \
+    "$(wc -c <"$UP/hello.txt")"
+expect_post -w "$WAIT" "curl: the same POST after the finish answers 403 (the ticket is revoked)" \
+    403 AccessDenied "$UP/ticket.json" staging-uploads/1/hello.txt "$UP/hello.txt"
+
+printf 'one\n' >"$UP/push/a.txt"
+printf 'two\n' >"$UP/push/b.txt"
+printf 'three\n' >"$UP/push/sub/c.txt"
+expect_ok "s3keeper upload start --prefix staging-uploads/3/ > t2.json" \
+    keeper upload start --prefix staging-uploads/3/ || stop "no second upload ticket"
+cp "$TMPD/out" "$UP/t2.json"
+TICKET2_ID=$(jval "$UP/t2.json" "j['id']")
+expect_ok "s3keeper push DIR --ticket t2.json (3 files, one in a subdirectory; no credentials)" \
+    in_env none "$STEP_TIMEOUT" "$KEEPER" push "$UP/push" --ticket "$UP/t2.json"
+expect_ok "admin: aws s3 ls --recursive s3://$UPLOADS_BUCKET/staging-uploads/3/" \
+    admin s3 ls --recursive "s3://$UPLOADS_BUCKET/staging-uploads/3/"
+check "push put exactly a.txt, b.txt, sub/c.txt under staging-uploads/3/" "got $(last_output)" \
+    [ "$(awk '{print $4}' "$TMPD/out" | sort | tr '\n' ' ')" = "staging-uploads/3/a.txt staging-uploads/3/b.txt staging-uploads/3/sub/c.txt " ]
+expect_ok "s3keeper upload cancel $TICKET2_ID" keeper upload cancel "$TICKET2_ID"
+run admin s3 ls --recursive "s3://$UPLOADS_BUCKET/staging-uploads/3/"
+check "after upload cancel, staging-uploads/3/ is empty" "got exit $RC: $(last_output)" \
+    [ -z "$(cat "$TMPD/out" "$TMPD/err")" ]
 
 # --- reconcile -----------------------------------------------------------------------------------------
 section "reconcile"

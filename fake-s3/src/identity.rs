@@ -203,10 +203,13 @@ fn normalize_path(path: &str) -> String {
 
 impl Iam {
     /// Adds an account (no-op when it exists).
+    /// In the Ceph dialect an account may also be an RGW tenant (`uab`), whose users are
+    /// `arn:aws:iam::uab:user/NAME`.
     pub fn add_account(&mut self, id: &str) -> Result<(), AwsError> {
-        if !policy_eval::arn::is_account_id(id) {
+        let tenant = self.ceph_dialect && policy_eval::arn::is_tenant_name(id);
+        if !policy_eval::arn::is_account_id(id) && !tenant {
             return Err(AwsError::validation_error(format!(
-                "`{id}` is not a 12-digit account id"
+                "`{id}` is not a 12-digit account id (RGW tenant names such as `uab` need the Ceph dialect, set before the account is added)"
             )));
         }
         self.accounts
@@ -422,7 +425,9 @@ impl Iam {
                 let mut principal = Principal::from_arn(&user.arn, Some(&user.user_id), None)
                     .map_err(|e| AwsError::internal_error(e.to_string()))?;
                 principal.canonical_id = self.accounts.get(account).map(|a| a.canonical_id.clone());
-                if self.ceph_dialect {
+                // Users of 12-digit accounts stand for RGW's default tenant (`arn:aws:iam:::user/NAME`);
+                // a named tenant's users are only `arn:aws:iam::TENANT:user/NAME`.
+                if self.ceph_dialect && policy_eval::arn::is_account_id(account) {
                     principal
                         .aliases
                         .push(format!("arn:aws:iam:::user/{}", user.name));
@@ -469,7 +474,9 @@ impl Iam {
                 };
                 if self.ceph_dialect && arn.account.is_empty() {
                     return arn.resource.strip_prefix("user/").is_some_and(|name| {
-                        self.accounts.values().any(|a| a.users.contains_key(name))
+                        self.accounts.values().any(|a| {
+                            policy_eval::arn::is_account_id(&a.id) && a.users.contains_key(name)
+                        })
                     });
                 }
                 let Some(acct) = self.accounts.get(arn.account) else {

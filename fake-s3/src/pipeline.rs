@@ -441,7 +441,12 @@ pub async fn run(
     }
     let (result, decision) = match (route, op) {
         (Route::S3(addressed), Operation::S3(op)) => {
-            run_s3(state, &authenticated, op, &addressed, &query, parts, facts)
+            let (result, decision, signer) =
+                run_s3(state, &authenticated, op, &addressed, &query, parts, facts);
+            if let Some(arn) = signer {
+                out.principal = arn;
+            }
+            (result, decision)
         }
         (Route::Control { op, name, account }, _) => {
             let body = authenticated.body.clone();
@@ -474,6 +479,13 @@ pub async fn run(
     out
 }
 
+/// An S3 handler's answer, its decision and explanation, and who signed a POST form.
+type S3Outcome = (
+    Result<Resp, AwsError>,
+    Option<(String, String)>,
+    Option<String>,
+);
+
 fn run_s3(
     state: &State,
     authenticated: &Authenticated,
@@ -482,7 +494,7 @@ fn run_s3(
     query: &[(String, String)],
     parts: &http::request::Parts,
     facts: RequestFacts,
-) -> (Result<Resp, AwsError>, Option<(String, String)>) {
+) -> S3Outcome {
     let (bucket, key) = match &addressed.target {
         Target::Root => (None, None),
         Target::Bucket(b) => (Some(b.as_str()), None),
@@ -500,10 +512,15 @@ fn run_s3(
         headers: &parts.headers,
         facts,
         verdict: None,
+        form_signer: None,
     };
     let result = s3::handle(&mut ctx, &body);
     let (decision, explanation) = s3::journal_decision(&ctx);
-    (result, decision.map(|d| (d.to_string(), explanation)))
+    (
+        result,
+        decision.map(|d| (d.to_string(), explanation)),
+        ctx.form_signer,
+    )
 }
 
 /// Applies the configured faults to one call of `operation`: waits the injected latency and

@@ -34,6 +34,16 @@ pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `s` is a Ceph RGW tenant name as principals carry it (`arn:aws:iam::TENANT:user/NAME`):
+/// letters, digits and underscores, 1–64 of them
+/// (<https://docs.ceph.com/en/latest/radosgw/multitenancy/>). A name of digits only must be an
+/// account id instead, so a mistyped account id (11 or 13 digits) is never read as a tenant.
+pub fn is_tenant_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// `arn:aws:s3:::BUCKET` or `arn:aws:s3:::BUCKET/KEY`.
 pub fn bucket_resource(bucket: &str, key: Option<&str>) -> String {
     match key {
@@ -81,5 +91,13 @@ mod tests {
         assert!(is_account_id("111122223333"));
         assert!(!is_account_id("11112222333"));
         assert!(!is_account_id("11112222333a"));
+        assert!(is_tenant_name("uab"));
+        assert!(is_tenant_name("lab_7"));
+        assert!(
+            !is_tenant_name("11112222333"),
+            "digits only are an account id, mistyped"
+        );
+        assert!(!is_tenant_name("a-b"));
+        assert!(!is_tenant_name(""));
     }
 }

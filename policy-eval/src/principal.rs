@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::arn::{is_account_id, Arn};
+use crate::arn::{is_account_id, is_tenant_name, Arn};
 use crate::error::{ErrorKind, PolicyError};
 use crate::json::Json;
 
@@ -283,8 +283,11 @@ impl PrincipalSet {
                 "`{entry}` is not an account id, unique id or IAM/STS ARN"
             ))
         })?;
-        // Ceph RGW and similar tenants write `arn:aws:iam:::user/NAME`: an empty account.
-        let account_ok = is_account_id(arn.account) || arn.account.is_empty();
+        // Ceph RGW writes `arn:aws:iam:::user/NAME` for its default tenant (an empty account) and
+        // `arn:aws:iam::TENANT:user/NAME` for named tenants; on AWS such principals never exist,
+        // which is where a server in AWS's dialect refuses them.
+        let account_ok =
+            is_account_id(arn.account) || arn.account.is_empty() || is_tenant_name(arn.account);
         let valid = account_ok
             && match (arn.service, arn.resource.split_once('/')) {
                 ("iam", None) => arn.resource == "root" && !arn.account.is_empty(),

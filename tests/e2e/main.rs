@@ -14,6 +14,7 @@ mod fake_s3_ownership;
 mod fake_s3_security;
 mod fake_s3_shapes;
 mod fake_s3_tagging;
+mod fake_s3_tenants;
 mod fake_s3_versioning;
 mod parser_fuzz;
 mod reference;

@@ -99,6 +99,23 @@ async fn a_post_ticket_confines_key_size_and_type_and_ends_with_finish() {
     // Inside the prefix: `${filename}`, and any key the client picks under it.
     let (status, body) = post_form(&ticket, None, "index.html", b"<p>hi</p>", None).await;
     assert_eq!(status, 204, "{body}");
+    // The fake's journal names the form's signer: the ticket's own federated user.
+    let signer = env
+        .fake
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.operation == "PostObject")
+        .map(|e| e.principal)
+        .unwrap_or_default();
+    assert_eq!(
+        signer,
+        format!(
+            "arn:aws:sts::{}:federated-user/s3k-{}",
+            crate::service_support::PLATFORM,
+            ticket.id
+        )
+    );
     let (status, body) = post_form(
         &ticket,
         Some("builds/1234/_static/app.css"),

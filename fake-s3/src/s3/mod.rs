@@ -104,6 +104,9 @@ pub struct Ctx<'a> {
     pub facts: RequestFacts,
     /// The last authorization verdict, for the journal.
     pub verdict: Option<Verdict>,
+    /// Who signed a browser POST form (the request itself carries no signature), for the log
+    /// line and the journal.
+    pub form_signer: Option<String>,
 }
 
 impl Ctx<'_> {

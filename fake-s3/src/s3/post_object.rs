@@ -52,6 +52,9 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         body: Bytes::new(),
         trailers: Vec::new(),
     };
+    if !auth.caller.principal.is_anonymous() {
+        ctx.form_signer = Some(auth.caller.principal.arn.clone());
+    }
     let acl = upload
         .fields
         .iter()
