@@ -14,7 +14,10 @@
 # dataset refused); revoke (the same sync refused); uploads without credentials: `s3keeper upload
 # start` prints a POST form that plain curl uploads with (a key outside the prefix and a file over
 # --max-bytes refused), `upload finish` lists the object and revokes the form, `s3keeper push --ticket`
-# uploads a directory and `upload cancel` deletes it; reconcile reports no drift (API and CLI);
+# uploads a directory and `upload cancel` deletes it, Python `requests` (no AWS library) uploads with
+# a form (also by its own ${filename} key) and boto3 with an `sts` ticket's credentials, outside the
+# prefix refused, refused after `upload finish` (scripts/check_uploads.py, its checks counted here);
+# reconcile reports no drift (API and CLI);
 # /metrics parses and counts the grant, the revoke and the AWS calls. Then it removes everything it
 # created: access points, objects, the buckets (only ones it checked did not exist before), the
 # temporary directory, a PostgreSQL database it created. Clean-up runs on failure and Ctrl-C too.
@@ -160,6 +163,7 @@ case "$REGION" in *[!a-z0-9-]*|"") bad "STAGING_REGION is not a region name: '$R
 for tool in aws curl python3 timeout od; do
     command -v "$tool" >/dev/null || bad "$tool is needed (aws: pip install awscli)"
 done
+python3 -c 'import boto3, requests' 2>/dev/null || bad "python3 needs boto3 and requests (pip install boto3 requests)"
 [ -x "$KEEPER" ] || bad "no s3keeper binary at $KEEPER: cargo build --release -p s3keeper, or set S3KEEPER_BIN"
 
 if [ "$MODE" = fake ]; then
@@ -251,6 +255,7 @@ apply_env() {
             export AWS_ACCESS_KEY_ID="$PLATFORM_AK" AWS_SECRET_ACCESS_KEY="$PLATFORM_SK" AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"
             [ -z "$PLATFORM_ST" ] || export AWS_SESSION_TOKEN="$PLATFORM_ST"
             ;;
+        ticket) ;;   # no credentials: a ticket's client (its endpoint and proxy as for every client)
         none) unset AWS_ENDPOINT_URL HTTP_PROXY http_proxy ;;
     esac
 }
@@ -830,6 +835,68 @@ expect_ok "s3keeper upload cancel $TICKET2_ID" keeper upload cancel "$TICKET2_ID
 run admin s3 ls --recursive "s3://$UPLOADS_BUCKET/staging-uploads/3/"
 check "after upload cancel, staging-uploads/3/ is empty" "got exit $RC: $(last_output)" \
     [ -z "$(cat "$TMPD/out" "$TMPD/err")" ]
+
+# Python clients (scripts/check_uploads.py, one PASS/FAIL line per check, counted here): requests
+# with a post ticket's form (no AWS library), boto3 with an sts ticket's credentials.
+# py_checks DESC N CMD...: CMD prints N `PASS: …`/`FAIL: …` lines, each counted as this script's own;
+# a CMD that fails without a FAIL line, or prints another number of checks, is a failure too.
+py_checks() {
+    local desc=$1 want=$2 line n=0 failed=0
+    shift 2
+    run "$@"
+    while IFS= read -r line; do
+        case "$line" in
+            "PASS: "*) n=$((n + 1)); pass "${line#PASS: }" ;;
+            "FAIL: "*) n=$((n + 1)); failed=1; fail "${line#FAIL: }" ;;
+        esac
+    done <"$TMPD/out"
+    if [ "$RC" -ne 0 ] && [ "$failed" = 0 ]; then
+        fail "$desc runs its checks (exit $RC: $(last_output))"
+    elif [ "$n" -ne "$want" ]; then
+        fail "$desc prints $want checks (got $n, exit $RC: $(last_output))"
+    fi
+}
+check_uploads() { # check_uploads MODE ARGS...: scripts/check_uploads.py with no credentials of its own
+    in_env ticket $((STEP_TIMEOUT * 4 + WAIT)) python3 "$ROOT/scripts/check_uploads.py" "$@" --timeout "$STEP_TIMEOUT"
+}
+expect_ok "s3keeper upload start --prefix staging-uploads/4/ --max-bytes 1000 > t4.json" \
+    keeper upload start --prefix staging-uploads/4/ --max-bytes 1000 && cp "$TMPD/out" "$UP/t4.json"
+if [ -s "$UP/t4.json" ]; then
+    py_checks "check_uploads.py post t4.json" 3 \
+        check_uploads post "$UP/t4.json" "$UP/hello.txt" --form-filename form-named.txt \
+        --outside-key staging-uploads/5/x.txt
+    expect_ok "admin: aws s3 ls --recursive s3://$UPLOADS_BUCKET/staging-uploads/4/" \
+        admin s3 ls --recursive "s3://$UPLOADS_BUCKET/staging-uploads/4/"
+    check "the requests POSTs put exactly hello.txt and form-named.txt (the form's \${filename}) under staging-uploads/4/" \
+        "got $(last_output)" \
+        [ "$(awk '{print $4}' "$TMPD/out" | sort | tr '\n' ' ')" = "staging-uploads/4/form-named.txt staging-uploads/4/hello.txt " ]
+fi
+run admin s3 ls --recursive "s3://$UPLOADS_BUCKET/staging-uploads/5/"
+check "nothing arrived under staging-uploads/5/ (the refused key)" "got exit $RC: $(last_output)" \
+    [ -z "$(cat "$TMPD/out" "$TMPD/err")" ]
+
+expect_ok "s3keeper upload start --prefix staging-uploads/6/ --method sts > t6.json" \
+    keeper upload start --prefix staging-uploads/6/ --method sts && cp "$TMPD/out" "$UP/t6.json"
+TICKET6_ID=""
+if [ -s "$UP/t6.json" ]; then
+    TICKET6_ID=$(jval "$UP/t6.json" "j['id']")
+    check "the sts ticket holds credentials (access key, secret, session token, expiration) for $UPLOADS_BUCKET, staging-uploads/6/" \
+        "got $(jval "$UP/t6.json" "{k: (v if k != 'credentials' else sorted(v)) for k, v in j.items()}" | head -c 400)" \
+        jtrue "$UP/t6.json" "j['method'] == 'sts' and j['bucket'] == a[0] and j['prefix'] == 'staging-uploads/6/' and j['region'] and j['id'] and all(j['credentials'].get(k) for k in ('access_key_id', 'secret_access_key', 'session_token', 'expiration')) and 'url' not in j and 'fields' not in j" \
+        "$UPLOADS_BUCKET"
+    py_checks "check_uploads.py sts t6.json" 4 \
+        check_uploads sts "$UP/t6.json" --outside-key staging-uploads/7/x --parent-prefix staging-uploads/
+fi
+run admin s3 ls --recursive "s3://$UPLOADS_BUCKET/staging-uploads/7/"
+check "nothing arrived under staging-uploads/7/ (the refused key)" "got exit $RC: $(last_output)" \
+    [ -z "$(cat "$TMPD/out" "$TMPD/err")" ]
+if [ -n "$TICKET6_ID" ]; then
+    expect_ok "s3keeper upload finish $TICKET6_ID (the sts ticket)" keeper upload finish "$TICKET6_ID"
+    check "upload finish says finished, with the one object boto3 put (staging-uploads/6/boto3.txt)" "got $(last_output)" \
+        jtrue "$TMPD/out" "j['state'] == 'finished' and [o['key'] for o in j['objects']] == ['staging-uploads/6/boto3.txt']"
+    py_checks "check_uploads.py sts-finished t6.json" 1 \
+        check_uploads sts-finished "$UP/t6.json" --wait "$WAIT"
+fi
 
 # --- reconcile -----------------------------------------------------------------------------------------
 section "reconcile"
