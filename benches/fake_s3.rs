@@ -1,6 +1,8 @@
 //! fake-s3 speed: signature verification, start-up, and authenticated + authorized 1 KiB GET/PUT
 //! throughput over loopback with keep-alive, side by side with a bare hyper server returning the
 //! same bytes (the ceiling). Figures quoted in README come from `cargo bench --bench fake_s3`.
+//!
+//! Both servers run in this process on mimalloc, the allocator the `fake-s3` binary uses.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +16,9 @@ use fake_s3::{sigv4, Credentials, FakeAws};
 use http::{HeaderMap, HeaderValue, Method};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const OWNER: &str = "111122223333";
 
