@@ -72,6 +72,31 @@ async fn start(env: &Env, request: &TicketRequest) -> Ticket {
         .unwrap_or_else(|e| panic!("start_upload: {e}"))
 }
 
+/// An S3 client signing with an `sts` ticket's credentials.
+fn client_of(env: &Env, ticket: &Ticket) -> aws_sdk_s3::Client {
+    let c = ticket
+        .credentials
+        .clone()
+        .unwrap_or_else(|| panic!("no credentials"));
+    aws_sdk_s3::Client::new(&env.fake.sdk_config(&fake_s3::Credentials {
+        access_key_id: c.access_key_id,
+        secret_access_key: c.secret_access_key,
+        session_token: Some(c.session_token),
+    }))
+}
+
+/// Puts `key` into the uploads bucket with `s3`; the error code, if refused.
+async fn put_as(s3: &aws_sdk_s3::Client, key: &str) -> Option<String> {
+    crate::support::err_code(
+        s3.put_object()
+            .bucket("s3keeper-uploads")
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send()
+            .await,
+    )
+}
+
 fn keys_of(state: &s3keeper::keeper::UploadState) -> Vec<String> {
     state
         .objects
@@ -234,26 +259,10 @@ async fn sts_credentials_are_confined_to_the_prefix_by_the_session_policy() {
     let mut request = TicketRequest::post("jobs/42/");
     request.method = UploadMethod::Sts;
     let ticket = start(&env, &request).await;
-    let c = ticket
-        .credentials
-        .clone()
-        .unwrap_or_else(|| panic!("no credentials"));
-    let creds = fake_s3::Credentials {
-        access_key_id: c.access_key_id,
-        secret_access_key: c.secret_access_key,
-        session_token: Some(c.session_token),
-    };
-    let s3 = aws_sdk_s3::Client::new(&env.fake.sdk_config(&creds));
-    let put = |key: &'static str| {
-        s3.put_object()
-            .bucket("s3keeper-uploads")
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"out"))
-            .send()
-    };
-    assert_eq!(crate::support::err_code(put("jobs/42/out.txt").await), None);
+    let s3 = client_of(&env, &ticket);
+    assert_eq!(put_as(&s3, "jobs/42/out.txt").await, None);
     assert_eq!(
-        crate::support::err_code(put("jobs/43/out.txt").await).as_deref(),
+        put_as(&s3, "jobs/43/out.txt").await.as_deref(),
         Some("AccessDenied"),
         "the session policy confines the credentials to the prefix"
     );
@@ -279,7 +288,7 @@ async fn sts_credentials_are_confined_to_the_prefix_by_the_session_policy() {
         .await
         .unwrap_or_else(|e| panic!("finish: {e}"));
     assert_eq!(
-        crate::support::err_code(put("jobs/42/late.txt").await).as_deref(),
+        put_as(&s3, "jobs/42/late.txt").await.as_deref(),
         Some("AccessDenied"),
         "finished: the bucket policy refuses the session"
     );
@@ -376,25 +385,10 @@ async fn tickets_from_an_uploader_role_are_confined_and_revoked() {
     let mut request = TicketRequest::post("ci/run-9/");
     request.method = UploadMethod::Sts;
     let ticket = start(&env, &request).await;
-    let c = ticket
-        .credentials
-        .clone()
-        .unwrap_or_else(|| panic!("no credentials"));
-    let s3 = aws_sdk_s3::Client::new(&env.fake.sdk_config(&fake_s3::Credentials {
-        access_key_id: c.access_key_id,
-        secret_access_key: c.secret_access_key,
-        session_token: Some(c.session_token),
-    }));
-    let put = |key: &'static str| {
-        s3.put_object()
-            .bucket("s3keeper-uploads")
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
-            .send()
-    };
-    assert_eq!(crate::support::err_code(put("ci/run-9/a.txt").await), None);
+    let s3 = client_of(&env, &ticket);
+    assert_eq!(put_as(&s3, "ci/run-9/a.txt").await, None);
     assert_eq!(
-        crate::support::err_code(put("ci/run-8/a.txt").await).as_deref(),
+        put_as(&s3, "ci/run-8/a.txt").await.as_deref(),
         Some("AccessDenied")
     );
     let state = env
@@ -404,7 +398,7 @@ async fn tickets_from_an_uploader_role_are_confined_and_revoked() {
         .unwrap_or_else(|e| panic!("finish: {e}"));
     assert_eq!(keys_of(&state), ["ci/run-9/a.txt"]);
     assert_eq!(
-        crate::support::err_code(put("ci/run-9/b.txt").await).as_deref(),
+        put_as(&s3, "ci/run-9/b.txt").await.as_deref(),
         Some("AccessDenied"),
         "the role session is denied once the ticket ends"
     );
