@@ -54,8 +54,9 @@ pub fn parse(body: &[u8]) -> Result<Element, AwsError> {
             "The XML you provided was not well-formed or did not validate against our published schema ({detail})"
         ))
     };
+    // Text is kept as sent: S3 keys and tag values may begin or end with spaces. Only the
+    // whitespace between an element's children (indentation) is dropped.
     let mut reader = Reader::from_reader(body);
-    reader.config_mut().trim_text(true);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut buf = Vec::new();
@@ -94,9 +95,12 @@ pub fn parse(body: &[u8]) -> Result<Element, AwsError> {
                 }
             }
             Ok(Event::End(_)) => {
-                let Some(done) = stack.pop() else {
+                let Some(mut done) = stack.pop() else {
                     return Err(malformed("unbalanced end tag".into()));
                 };
+                if !done.children.is_empty() && done.text.trim().is_empty() {
+                    done.text.clear();
+                }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
                     None if root.is_none() => root = Some(done),
@@ -122,6 +126,14 @@ mod tests {
     #[test]
     fn parses_namespaced_documents_and_rejects_garbage() {
         let doc = br#"<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key></Object><Quiet>true</Quiet></Delete>"#;
+        // Keys keep their spaces; indentation between elements is not text.
+        let spaced = parse(b"<Delete>\n  <Object>\n    <Key> a b </Key>\n  </Object>\n</Delete>")
+            .unwrap_or_default();
+        assert_eq!(spaced.text, "");
+        assert_eq!(
+            spaced.child("Object").and_then(|o| o.child_text("Key")),
+            Some(" a b ")
+        );
         let el = parse(doc).unwrap_or_default();
         assert_eq!(el.name, "Delete");
         let keys: Vec<&str> = el

@@ -261,7 +261,7 @@ fn acl_xml(owner_canonical: &str, grants: &[Grant]) -> String {
 }
 
 /// Reads an `AccessControlPolicy` document (the grantee's kind from its `ID` or `URI`).
-fn parse_acl_body(body: &[u8]) -> Result<Vec<Grant>, AwsError> {
+pub(super) fn parse_acl_body(body: &[u8]) -> Result<Vec<Grant>, AwsError> {
     let malformed = || {
         AwsError::malformed_acl_error(
             "The XML you provided was not well-formed or did not validate against our published schema",

@@ -94,7 +94,7 @@ pub(super) fn parse_xml(body: &[u8]) -> Result<TagSet, AwsError> {
         .collect()
 }
 
-fn tagging_xml(tags: &TagSet) -> String {
+pub(super) fn tagging_xml(tags: &TagSet) -> String {
     let mut out = format!("<Tagging xmlns=\"{NS}\"><TagSet>");
     for (k, v) in tags {
         out.push_str(&format!(
