@@ -512,3 +512,54 @@ async fn a_client_token_opens_tickets_only_under_its_prefixes() {
         assert!(actions.contains(&a), "{a} not in {actions:?}");
     }
 }
+
+/// The session policy confines a form on its own: a form signed with an `sts` ticket's
+/// credentials whose policy allows any key is still refused outside the ticket's prefix.
+#[tokio::test]
+async fn the_session_policy_refuses_a_form_whose_own_policy_allows_any_key() {
+    let env = env(Backend::Sqlite).await;
+    let mut request = TicketRequest::post("confined/");
+    request.method = UploadMethod::Sts;
+    let sts = start(&env, &request).await;
+    let c = sts
+        .credentials
+        .clone()
+        .unwrap_or_else(|| panic!("no credentials"));
+    let creds = s3keeper::aws::TempCredentials {
+        access_key_id: c.access_key_id,
+        secret_access_key: c.secret_access_key,
+        session_token: c.session_token,
+        expiration: 0,
+        userid: String::new(),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    // A form policy of the holder's own making: `starts-with $key ""` allows every key.
+    let wide = TicketRequest::post("");
+    let mut forged = sts.clone();
+    forged.method = UploadMethod::Post;
+    forged.url = Some(format!("{}/s3keeper-uploads/", env.fake.endpoint()));
+    forged.fields = Some(s3keeper::keeper::post_form(
+        &creds,
+        "s3keeper-uploads",
+        "us-east-1",
+        &wide,
+        now,
+        now + time::Duration::minutes(5),
+    ));
+    let (status, body) = post_form(&forged, Some("confined/ok.txt"), "ok.txt", b"ok", None).await;
+    assert_eq!(status, 204, "inside the prefix: {body}");
+    let (status, body) = post_form(&forged, Some("elsewhere/x.txt"), "x.txt", b"x", None).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("AccessDenied"), "{body}");
+    // The form's own policy passed; authorization (the session policy) refused.
+    assert!(!body.contains("Policy Condition failed"), "{body}");
+    let decision = env
+        .fake
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.operation == "PostObject")
+        .and_then(|e| e.decision)
+        .unwrap_or_default();
+    assert_eq!(decision, "ImplicitDeny");
+}

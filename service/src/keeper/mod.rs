@@ -39,7 +39,8 @@ pub use grants::Access;
 pub use people::{Identity, Person, VerificationStart};
 pub use reconcile::{Drift, ReconcileReport};
 pub use uploads::{
-    Ticket, TicketRequest, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS, MAX_EXPIRY_SECONDS,
+    post_form, Ticket, TicketRequest, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS,
+    MAX_EXPIRY_SECONDS,
 };
 
 use std::collections::{HashMap, HashSet};

@@ -258,8 +258,9 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 /// The POST form: policy and SigV4 signature, as S3 documents them
-/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html>).
-fn post_form(
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html>). Public so tests
+/// can sign forms of their own with a ticket's credentials.
+pub fn post_form(
     creds: &TempCredentials,
     bucket: &str,
     region: &str,
