@@ -226,6 +226,38 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Times `iters` calls of `op` (the i-th gets `i`), recording each in `times`; criterion gets
+/// the total, the summary line the percentiles.
+fn timed(iters: u64, times: &Mutex<Vec<Duration>>, mut op: impl FnMut(u64)) -> Duration {
+    let mut total = Duration::ZERO;
+    for i in 0..iters {
+        let start = Instant::now();
+        op(i);
+        let took = start.elapsed();
+        total += took;
+        times
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(took);
+    }
+    total
+}
+
+/// `n=… p50=… p99=…` of what `times` recorded.
+fn percentiles(times: &Mutex<Vec<Duration>>) -> String {
+    let mut t = times
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    t.sort();
+    format!(
+        "n={} p50={:?} p99={:?}",
+        t.len(),
+        percentile(&t, 0.5),
+        percentile(&t, 0.99)
+    )
+}
+
 fn bench_grants(c: &mut Criterion) {
     let rt = rt();
     let mut group = c.benchmark_group("grant");
@@ -245,8 +277,7 @@ fn bench_grants(c: &mut Criterion) {
                 format!("{}/{members}", format!("{backend:?}").to_lowercase()),
                 |b| {
                     b.iter_custom(|iters| {
-                        let mut total = Duration::ZERO;
-                        for _ in 0..iters {
+                        timed(iters, &times, |_| {
                             let email = queue
                                 .lock()
                                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -254,31 +285,15 @@ fn bench_grants(c: &mut Criterion) {
                                 .unwrap_or_else(|| {
                                     panic!("out of candidates; raise the seed count")
                                 });
-                            let start = Instant::now();
-                            let access = rt.block_on(keeper.grant(&email, SLUG, VERSION));
-                            let took = start.elapsed();
-                            let access = or_die(access);
+                            let access = or_die(rt.block_on(keeper.grant(&email, SLUG, VERSION)));
                             assert_eq!(access.state, "active", "{}", access.note);
-                            total += took;
-                            times
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                .push(took);
-                        }
-                        total
+                        })
                     });
                 },
             );
-            let mut t = times
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            t.sort();
             summary.push(format!(
-                "grant {backend:?} with {members:>5} members: n={} p50={:?} p99={:?}",
-                t.len(),
-                percentile(&t, 0.5),
-                percentile(&t, 0.99)
+                "grant {backend:?} with {members:>5} members: {}",
+                percentiles(&times)
             ));
         }
     }
@@ -344,36 +359,19 @@ fn bench_tickets(c: &mut Criterion) {
         let name = format!("{method:?}").to_lowercase();
         group.bench_function(&name, |b| {
             b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for i in 0..iters {
+                timed(iters, &times, |i| {
                     let mut request = TicketRequest::post(&format!("builds/{i}/"));
                     request.method = method;
                     if method == UploadMethod::Put {
                         request.keys = vec!["index.html".to_owned()];
                     }
-                    let start = Instant::now();
-                    let ticket = rt.block_on(keeper.start_upload(&request));
-                    let took = start.elapsed();
-                    or_die(ticket);
-                    total += took;
-                    times
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(took);
-                }
-                total
+                    or_die(rt.block_on(keeper.start_upload(&request)));
+                })
             });
         });
-        let mut t = times
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        t.sort();
         summary.push(format!(
-            "open a {name} ticket (SQLite): n={} p50={:?} p99={:?}",
-            t.len(),
-            percentile(&t, 0.5),
-            percentile(&t, 0.99)
+            "open a {name} ticket (SQLite): {}",
+            percentiles(&times)
         ));
     }
     group.finish();

@@ -35,22 +35,6 @@ impl Operation {
             Operation::Sts(action) => action,
         }
     }
-
-    /// The IAM action the operation is authorized as (handlers may pick the `…Version` variant
-    /// when the request names a version).
-    pub fn action(&self) -> Option<&'static str> {
-        match self {
-            Operation::S3(op) => Some(op.action()),
-            Operation::Control(op) => Some(op.action()),
-            Operation::Sts(action) => match action.as_str() {
-                "AssumeRole" => Some("sts:AssumeRole"),
-                "GetFederationToken" => Some("sts:GetFederationToken"),
-                "GetSessionToken" => Some("sts:GetSessionToken"),
-                // GetCallerIdentity needs no permission.
-                _ => None,
-            },
-        }
-    }
 }
 
 /// `s3:ObjectCreationOperation`: whether the operation writes an object, as S3 sets it so a

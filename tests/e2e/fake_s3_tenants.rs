@@ -4,7 +4,7 @@
 //! (<https://docs.ceph.com/en/latest/radosgw/multitenancy/>). In AWS's dialect neither a tenant
 //! account nor a tenant principal exists.
 
-use crate::support::err_code;
+use crate::support::{err_code, fake_with_bucket};
 use aws_sdk_s3::primitives::ByteStream;
 use fake_s3::FakeAws;
 
@@ -99,21 +99,7 @@ async fn aws_has_no_tenants() {
             .is_some_and(|e| e.to_string().contains("Ceph dialect")),
         "{e:?}"
     );
-    let fake = FakeAws::builder()
-        .account(OWNER)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let root = fake
-        .root_credentials(OWNER)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let owner = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
-    owner
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (_fake, owner) = fake_with_bucket(&[OWNER], BUCKET).await;
     let r = owner
         .put_bucket_policy()
         .bucket(BUCKET)

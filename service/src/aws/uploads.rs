@@ -61,8 +61,9 @@ impl Aws {
         temp_credentials(out.credentials(), userid)
     }
 
-    /// An S3 client that signs with `creds`, on the same endpoint and HTTP client as the rest.
-    fn s3_as(&self, creds: &TempCredentials) -> aws_sdk_s3::Client {
+    /// An S3 client that signs with `creds`, on the same endpoint and HTTP client as the rest
+    /// (build it once per ticket: it presigns every URL of the ticket).
+    pub fn s3_as(&self, creds: &TempCredentials) -> aws_sdk_s3::Client {
         let provider = aws_sdk_s3::config::Credentials::new(
             &creds.access_key_id,
             &creds.secret_access_key,
@@ -76,18 +77,18 @@ impl Aws {
         aws_sdk_s3::Client::from_conf(config)
     }
 
-    /// A presigned PUT URL for `bucket/key`, signed with `creds`, valid for `expires`.
+    /// A presigned PUT URL for `bucket/key`, signed by `signer` (see [`Aws::s3_as`]), valid for
+    /// `expires`.
     pub async fn presign_put(
         &self,
-        creds: &TempCredentials,
+        signer: &aws_sdk_s3::Client,
         bucket: &str,
         key: &str,
         expires: Duration,
     ) -> Result<String, KeeperError> {
         let config = PresigningConfig::expires_in(expires)
             .map_err(|e| KeeperError::Invalid(format!("expiry: {e}")))?;
-        let req = self
-            .s3_as(creds)
+        let req = signer
             .put_object()
             .bucket(bucket)
             .key(key)
@@ -101,12 +102,12 @@ impl Aws {
     /// endpoint (virtual-hosted on AWS, path-style on an IP-address endpoint).
     pub async fn bucket_url(
         &self,
-        creds: &TempCredentials,
+        signer: &aws_sdk_s3::Client,
         bucket: &str,
     ) -> Result<String, KeeperError> {
         const PROBE: &str = "s3keeper-probe";
         let url = self
-            .presign_put(creds, bucket, PROBE, Duration::from_secs(60))
+            .presign_put(signer, bucket, PROBE, Duration::from_secs(60))
             .await?;
         let without_query = url.split('?').next().unwrap_or_default();
         let base = without_query

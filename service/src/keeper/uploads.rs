@@ -476,7 +476,8 @@ impl Keeper {
         let valid_for = Duration::from_secs(u64::from(request.expires_seconds));
         match request.method {
             UploadMethod::Post => {
-                ticket.url = Some(self.aws.bucket_url(&creds, &s.uploads_bucket).await?);
+                let signer = self.aws.s3_as(&creds);
+                ticket.url = Some(self.aws.bucket_url(&signer, &s.uploads_bucket).await?);
                 ticket.fields = Some(post_form(
                     &creds,
                     &s.uploads_bucket,
@@ -487,12 +488,13 @@ impl Keeper {
                 ));
             }
             UploadMethod::Put => {
+                let signer = self.aws.s3_as(&creds);
                 let mut urls = BTreeMap::new();
                 for k in &request.keys {
                     let key = format!("{}{k}", request.prefix);
                     let url = self
                         .aws
-                        .presign_put(&creds, &s.uploads_bucket, &key, valid_for)
+                        .presign_put(&signer, &s.uploads_bucket, &key, valid_for)
                         .await?;
                     urls.insert(k.clone(), url);
                 }
