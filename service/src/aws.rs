@@ -22,6 +22,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::aws_error::AwsFailure;
 
+mod shares;
 mod uploads;
 use crate::error::KeeperError;
 use crate::metrics::{AwsCallInterceptor, Metrics};

@@ -35,6 +35,10 @@ pub enum Command {
         /// Use this database instead of an in-memory SQLite one.
         #[arg(long, env = "S3KEEPER_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// Show shared buckets instead: the LTS guide's examples as role tables on a Ceph-dialect
+        /// fake, a steward's hand edit caught and adopted, and who can do what.
+        #[arg(long)]
+        shares: bool,
     },
     /// Create the verification, open and controlled buckets with their policies (safe to repeat).
     Setup(ServiceOnly),
@@ -97,6 +101,10 @@ pub enum Command {
     /// API clients that may open upload tickets under their prefixes with their own token.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Shared buckets: a role table per bucket (reader, writer, manager, steward) written as its
+    /// bucket policy, hand edits never overwritten unnoticed, and who can do what.
+    #[command(subcommand)]
+    Share(ShareCommand),
     /// Read the audit log, oldest first.
     Audit {
         #[command(flatten)]
@@ -139,6 +147,77 @@ pub struct PushArgs {
     /// Do not finish the ticket at the end (with `--server`).
     #[arg(long)]
     pub keep_open: bool,
+}
+
+/// `s3keeper share …`.
+#[derive(Debug, Subcommand)]
+pub enum ShareCommand {
+    /// Give USER a role on BUCKET (replacing the role they had under the same prefix) and write
+    /// the bucket policy.
+    ///
+    /// reader: list and read; writer: also upload; manager: also delete; steward: manager on the
+    /// whole bucket, and may read and change the bucket policy. USER is an IAM user ARN or an
+    /// account id, or with `--dialect ceph` an RGW user name (`jane@uab.edu`, `TENANT$NAME`).
+    /// Refuses, showing a diff, when the live policy was edited since s3keeper last wrote it.
+    Grant {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        user: String,
+        #[arg(long, value_parser = ["reader", "writer", "manager", "steward"])]
+        role: String,
+        /// Only under this key prefix (`data/`) or key pattern (`test_folder/*jpg`); listing is
+        /// limited to it too.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Keep a hand edit of the live policy (it is imported first) and apply the change.
+        #[arg(long)]
+        adopt: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take USER's role under PREFIX away, or without `--prefix` every role they have on BUCKET
+    /// (and their name in statements kept from a hand-written policy).
+    Revoke {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        user: String,
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Keep a hand edit of the live policy (it is imported first) and apply the change.
+        #[arg(long)]
+        adopt: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The role table, the statements kept verbatim, and the policy they render to.
+    Show {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read BUCKET's live (hand-written) policy into a role table; statements it cannot express
+    /// are kept verbatim. Writes nothing to S3.
+    Import {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who can list, read, write, delete and change the policy, and where, decided on the live
+    /// policy (hand edits included), with its lint findings.
+    Report {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `s3keeper client …`.

@@ -95,9 +95,18 @@ fn dataset_arg(label: &str) -> Result<(String, String), KeeperError> {
 async fn dispatch(command: Command) -> Result<(), KeeperError> {
     match command {
         Command::Policy(_) => Ok(()),
-        Command::Demo { database_url } => {
-            crate::demo::run(database_url.as_deref(), &mut |line| println!("{line}")).await
+        Command::Demo {
+            database_url,
+            shares,
+        } => {
+            let mut print = |line: &str| println!("{line}");
+            if shares {
+                crate::demo_shares::run(database_url.as_deref(), &mut print).await
+            } else {
+                crate::demo::run(database_url.as_deref(), &mut print).await
+            }
         }
+        Command::Share(cmd) => crate::share_cmd::run(cmd).await,
         Command::Setup(a) => {
             let rt = keeper(&a.service).await?;
             for line in rt.keeper.setup().await? {
@@ -133,6 +142,7 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
                     )));
                 }
             }
+            crate::keeper::check_shared_buckets(&service.shared_buckets)?;
             if let Some(a) = service.account.as_deref() {
                 if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(KeeperError::Config(format!(
@@ -146,6 +156,7 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
                     open: &service.open_bucket,
                     controlled: &service.controlled_bucket,
                     uploads: &service.uploads_bucket,
+                    shared: &service.shared_buckets,
                 },
                 service.region.as_deref().unwrap_or("*"),
                 service.account.as_deref().unwrap_or("*"),

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod demo;
+pub mod demo_shares;
 pub mod doctor;
 pub mod error;
 pub mod fetch;
@@ -21,6 +22,8 @@ pub mod policies;
 pub mod policy_cmd;
 pub mod push;
 pub mod runtime;
+pub mod share_cmd;
+pub mod shares;
 pub mod upload_page;
 pub mod verify;
 

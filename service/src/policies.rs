@@ -123,6 +123,8 @@ pub struct ServiceBuckets<'a> {
     pub open: &'a str,
     pub controlled: &'a str,
     pub uploads: &'a str,
+    /// Bucket name patterns whose policies `share` may manage (`lab-*`).
+    pub shared: &'a [String],
 }
 
 /// The identity policy the service's own credentials need, and nothing more: one statement per
@@ -136,7 +138,7 @@ pub struct ServiceBuckets<'a> {
 pub fn service_identity_policy(buckets: ServiceBuckets<'_>, region: &str, account: &str) -> Value {
     let bucket = |b: &str| format!("arn:aws:s3:::{b}");
     let objects = |b: &str| format!("arn:aws:s3:::{b}/*");
-    json!({
+    let mut policy = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -211,7 +213,25 @@ pub fn service_identity_policy(buckets: ServiceBuckets<'_>, region: &str, accoun
                 "Resource": bucket(buckets.uploads),
             }
         ]
-    })
+    });
+    if !buckets.shared.is_empty() {
+        if let Some(Value::Array(statements)) = policy.get_mut("Statement") {
+            // `share` reads and writes the policies of shared buckets (and reads their owner), nothing
+            // else of them.
+            statements.push(json!({
+                "Sid": "ManageSharedBuckets",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetBucketPolicy",
+                    "s3:PutBucketPolicy",
+                    "s3:DeleteBucketPolicy",
+                    "s3:GetBucketAcl",
+                ],
+                "Resource": buckets.shared.iter().map(|b| bucket(b)).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    policy
 }
 
 /// The ARN of an access point.

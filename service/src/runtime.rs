@@ -9,6 +9,7 @@ use crate::aws::Aws;
 use crate::db::{Db, DEFAULT_URL};
 use crate::error::KeeperError;
 use crate::keeper::{self, Keeper, Settings};
+use crate::shares::Dialect;
 use crate::verify::S3Endpoint;
 
 /// Settings shared by every command that reaches the database or AWS.
@@ -95,6 +96,20 @@ pub struct ServiceArgs {
     /// Dataset sources must lie inside this directory (recommended for `serve`).
     #[arg(long, env = "S3KEEPER_SOURCE_ROOT", global = true)]
     pub source_root: Option<std::path::PathBuf>,
+    /// Buckets `share` may manage, as name patterns (`lab-*`), comma-separated [default: any but
+    /// the service's own, which are never shared]. `iam-policy` grants the bucket-policy calls on
+    /// exactly these, and on none when they are not given.
+    #[arg(
+        long,
+        env = "S3KEEPER_SHARED_BUCKETS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub shared_buckets: Vec<String>,
+    /// `aws`, or `ceph` for Ceph RGW: shares then name bare RGW users (`bob`, `TENANT$NAME`) and
+    /// the service calls only S3 (no STS, no S3 Control), with one RGW user's key pair.
+    #[arg(long, env = "S3KEEPER_DIALECT", default_value = "aws", value_parser = ["aws", "ceph"], global = true)]
+    pub dialect: String,
     /// Run against an in-process fake AWS (fake-s3) instead of real AWS. Its state lasts as long
     /// as the process.
     #[arg(long, global = true)]
@@ -139,6 +154,8 @@ pub(crate) fn settings(args: &ServiceArgs, account: &str, region: &str) -> Setti
     s.upload_origins.clone_from(&args.upload_origins);
     s.uploader_role_arn.clone_from(&args.uploader_role_arn);
     s.site.clone_from(&args.site);
+    s.dialect = dialect(args);
+    s.shared_buckets.clone_from(&args.shared_buckets);
     s.capacity = args.capacity;
     s.max_access_points = args.max_access_points;
     s.source_root = args
@@ -148,12 +165,17 @@ pub(crate) fn settings(args: &ServiceArgs, account: &str, region: &str) -> Setti
     s
 }
 
+fn dialect(args: &ServiceArgs) -> Dialect {
+    args.dialect.parse().unwrap_or_default()
+}
+
 /// Connects the database and AWS (or starts the embedded fake) and checks the settings.
 pub async fn start(args: &ServiceArgs, actor: &str) -> Result<Runtime, KeeperError> {
     if args.embedded {
         let account = args.account.as_deref().unwrap_or(EMBEDDED_ACCOUNT);
         let region = args.region.as_deref().unwrap_or("us-east-1");
         let fake = fake_s3::FakeAws::builder()
+            .ceph_dialect(dialect(args) == Dialect::Ceph)
             .region(region)
             .account(account)
             .start()
@@ -168,6 +190,7 @@ pub async fn start(args: &ServiceArgs, actor: &str) -> Result<Runtime, KeeperErr
                 open: &s.open_bucket,
                 controlled: &s.controlled_bucket,
                 uploads: &s.uploads_bucket,
+                shared: &s.shared_buckets,
             },
             region,
             account,
@@ -191,6 +214,8 @@ pub async fn start(args: &ServiceArgs, actor: &str) -> Result<Runtime, KeeperErr
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let account = match &args.account {
         Some(a) => a.clone(),
+        // RGW may serve no STS: the default tenant.
+        None if dialect(args) == Dialect::Ceph => String::new(),
         None => Aws::new(&sdk, "").caller_account().await.map_err(|e| {
             KeeperError::Config(format!(
                 "could not learn the AWS account from the credentials ({e}); pass --account"
@@ -276,6 +301,8 @@ impl ServiceArgs {
             upload_origins: Vec::new(),
             uploader_role_arn: None,
             site: keeper::DEFAULT_SITE.to_owned(),
+            dialect: "aws".to_owned(),
+            shared_buckets: Vec::new(),
             capacity: keeper::DEFAULT_CAPACITY,
             max_access_points: keeper::DEFAULT_MAX_ACCESS_POINTS,
             verify_endpoint: None,

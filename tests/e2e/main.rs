@@ -24,6 +24,7 @@ mod service_cli;
 mod service_deploy;
 mod service_flow;
 mod service_push;
+mod service_shares;
 mod service_support;
 mod service_uploads;
 mod service_verify;

@@ -44,6 +44,7 @@ fn policy_for_defaults() -> serde_json::Value {
             open: &s.open_bucket,
             controlled: &s.controlled_bucket,
             uploads: &s.uploads_bucket,
+            shared: &s.shared_buckets,
         },
         "us-east-1",
         PLATFORM,
@@ -412,5 +413,78 @@ async fn a_stopped_endpoint_gives_one_line_with_a_hint() {
     );
     for dump in ["DispatchFailure(", "ConnectorError {", "source:"] {
         assert!(!line.contains(dump), "a Debug dump: {line}");
+    }
+}
+
+/// `iam-policy --shared-buckets lab-*` adds one statement, which `share` needs and which reaches
+/// only those buckets; without the flag the committed policy has no such statement.
+#[tokio::test]
+async fn shares_need_the_shared_buckets_statement_and_only_on_those_buckets() {
+    let shared = vec!["lab-*".to_owned()];
+    let s = s3keeper::keeper::Settings::new(PLATFORM, "us-east-1");
+    let buckets = ServiceBuckets {
+        verification: &s.verify_bucket,
+        open: &s.open_bucket,
+        controlled: &s.controlled_bucket,
+        uploads: &s.uploads_bucket,
+        shared: &shared,
+    };
+    let with = service_identity_policy(buckets, "us-east-1", PLATFORM);
+    assert!(!policy_for_defaults()
+        .to_string()
+        .contains("ManageSharedBuckets"));
+    let mut without = with.clone();
+    if let Some(st) = without["Statement"].as_array_mut() {
+        st.retain(|s| s["Sid"] != "ManageSharedBuckets");
+    }
+    for (policy, works) in [(&with, true), (&without, false)] {
+        let (env, keeper) = service_as_user(policy).await;
+        let root = env
+            .fake
+            .root_credentials(PLATFORM)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let s3 = aws_sdk_s3::Client::new(&env.fake.sdk_config(&root));
+        for b in ["lab-deploy", "other-deploy"] {
+            s3.create_bucket()
+                .bucket(b)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{b}: {e:?}"));
+        }
+        let member = format!("arn:aws:iam::{PLATFORM}:root");
+        let grant = keeper
+            .share_grant(
+                "lab-deploy",
+                &member,
+                s3keeper::shares::Role::Reader,
+                "",
+                false,
+            )
+            .await;
+        match (grant, works) {
+            (Ok(_), true) => {}
+            (Err(e), false) => {
+                let m = e.to_string();
+                assert!(
+                    m.contains("AccessDenied") && m.contains("lack `s3:GetBucketPolicy`"),
+                    "{m}"
+                );
+            }
+            (other, _) => panic!("with the statement: {works}, got {other:?}"),
+        }
+        // Outside `lab-*` the IAM policy refuses even with the statement.
+        let outside = keeper
+            .share_grant(
+                "other-deploy",
+                &member,
+                s3keeper::shares::Role::Reader,
+                "",
+                false,
+            )
+            .await;
+        assert!(
+            outside.is_err_and(|e| e.to_string().contains("AccessDenied")),
+            "other-deploy"
+        );
     }
 }

@@ -493,9 +493,8 @@ impl Keeper {
         Ok((Applied::Written, also))
     }
 
-    /// Finds which of `ids` AWS refuses as principals, by halving: a group whose policy AWS
-    /// accepts holds none. Every policy tried names a subset of the members, so nobody gains
-    /// access while this runs. Costs about `2·k·log2(n)` calls for `k` invalid ids among `n`.
+    /// Finds which of `ids` AWS refuses as principals ([`refused_principals`]). Every policy
+    /// tried names a subset of the members, so nobody gains access while this runs.
     pub(super) async fn invalid_principals(
         &self,
         name: &str,
@@ -503,28 +502,11 @@ impl Keeper {
         prefix: &str,
         ids: &[String],
     ) -> Result<Vec<String>, KeeperError> {
-        let mut bad = Vec::new();
-        let mut stack: Vec<&[String]> = vec![ids];
-        while let Some(group) = stack.pop() {
-            if group.is_empty() {
-                continue;
-            }
-            let policy = policies::access_point(arn, prefix, group);
-            match self.aws.put_access_point_policy(name, &policy).await {
-                Ok(()) => {}
-                Err(e) if is_invalid_principal(&e) => {
-                    if group.len() == 1 {
-                        bad.push(group[0].clone());
-                    } else {
-                        let (a, b) = group.split_at(group.len() / 2);
-                        stack.push(a);
-                        stack.push(b);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(bad)
+        refused_principals(ids, |group| async move {
+            let policy = policies::access_point(arn, prefix, &group);
+            self.aws.put_access_point_policy(name, &policy).await
+        })
+        .await
     }
 
     /// Ids of every access point, for benchmarks and tests that check AWS against the database.

@@ -20,8 +20,9 @@
 //! One module per concern, each adding its operations to [`Keeper`]: [`setup`] (the buckets),
 //! [`people`] (people and identity verification), [`datasets`] (registering and uploading
 //! datasets), [`grants`] (agreements, grants, revocation and the access points that carry them),
-//! [`reconcile`] (bringing AWS back in line with the database), [`audit`] (the log) and
-//! [`uploads`] (upload tickets for machines without credentials).
+//! [`reconcile`] (bringing AWS back in line with the database), [`audit`] (the log),
+//! [`uploads`] (upload tickets for machines without credentials), [`clients`] (the API tokens
+//! that open them) and [`shares`] (shared buckets with roles).
 
 mod audit;
 mod clients;
@@ -30,6 +31,7 @@ mod grants;
 mod people;
 mod reconcile;
 mod setup;
+mod shares;
 mod uploads;
 
 pub use audit::{AuditEntry, AuditFilter};
@@ -38,6 +40,7 @@ pub use datasets::{Dataset, Kind, Progress, Quiet, UploadReport};
 pub use grants::Access;
 pub use people::{Identity, Person, VerificationStart};
 pub use reconcile::{Drift, ReconcileReport};
+pub use shares::{ShareChange, ShareDrift, ShareView};
 pub use uploads::{
     post_form, Ticket, TicketRequest, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS,
     MAX_EXPIRY_SECONDS,
@@ -74,6 +77,10 @@ pub struct Settings {
     pub uploader_role_arn: Option<String>,
     /// The site's name in verification keys (`SITE-verification/…`).
     pub site: String,
+    /// Bucket name patterns `share` may manage (empty: any but the service's own).
+    pub shared_buckets: Vec<String>,
+    /// AWS, or Ceph RGW for shared buckets (bare user names; only S3 is called).
+    pub dialect: crate::shares::Dialect,
     /// At most this many people per access point.
     pub capacity: usize,
     /// The account's access point quota in this region (AWS: 10,000).
@@ -114,6 +121,8 @@ impl Settings {
             upload_origins: Vec::new(),
             uploader_role_arn: None,
             site: DEFAULT_SITE.to_owned(),
+            dialect: crate::shares::Dialect::Aws,
+            shared_buckets: Vec::new(),
             capacity: DEFAULT_CAPACITY,
             max_access_points: DEFAULT_MAX_ACCESS_POINTS,
             verify_endpoint: S3Endpoint::Aws,
@@ -125,7 +134,10 @@ impl Settings {
     /// Refuses settings AWS would refuse later, such as a capacity whose policy cannot fit.
     pub fn validate(&self) -> Result<(), KeeperError> {
         let bad = |m: String| Err(KeeperError::Config(m));
-        if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
+        // RGW has no account ids; its default tenant is the empty string.
+        let ceph_tenant = self.dialect == crate::shares::Dialect::Ceph
+            && (self.account.is_empty() || policy_eval::arn::is_tenant_name(&self.account));
+        if !ceph_tenant && !policy_eval::arn::is_account_id(&self.account) {
             return bad(format!(
                 "account `{}` is not a 12-digit AWS account id",
                 self.account
@@ -141,6 +153,7 @@ impl Settings {
                 return bad(format!("the {what} bucket name `{name}` is not a valid S3 bucket name (3–63 lower-case letters, digits, dots and hyphens)"));
             }
         }
+        check_shared_buckets(&self.shared_buckets)?;
         if self.site.is_empty()
             || !self
                 .site
@@ -188,6 +201,23 @@ fn max_capacity(arn: &str, prefix: &str) -> usize {
 const MAX_SLUG: usize = 40;
 
 const MAX_VERSION: usize = 16;
+
+/// `--shared-buckets` patterns: bucket-name characters and wildcards only, so the IAM policy
+/// `iam-policy` writes from them names buckets and nothing else.
+pub fn check_shared_buckets(patterns: &[String]) -> Result<(), KeeperError> {
+    for p in patterns {
+        let ok = !p.is_empty()
+            && p.len() <= 63
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.*?".contains(&b));
+        if !ok {
+            return Err(KeeperError::Config(format!(
+                "shared bucket pattern `{p}` must be lower-case letters, digits, `.`, `-` and the wildcards `*` and `?`"
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Whether S3 would accept `name` as a bucket name (general purpose buckets).
 pub fn valid_bucket_name(name: &str) -> bool {
@@ -359,6 +389,40 @@ fn recorded_but_not_applied(e: KeeperError) -> KeeperError {
 fn is_invalid_principal(e: &KeeperError) -> bool {
     matches!(e, KeeperError::Aws(f)
         if f.code == "MalformedPolicy" && f.message.to_ascii_lowercase().contains("principal"))
+}
+
+/// Finds which of `principals` AWS refuses, by halving: `try_group` writes a policy naming a
+/// group, and a group AWS accepts holds none. Costs about `2·k·log2(n)` writes for `k` refused
+/// among `n`.
+async fn refused_principals<F, Fut>(
+    principals: &[String],
+    mut try_group: F,
+) -> Result<Vec<String>, KeeperError>
+where
+    F: FnMut(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), KeeperError>>,
+{
+    let mut bad = Vec::new();
+    let mut stack: Vec<&[String]> = vec![principals];
+    while let Some(group) = stack.pop() {
+        if group.is_empty() {
+            continue;
+        }
+        match try_group(group.to_vec()).await {
+            Ok(()) => {}
+            Err(e) if is_invalid_principal(&e) => {
+                if group.len() == 1 {
+                    bad.push(group[0].clone());
+                } else {
+                    let (a, b) = group.split_at(group.len() / 2);
+                    stack.push(a);
+                    stack.push(b);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(bad)
 }
 
 fn no_person(email: &str) -> KeeperError {

@@ -1,0 +1,390 @@
+//! Shared buckets with roles (SPEC §7): the role table a bucket's members are kept in, and the
+//! pure functions over it. [`render`] writes the table as a bucket policy the way the UAB LTS guide
+//! writes them by hand (<https://docs.rc.uab.edu/data_management/lts/iam_and_policies/>: a
+//! `list-bucket` statement, one statement per role and prefix naming all its principals, a
+//! `change-policy` statement for stewards); [`import`] reads a hand-written policy back into a
+//! table, keeping verbatim whatever the table cannot express; [`report`] decides with policy-eval
+//! who can do what under the live policy; [`diff`] compares the live policy with the one last
+//! written. Nothing here reaches a database or S3; `keeper::shares` does.
+//!
+//! Principals are written as AWS and Ceph RGW accept them in bucket policies: IAM user ARNs and
+//! account roots on AWS
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-bucket-user-policy-specifying-principal-intro.html>),
+//! `arn:aws:iam:::user/NAME` and `arn:aws:iam::TENANT:user/NAME` on RGW
+//! (<https://docs.ceph.com/en/latest/radosgw/bucketpolicy/>). An account id is written as its root
+//! ARN because that is how S3 stores and returns it, so the policy read back compares equal.
+
+pub mod diff;
+mod import;
+mod render;
+mod report;
+
+pub use import::{import, Imported};
+pub use render::{render, render_text};
+pub use report::{report, Access, PrincipalReport, Report, CEPH_HOME_TENANT};
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::KeeperError;
+
+/// Which S3 the service manages shares on: AWS, or Ceph RGW (bare user names, no STS or S3
+/// Control needed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    #[default]
+    Aws,
+    Ceph,
+}
+
+impl FromStr for Dialect {
+    type Err = KeeperError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "aws" => Ok(Dialect::Aws),
+            "ceph" | "rgw" => Ok(Dialect::Ceph),
+            _ => Err(KeeperError::Config(format!(
+                "dialect `{s}` is neither `aws` nor `ceph`"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dialect::Aws => "aws",
+            Dialect::Ceph => "ceph",
+        })
+    }
+}
+
+/// A member's role. Each includes the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// List (under the prefix) and read.
+    Reader,
+    /// Reader, plus upload (multipart uploads too).
+    Writer,
+    /// Writer, plus delete.
+    Manager,
+    /// Manager on the whole bucket, plus reading and changing the bucket policy.
+    Steward,
+}
+
+pub const GET_OBJECT: &str = "s3:GetObject";
+pub const PUT_OBJECT: &str = "s3:PutObject";
+pub const DELETE_OBJECT: &str = "s3:DeleteObject";
+pub const LIST_BUCKET: &str = "s3:ListBucket";
+pub const PUT_BUCKET_POLICY: &str = "s3:PutBucketPolicy";
+
+/// Object actions by role. A large `PutObject` is a multipart upload, so a writer may also
+/// abort its uploads and list their parts.
+const READER: &[&str] = &[GET_OBJECT];
+const WRITER: &[&str] = &[
+    GET_OBJECT,
+    PUT_OBJECT,
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+];
+const MANAGER: &[&str] = &[
+    GET_OBJECT,
+    PUT_OBJECT,
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+    DELETE_OBJECT,
+];
+/// What a steward may do to the bucket policy.
+pub const POLICY_ACTIONS: &[&str] = &[
+    "s3:GetBucketPolicy",
+    PUT_BUCKET_POLICY,
+    "s3:DeleteBucketPolicy",
+];
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Reader, Role::Writer, Role::Manager, Role::Steward];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Writer => "writer",
+            Role::Manager => "manager",
+            Role::Steward => "steward",
+        }
+    }
+
+    /// The object actions the role is given.
+    pub fn object_actions(self) -> &'static [&'static str] {
+        match self {
+            Role::Reader => READER,
+            Role::Writer => WRITER,
+            Role::Manager | Role::Steward => MANAGER,
+        }
+    }
+
+    /// The actions without which a hand-written statement is not this role when imported (the
+    /// rest of [`Role::object_actions`] only finishes what these already allow: the steps of a
+    /// multipart upload).
+    pub(crate) fn core_actions(self) -> &'static [&'static str] {
+        match self {
+            Role::Reader => &[GET_OBJECT],
+            Role::Writer => &[GET_OBJECT, PUT_OBJECT],
+            Role::Manager | Role::Steward => &[GET_OBJECT, PUT_OBJECT, DELETE_OBJECT],
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = KeeperError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                KeeperError::Invalid(format!(
+                    "role `{s}` is not one of reader, writer, manager, steward"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of a bucket's role table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// As written in the policy (`arn:aws:iam:::user/bob`).
+    pub principal: String,
+    /// As people name them (`bob`, `uab$carol`, `111122223333`, or the ARN).
+    pub user: String,
+    pub role: Role,
+    /// A key prefix (`data/`), a key pattern with `*` or `?` (`test_folder/*jpg`), or empty for
+    /// the whole bucket.
+    pub prefix: String,
+}
+
+/// The bucket's ARN as a policy resource.
+pub fn bucket_arn(bucket: &str) -> String {
+    format!("arn:aws:s3:::{bucket}")
+}
+
+fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+/// The object resource a prefix grants: `data/` → `data/*`; a pattern stays as written; the whole
+/// bucket is `*`.
+pub fn object_pattern(prefix: &str) -> String {
+    if has_wildcard(prefix) {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}*")
+    }
+}
+
+/// The `s3:prefix` pattern listing is limited to, or `None` for the whole bucket: the literal part
+/// of the prefix before any wildcard, then `*`, so a member lists exactly the folder it reads.
+pub fn list_scope(prefix: &str) -> Option<String> {
+    let literal = &prefix[..prefix.find(['*', '?']).unwrap_or(prefix.len())];
+    (!literal.is_empty()).then(|| format!("{literal}*"))
+}
+
+/// Checks a `--prefix`: a key prefix or pattern AWS could store in a policy.
+pub fn check_prefix(prefix: &str) -> Result<(), KeeperError> {
+    let bad = |why: &str| Err(KeeperError::Invalid(format!("prefix `{prefix}` {why}")));
+    if prefix.len() > 1024 {
+        return bad("is longer than an S3 key (1024 bytes)");
+    }
+    if prefix.starts_with('/') {
+        return bad("starts with `/`; S3 keys are written without it (`data/`, not `/data/`)");
+    }
+    if prefix.chars().any(char::is_control) {
+        return bad("holds a control character");
+    }
+    if prefix.contains("${") {
+        return bad("holds `${`, which a policy reads as a variable");
+    }
+    if prefix == "*" {
+        return bad("is the whole bucket; leave --prefix out instead");
+    }
+    Ok(())
+}
+
+/// The principal a USER argument stands for, and the name to show for it.
+///
+/// AWS: an IAM user, role or root ARN, or a 12-digit account id (written as its root ARN).
+/// Ceph: a bare RGW user name, case kept (`jane@uab.edu` is one name) → `arn:aws:iam:::user/NAME`;
+/// `TENANT$NAME` → `arn:aws:iam::TENANT:user/NAME`; or an ARN.
+pub fn principal_for(user: &str, dialect: Dialect) -> Result<Member, KeeperError> {
+    let invalid = |why: String| Err(KeeperError::Invalid(why));
+    if user.starts_with("arn:") {
+        let Some(arn) = policy_eval::arn::Arn::parse(user) else {
+            return invalid(format!("`{user}` is not an ARN"));
+        };
+        let account_ok = match dialect {
+            Dialect::Aws => policy_eval::arn::is_account_id(arn.account),
+            Dialect::Ceph => {
+                arn.account.is_empty()
+                    || policy_eval::arn::is_account_id(arn.account)
+                    || policy_eval::arn::is_tenant_name(arn.account)
+            }
+        };
+        let kind_ok = arn.service == "iam"
+            && (arn.resource == "root"
+                || arn
+                    .resource
+                    .strip_prefix("user/")
+                    .or_else(|| arn.resource.strip_prefix("role/"))
+                    .is_some_and(|n| !n.is_empty() && !has_wildcard(n)));
+        if !account_ok || !kind_ok || arn.partition != "aws" {
+            return invalid(format!(
+                "`{user}` is not an IAM user, role or account root ARN{}",
+                if dialect == Dialect::Aws {
+                    " with a 12-digit account id"
+                } else {
+                    ""
+                }
+            ));
+        }
+        return Ok(member(user, &label_for(user, dialect)));
+    }
+    match dialect {
+        Dialect::Aws => {
+            if policy_eval::arn::is_account_id(user) {
+                Ok(member(&format!("arn:aws:iam::{user}:root"), user))
+            } else {
+                invalid(format!(
+                    "`{user}` is neither an IAM user ARN (arn:aws:iam::ACCOUNT:user/NAME) nor a 12-digit account id; RGW user names need the Ceph dialect (--dialect ceph)"
+                ))
+            }
+        }
+        Dialect::Ceph => {
+            let (tenant, name) = match user.split_once('$') {
+                Some((t, n)) => (t, n),
+                None => ("", user),
+            };
+            if !tenant.is_empty() && !policy_eval::arn::is_tenant_name(tenant) {
+                return invalid(format!(
+                    "`{tenant}` in `{user}` is not an RGW tenant name (letters, digits and `_`)"
+                ));
+            }
+            let bad_char = |c: char| c.is_control() || c.is_whitespace() || "*?\"\\/$:".contains(c);
+            if name.is_empty() || name.len() > 128 || name.chars().any(bad_char) {
+                return invalid(format!(
+                    "`{user}` is not an RGW user name (1–128 characters, no spaces, `/`, `:`, `$`, `*`, `?`, quotes or backslashes; `TENANT$NAME` for a tenant's user)"
+                ));
+            }
+            Ok(member(&format!("arn:aws:iam::{tenant}:user/{name}"), user))
+        }
+    }
+}
+
+fn member(principal: &str, user: &str) -> Member {
+    Member {
+        principal: principal.to_owned(),
+        user: user.to_owned(),
+        role: Role::Reader,
+        prefix: String::new(),
+    }
+}
+
+/// How people name a principal: RGW user names in the Ceph dialect, account ids for account
+/// roots, the ARN otherwise.
+pub fn label_for(principal: &str, dialect: Dialect) -> String {
+    let Some(arn) = policy_eval::arn::Arn::parse(principal) else {
+        return principal.to_owned();
+    };
+    if arn.service == "iam" && arn.resource == "root" {
+        return arn.account.to_owned();
+    }
+    if dialect == Dialect::Ceph && !policy_eval::arn::is_account_id(arn.account) {
+        if let Some(name) = arn.resource.strip_prefix("user/") {
+            return if arn.account.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{}${name}", arn.account)
+            };
+        }
+    }
+    principal.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(user: &str, d: Dialect) -> Result<String, String> {
+        principal_for(user, d)
+            .map(|m| m.principal)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn users_become_principals_by_dialect() {
+        assert_eq!(
+            principal("111122223333", Dialect::Aws),
+            Ok("arn:aws:iam::111122223333:root".into())
+        );
+        assert_eq!(
+            principal("arn:aws:iam::111122223333:user/bob", Dialect::Aws),
+            Ok("arn:aws:iam::111122223333:user/bob".into())
+        );
+        assert_eq!(
+            principal("jane@uab.edu", Dialect::Ceph),
+            Ok("arn:aws:iam:::user/jane@uab.edu".into())
+        );
+        assert_eq!(
+            principal("Bob", Dialect::Ceph),
+            Ok("arn:aws:iam:::user/Bob".into())
+        );
+        assert_eq!(
+            principal("uab$carol", Dialect::Ceph),
+            Ok("arn:aws:iam::uab:user/carol".into())
+        );
+        for bad in ["bob", "arn:aws:iam:::user/bob", "1111", "arn:aws:s3:::b"] {
+            assert!(principal(bad, Dialect::Aws).is_err(), "{bad}");
+        }
+        for bad in ["", "a b", "x$", "bad-tenant$bob", "a*", "a/b", "12$bob"] {
+            assert!(principal(bad, Dialect::Ceph).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        for (user, d) in [
+            ("bob", Dialect::Ceph),
+            ("jane@uab.edu", Dialect::Ceph),
+            ("uab$carol", Dialect::Ceph),
+            ("111122223333", Dialect::Aws),
+            ("arn:aws:iam::111122223333:user/bob", Dialect::Aws),
+        ] {
+            let Ok(m) = principal_for(user, d) else {
+                panic!("{user}")
+            };
+            assert_eq!(label_for(&m.principal, d), user);
+        }
+    }
+
+    #[test]
+    fn prefixes_become_resources_and_list_scopes() {
+        assert_eq!(object_pattern(""), "*");
+        assert_eq!(object_pattern("data/"), "data/*");
+        assert_eq!(object_pattern("test_folder/*jpg"), "test_folder/*jpg");
+        assert_eq!(list_scope(""), None);
+        assert_eq!(list_scope("data/"), Some("data/*".into()));
+        assert_eq!(list_scope("test_folder/*jpg"), Some("test_folder/*".into()));
+        assert_eq!(list_scope("*.jpg"), None);
+        assert!(check_prefix("/data/").is_err());
+        assert!(check_prefix("${aws:username}/").is_err());
+        assert!(check_prefix("*").is_err());
+        assert!(check_prefix("data/").is_ok());
+    }
+}

@@ -1,0 +1,228 @@
+//! A role table as the bucket policy a careful steward would write by hand: listing statements
+//! first (`list-bucket` for the whole bucket, `list-PREFIX` limited by `s3:prefix`), then one
+//! statement per role and prefix naming all its principals (`read`, `read-write`,
+//! `read-write-delete`, suffixed with the prefix), then `change-policy` for stewards, then the
+//! statements kept verbatim from an import. Principals, prefixes and statements come out in a
+//! fixed order, so the same table always gives the same text.
+//!
+//! The whole-bucket `list-bucket` statement names only members who read the whole bucket, so the
+//! rendering never shows key names to someone whose reads are limited to a folder (the guide's
+//! warning; lint S3K001).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use serde_json::{json, Map, Value};
+
+use super::{bucket_arn, list_scope, object_pattern, Member, Role, LIST_BUCKET, POLICY_ACTIONS};
+
+/// The policy for `members` plus `kept`, or `None` when there is nothing to grant (S3 refuses a
+/// policy without statements; the bucket's policy is deleted instead).
+pub fn render(bucket: &str, members: &[Member], kept: &[Value]) -> Option<Value> {
+    let arn = bucket_arn(bucket);
+    let mut lists: BTreeMap<Option<String>, BTreeSet<&str>> = BTreeMap::new();
+    let mut objects: BTreeMap<(Role, &str), BTreeSet<&str>> = BTreeMap::new();
+    let mut stewards: BTreeSet<&str> = BTreeSet::new();
+    for m in members {
+        // A steward's object access is a manager's on the whole bucket.
+        let (role, prefix) = match m.role {
+            Role::Steward => {
+                stewards.insert(&m.principal);
+                (Role::Manager, "")
+            }
+            r => (r, m.prefix.as_str()),
+        };
+        lists
+            .entry(list_scope(prefix))
+            .or_default()
+            .insert(&m.principal);
+        objects
+            .entry((role, prefix))
+            .or_default()
+            .insert(&m.principal);
+    }
+    // Sids the kept statements use are not reused.
+    let mut taken: HashSet<String> = kept
+        .iter()
+        .filter_map(|s| s.get("Sid").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let mut sid = |base: String| -> String {
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while !taken.insert(candidate.clone()) {
+            candidate = format!("{base}-{n}");
+            n += 1;
+        }
+        candidate
+    };
+    let mut statements = Vec::new();
+    for (scope, principals) in &lists {
+        let (name, condition) = match scope {
+            None => ("list-bucket".to_owned(), None),
+            Some(p) => (
+                format!("list-{}", slug(p)),
+                Some(json!({"StringLike": {"s3:prefix": [p]}})),
+            ),
+        };
+        statements.push(statement(
+            sid(name),
+            principals,
+            &[LIST_BUCKET],
+            vec![arn.clone()],
+            condition,
+        ));
+    }
+    for ((role, prefix), principals) in &objects {
+        let base = match role {
+            Role::Reader => "read",
+            Role::Writer => "read-write",
+            Role::Manager | Role::Steward => "read-write-delete",
+        };
+        let name = if prefix.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}-{}", slug(prefix))
+        };
+        statements.push(statement(
+            sid(name),
+            principals,
+            role.object_actions(),
+            vec![format!("{arn}/{}", object_pattern(prefix))],
+            None,
+        ));
+    }
+    if !stewards.is_empty() {
+        statements.push(statement(
+            sid("change-policy".to_owned()),
+            &stewards,
+            POLICY_ACTIONS,
+            vec![arn.clone()],
+            None,
+        ));
+    }
+    statements.extend(kept.iter().cloned());
+    if statements.is_empty() {
+        return None;
+    }
+    Some(json!({"Version": "2012-10-17", "Statement": statements}))
+}
+
+/// [`render`] as the compact text that is sent to S3 (and measured against its 20 KB limit).
+pub fn render_text(bucket: &str, members: &[Member], kept: &[Value]) -> Option<String> {
+    render(bucket, members, kept).map(|v| v.to_string())
+}
+
+fn statement(
+    sid: String,
+    principals: &BTreeSet<&str>,
+    actions: &[&str],
+    resources: Vec<String>,
+    condition: Option<Value>,
+) -> Value {
+    let mut s = Map::new();
+    s.insert("Sid".into(), Value::String(sid));
+    s.insert("Effect".into(), json!("Allow"));
+    s.insert("Principal".into(), json!({ "AWS": principals }));
+    s.insert("Action".into(), json!(actions));
+    s.insert("Resource".into(), json!(resources));
+    if let Some(c) = condition {
+        s.insert("Condition".into(), c);
+    }
+    Value::Object(s)
+}
+
+/// A prefix as readable Sid text: letters and digits, other runs as one `-`.
+fn slug(prefix: &str) -> String {
+    let mut out = String::new();
+    for c in prefix.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-');
+    if out.is_empty() {
+        "prefix".to_owned()
+    } else {
+        out.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{principal_for, Dialect};
+    use super::*;
+    use policy_eval::{lint::lint, Policy, PolicyKind};
+
+    fn m(user: &str, role: Role, prefix: &str) -> Member {
+        let Ok(mut m) = principal_for(user, Dialect::Ceph) else {
+            panic!("{user}")
+        };
+        m.role = role;
+        m.prefix = prefix.to_owned();
+        m
+    }
+
+    #[test]
+    fn the_guides_tiered_example_comes_out_as_the_guide_writes_it() {
+        let table = [
+            m("bob", Role::Manager, ""),
+            m("jane@uab.edu", Role::Steward, ""),
+        ];
+        let Some(policy) = render("bucket1", &table, &[]) else {
+            panic!("empty")
+        };
+        let sids: Vec<&str> = policy["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        assert_eq!(sids, ["list-bucket", "read-write-delete", "change-policy"]);
+        assert_eq!(
+            policy["Statement"][0]["Principal"]["AWS"],
+            json!(["arn:aws:iam:::user/bob", "arn:aws:iam:::user/jane@uab.edu"])
+        );
+        assert_eq!(
+            policy["Statement"][2]["Principal"]["AWS"],
+            json!(["arn:aws:iam:::user/jane@uab.edu"])
+        );
+    }
+
+    #[test]
+    fn renderings_are_valid_lint_clean_and_stable() {
+        let table = vec![
+            m("bob", Role::Reader, "test_folder/"),
+            m("carol", Role::Reader, "test_folder/*jpg"),
+            m("dave", Role::Writer, "incoming/"),
+            m("erin", Role::Manager, ""),
+            m("uab$frank", Role::Steward, ""),
+            m("gus", Role::Reader, ""),
+        ];
+        let Some(text) = render_text("lab", &table, &[]) else {
+            panic!("empty")
+        };
+        let policy = match Policy::parse(&text, PolicyKind::Bucket) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}: {text}"),
+        };
+        assert_eq!(lint(&policy), vec![], "{text}");
+        let mut reversed = table.clone();
+        reversed.reverse();
+        assert_eq!(render_text("lab", &reversed, &[]), Some(text));
+    }
+
+    #[test]
+    fn kept_statements_keep_their_sids_and_ours_step_aside() {
+        let kept = vec![
+            json!({"Sid": "list-bucket", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::lab/*"}),
+        ];
+        let Some(policy) = render("lab", &[m("bob", Role::Reader, "")], &kept) else {
+            panic!("empty")
+        };
+        assert_eq!(policy["Statement"][0]["Sid"], "list-bucket-2");
+        assert_eq!(policy["Statement"][2], kept[0]);
+        assert_eq!(render("lab", &[], &[]), None);
+    }
+}

@@ -1,0 +1,394 @@
+//! Who can do what under a bucket's live policy, decided by policy-eval as S3 decides it
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-s3-evaluates-access-control.html>).
+//!
+//! For the owner and every principal the policy names, five abilities are decided: list
+//! (`s3:ListBucket`), read (`s3:GetObject`), write (`s3:PutObject`), delete (`s3:DeleteObject`)
+//! and change-policy (`s3:PutBucketPolicy`). Each is tried on the whole bucket (a key no pattern
+//! in the policy singles out) and under every key pattern and listing prefix the policy names, so
+//! a hand edit shows as it acts. The owner holds everything by ownership (the guide: "the bucket
+//! owner will always retain the ability to perform all actions"), so it is decided with an
+//! identity policy allowing all, which only an explicit Deny in the bucket policy can narrow.
+//! A principal of another account (or RGW tenant) also needs its own account's permission; it is
+//! decided as if that were given and marked `needs_own_allow`.
+
+use std::collections::BTreeSet;
+
+use policy_eval::{
+    lint::{lint, Finding},
+    BucketRef, ContextValue, Decision, Policy, PolicyKind, PolicySet, Principal, Request,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{label_for, Dialect, LIST_BUCKET, PUT_BUCKET_POLICY};
+use crate::error::KeeperError;
+
+/// The account the Ceph dialect's default tenant is decided in (RGW users named
+/// `arn:aws:iam:::user/NAME` share it with the bucket owner).
+pub const CEPH_HOME_TENANT: &str = "000000000000";
+
+/// Where one ability reaches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Access {
+    /// Everywhere in the bucket (except under `except`).
+    pub everywhere: bool,
+    /// Key patterns (`data/*`) where it is allowed, when not everywhere.
+    pub under: Vec<String>,
+    /// Key patterns where it is refused although allowed everywhere else.
+    pub except: Vec<String>,
+}
+
+impl Access {
+    pub fn none(&self) -> bool {
+        !self.everywhere && self.under.is_empty()
+    }
+
+    /// `all`, `all but x/*`, `a/*, b/*` or `-`.
+    pub fn summary(&self) -> String {
+        if self.everywhere {
+            if self.except.is_empty() {
+                "all".to_owned()
+            } else {
+                format!("all but {}", self.except.join(", "))
+            }
+        } else if self.under.is_empty() {
+            "-".to_owned()
+        } else {
+            self.under.join(", ")
+        }
+    }
+}
+
+/// One principal's abilities.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrincipalReport {
+    pub principal: String,
+    pub user: String,
+    pub owner: bool,
+    /// Of another account or tenant: its own account must allow it too.
+    pub needs_own_allow: bool,
+    pub list: Access,
+    pub read: Access,
+    pub write: Access,
+    pub delete: Access,
+    pub change_policy: bool,
+}
+
+/// The report for one bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub bucket: String,
+    pub has_policy: bool,
+    pub principals: Vec<PrincipalReport>,
+    pub findings: Vec<Finding>,
+}
+
+/// Decides the report for `bucket` owned by `owner` (an account id on AWS, an RGW user id on
+/// Ceph) under `policy` (`None`: the bucket has none).
+pub fn report(
+    bucket: &str,
+    owner: &str,
+    policy: Option<&str>,
+    dialect: Dialect,
+) -> Result<Report, KeeperError> {
+    let parsed = match policy {
+        Some(text) => Some(Policy::parse(text, PolicyKind::Bucket).map_err(|e| {
+            KeeperError::Invalid(format!("the live policy of {bucket} cannot be read: {e}"))
+        })?),
+        None => None,
+    };
+    let doc: Value = policy
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null);
+    let home = match dialect {
+        Dialect::Aws => owner.to_owned(),
+        Dialect::Ceph => CEPH_HOME_TENANT.to_owned(),
+    };
+    let scopes = scopes(&doc, bucket);
+    // Listing is decided on the literal prefix, so `a/*` and `a/*jpg` are one listing scope.
+    let mut list_scopes: Vec<(String, String)> = Vec::new();
+    for (pattern, _) in &scopes {
+        if let Some(scope) = super::list_scope(pattern) {
+            if !list_scopes.iter().any(|(p, _)| *p == scope) {
+                let key = scope.replace(['*', '?'], PROBE);
+                list_scopes.push((scope, key));
+            }
+        }
+    }
+    let allow_all = Policy::parse(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        PolicyKind::Identity,
+    )
+    .map_err(|e| KeeperError::Invalid(e.to_string()))?;
+    let decide =
+        |who: &Principal, identity: bool, action: &str, key: Option<&str>, prefix: Option<&str>| {
+            let mut req = Request::new(
+                who.clone(),
+                action,
+                BucketRef {
+                    name: bucket.to_owned(),
+                    account: home.clone(),
+                },
+                key.map(str::to_owned),
+                None,
+            );
+            if let Some(p) = prefix {
+                req.insert("s3:prefix", ContextValue::Single(p.to_owned()));
+            }
+            let ids = std::slice::from_ref(&allow_all);
+            let set = PolicySet {
+                identity: if identity { ids } else { &[] },
+                session: &[],
+                bucket: parsed.as_ref(),
+                access_point: None,
+            };
+            policy_eval::evaluate(&req, &set).decision == Decision::Allow
+        };
+    let mut principals = Vec::new();
+    let owner_principal = match dialect {
+        Dialect::Aws => principal(&format!("arn:aws:iam::{owner}:root"), &home)?,
+        Dialect::Ceph => principal(&format!("arn:aws:iam:::user/{owner}"), &home)?,
+    };
+    let mut named: Vec<String> = named_principals(&doc).into_iter().collect();
+    named.retain(|p| p != &owner_principal.1);
+    let mut everyone = vec![(owner_principal, true)];
+    for p in named {
+        everyone.push((principal(&p, &home)?, false));
+    }
+    for ((who, written), is_owner) in everyone {
+        let foreign = !is_owner && !who.account.is_empty() && who.account != home;
+        let identity = is_owner || foreign;
+        let object = |action: &str| {
+            access(&scopes, |key| {
+                decide(&who, identity, action, Some(key), None)
+            })
+        };
+        let list = access(&list_scopes, |key| {
+            let literal = &key[..key.find(PROBE).unwrap_or(key.len())];
+            let prefix = (!literal.is_empty()).then_some(literal);
+            decide(&who, identity, LIST_BUCKET, None, prefix)
+        });
+        principals.push(PrincipalReport {
+            user: if is_owner {
+                owner.to_owned()
+            } else {
+                label_for(&written, dialect)
+            },
+            principal: written,
+            owner: is_owner,
+            needs_own_allow: foreign,
+            list,
+            read: object("s3:GetObject"),
+            write: object("s3:PutObject"),
+            delete: object("s3:DeleteObject"),
+            change_policy: decide(&who, identity, PUT_BUCKET_POLICY, None, None),
+        });
+    }
+    Ok(Report {
+        bucket: bucket.to_owned(),
+        has_policy: parsed.is_some(),
+        principals,
+        findings: parsed.as_ref().map(lint).unwrap_or_default(),
+    })
+}
+
+/// Stands in for the part of a key a pattern's wildcard matches.
+const PROBE: &str = "s3keeper-probe";
+
+/// Where abilities are tried: the key patterns of the policy's object resources and its listing
+/// prefixes, each with a probe key inside it.
+fn scopes(doc: &Value, bucket: &str) -> Vec<(String, String)> {
+    let mut out = BTreeSet::new();
+    let objects = format!("arn:aws:s3:::{bucket}/");
+    for st in statements(doc) {
+        for r in values(st.get("Resource")) {
+            if let Some(pattern) = r.strip_prefix(&objects) {
+                if pattern != "*" {
+                    out.insert(pattern.to_owned());
+                }
+            }
+        }
+        if let Some(Value::Object(ops)) = st.get("Condition") {
+            for keys in ops.values() {
+                let Some(keys) = keys.as_object() else {
+                    continue;
+                };
+                for (k, v) in keys {
+                    if k.eq_ignore_ascii_case("s3:prefix") {
+                        for p in values(Some(v)) {
+                            let p = if p.ends_with('*') { p } else { format!("{p}*") };
+                            out.insert(p);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|p| {
+            let key = p.replace(['*', '?'], PROBE);
+            (p, key)
+        })
+        .collect()
+}
+
+/// Decides an ability everywhere and under each scope.
+fn access(scopes: &[(String, String)], allowed: impl Fn(&str) -> bool) -> Access {
+    let everywhere = allowed(&format!("{PROBE}/{PROBE}"));
+    let mut a = Access {
+        everywhere,
+        ..Access::default()
+    };
+    for (pattern, key) in scopes {
+        match (everywhere, allowed(key)) {
+            (true, false) => a.except.push(pattern.clone()),
+            (false, true) => a.under.push(pattern.clone()),
+            _ => {}
+        }
+    }
+    a
+}
+
+fn statements(doc: &Value) -> Vec<&Value> {
+    match doc.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
+fn values(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every `AWS` principal the policy names, `*` included, in first-seen order.
+fn named_principals(doc: &Value) -> Vec<String> {
+    let mut seen = Vec::new();
+    for st in statements(doc) {
+        let found = match st.get("Principal") {
+            Some(Value::String(s)) if s == "*" => vec!["*".to_owned()],
+            Some(Value::Object(m)) => values(m.get("AWS")),
+            _ => Vec::new(),
+        };
+        for p in found {
+            if !seen.contains(&p) {
+                seen.push(p);
+            }
+        }
+    }
+    seen
+}
+
+/// A principal to decide for, and the text it was written as. RGW default-tenant users live in
+/// `home`; account ids are their account's root; unique ids (what S3 shows for a deleted user)
+/// and roles are decided as a user or a session of that account.
+fn principal(written: &str, home: &str) -> Result<(Principal, String), KeeperError> {
+    let bad = |e: policy_eval::principal::BadPrincipal| KeeperError::Invalid(e.to_string());
+    if written == "*" {
+        return Ok((Principal::anonymous(), written.to_owned()));
+    }
+    if policy_eval::arn::is_account_id(written) {
+        let p = Principal::from_arn(&format!("arn:aws:iam::{written}:root"), None, None)
+            .map_err(bad)?;
+        return Ok((p, written.to_owned()));
+    }
+    let Some(arn) = policy_eval::arn::Arn::parse(written) else {
+        // A unique id: a user of the home account known only by it.
+        let p = Principal::from_arn(
+            &format!("arn:aws:iam::{home}:user/{written}"),
+            Some(written),
+            None,
+        )
+        .map_err(bad)?;
+        return Ok((p, written.to_owned()));
+    };
+    let p = if arn.account.is_empty() {
+        let name = arn.resource.strip_prefix("user/").unwrap_or(arn.resource);
+        let mut p = Principal::from_arn(&format!("arn:aws:iam::{home}:user/{name}"), None, None)
+            .map_err(bad)?;
+        p.aliases.push(written.to_owned());
+        p
+    } else if let Some(role) = arn.resource.strip_prefix("role/") {
+        let name = role.rsplit('/').next().unwrap_or(role);
+        Principal::from_arn(
+            &format!(
+                "arn:aws:sts::{}:assumed-role/{name}/s3keeper-report",
+                arn.account
+            ),
+            None,
+            Some(written),
+        )
+        .map_err(bad)?
+    } else {
+        Principal::from_arn(written, None, None).map_err(bad)?
+    };
+    Ok((p, written.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GUIDE_FOLDER: &str = r#"{"Version":"2012-10-17","Statement":[
+      {"Sid":"list-bucket","Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/bob","arn:aws:iam:::user/jane@uab.edu"]},
+       "Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::bucket1"]},
+      {"Sid":"read-only","Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/bob","arn:aws:iam:::user/jane@uab.edu"]},
+       "Action":["s3:GetObject"],"Resource":["arn:aws:s3:::bucket1/test_folder/*jpg"]},
+      {"Sid":"no-deletes","Effect":"Deny","Principal":"*",
+       "Action":["s3:DeleteObject"],"Resource":["arn:aws:s3:::bucket1/keep/*"]}]}"#;
+
+    #[test]
+    fn abilities_come_from_the_live_policy() {
+        let Ok(r) = report("bucket1", "pi", Some(GUIDE_FOLDER), Dialect::Ceph) else {
+            panic!("report")
+        };
+        let by = |u: &str| match r.principals.iter().find(|p| p.user == u) {
+            Some(p) => p.clone(),
+            None => panic!("{u} missing"),
+        };
+        let owner = by("pi");
+        assert!(owner.owner && owner.change_policy && owner.read.everywhere);
+        assert_eq!(owner.delete.except, vec!["keep/*".to_owned()]);
+        let bob = by("bob");
+        assert!(bob.list.everywhere, "{bob:?}");
+        assert_eq!(bob.read.under, vec!["test_folder/*jpg".to_owned()]);
+        assert!(bob.write.none() && bob.delete.none() && !bob.change_policy);
+        let jane = by("jane@uab.edu");
+        assert!(jane.list.everywhere && !jane.needs_own_allow);
+        assert!(
+            r.findings.iter().any(|f| f.code == "S3K001"),
+            "{:?}",
+            r.findings
+        );
+        let anyone = by("*");
+        assert!(anyone.read.none());
+    }
+
+    #[test]
+    fn other_tenants_and_accounts_need_their_own_allow() {
+        let policy = r#"{"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::uab:user/carol","444455556666"]},
+           "Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"]}]}"#;
+        let Ok(r) = report("b", "pi", Some(policy), Dialect::Ceph) else {
+            panic!("report")
+        };
+        assert!(r
+            .principals
+            .iter()
+            .skip(1)
+            .all(|p| p.needs_own_allow && p.read.everywhere));
+        let Ok(r) = report("b", "111122223333", None, Dialect::Aws) else {
+            panic!("report")
+        };
+        assert_eq!(r.principals.len(), 1);
+        assert!(!r.has_policy && r.principals[0].write.everywhere);
+    }
+}

@@ -1,0 +1,865 @@
+//! Shared buckets with roles (issue 12): the UAB LTS guide's example policies against role tables
+//! on a grid of requests (policy-eval), and `share` against the fake through the SDK in both
+//! dialects: each member with their own key pair, a steward's hand edit refused then adopted,
+//! imports that keep what they cannot express, principals S3 does not know, the 20 KB limit, and
+//! concurrent grants from two instances on PostgreSQL.
+
+use aws_sdk_s3::primitives::ByteStream;
+use fake_s3::{FakeAws, FakeAwsHandle};
+use policy_eval::{
+    BucketRef, ContextValue, Decision, Policy, PolicyKind, PolicySet, Principal, Request,
+};
+use s3keeper::keeper::{Keeper, Settings};
+use s3keeper::runtime::{self, ServiceArgs};
+use s3keeper::shares::{self, Dialect, Member, Role};
+use s3keeper::KeeperError;
+use serde_json::{json, Value};
+
+use crate::service_support::{fresh_database, Backend, PEOPLE, PLATFORM, READER};
+
+// ---------------------------------------------------------------------------------------------
+// The guide's examples (docs.rc.uab.edu, "LTS Identity and Access Management": Example Policies),
+// as the guide writes them.
+
+fn guide_statement(sid: &str, who: &[&str], actions: &[&str], resources: &[&str]) -> Value {
+    let who: Vec<String> = who
+        .iter()
+        .map(|w| format!("arn:aws:iam:::user/{w}"))
+        .collect();
+    json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": who}, "Action": actions, "Resource": resources})
+}
+
+fn guide_policy(statements: Vec<Value>) -> String {
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+const BOTH: &[&str] = &["bob", "jane@uab.edu"];
+
+fn list_bucket() -> Value {
+    guide_statement(
+        "list-bucket",
+        BOTH,
+        &["s3:ListBucket"],
+        &["arn:aws:s3:::bucket1"],
+    )
+}
+
+struct Example {
+    name: &'static str,
+    guide: String,
+    table: Vec<(&'static str, Role, &'static str)>,
+    /// Whether the guide lists the whole bucket to members who read only a folder (its own
+    /// warning): the table lists only the folder, and import keeps the guide's listing verbatim.
+    wider_listing: bool,
+}
+
+fn examples() -> Vec<Example> {
+    let objects = |sid: &str, actions: &[&str], resource: &str| {
+        guide_statement(sid, BOTH, actions, &[resource])
+    };
+    vec![
+        Example {
+            name: "read-only for all files",
+            guide: guide_policy(vec![
+                list_bucket(),
+                objects("read-only", &["s3:GetObject"], "arn:aws:s3:::bucket1/*"),
+            ]),
+            table: vec![
+                ("bob", Role::Reader, ""),
+                ("jane@uab.edu", Role::Reader, ""),
+            ],
+            wider_listing: false,
+        },
+        Example {
+            name: "read-write",
+            guide: guide_policy(vec![
+                list_bucket(),
+                objects(
+                    "read-write",
+                    &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "arn:aws:s3:::bucket1/*",
+                ),
+            ]),
+            table: vec![
+                ("bob", Role::Manager, ""),
+                ("jane@uab.edu", Role::Manager, ""),
+            ],
+            wider_listing: false,
+        },
+        Example {
+            name: "a folder",
+            guide: guide_policy(vec![
+                list_bucket(),
+                objects(
+                    "read-only",
+                    &["s3:GetObject"],
+                    "arn:aws:s3:::bucket1/test_folder/*",
+                ),
+            ]),
+            table: vec![
+                ("bob", Role::Reader, "test_folder/"),
+                ("jane@uab.edu", Role::Reader, "test_folder/"),
+            ],
+            wider_listing: true,
+        },
+        Example {
+            name: "JPGs in a folder",
+            guide: guide_policy(vec![
+                list_bucket(),
+                objects(
+                    "read-only",
+                    &["s3:GetObject"],
+                    "arn:aws:s3:::bucket1/test_folder/*jpg",
+                ),
+            ]),
+            table: vec![
+                ("bob", Role::Reader, "test_folder/*jpg"),
+                ("jane@uab.edu", Role::Reader, "test_folder/*jpg"),
+            ],
+            wider_listing: true,
+        },
+        Example {
+            name: "tiered permissions",
+            guide: guide_policy(vec![
+                list_bucket(),
+                guide_statement(
+                    "change-policy",
+                    &["jane@uab.edu"],
+                    &["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
+                    &["arn:aws:s3:::bucket1"],
+                ),
+                objects(
+                    "read-write",
+                    &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "arn:aws:s3:::bucket1/*",
+                ),
+            ]),
+            table: vec![
+                ("bob", Role::Manager, ""),
+                ("jane@uab.edu", Role::Steward, ""),
+            ],
+            wider_listing: false,
+        },
+    ]
+}
+
+fn members(table: &[(&str, Role, &str)]) -> Vec<Member> {
+    table
+        .iter()
+        .map(|(user, role, prefix)| {
+            let mut m = shares::principal_for(user, Dialect::Ceph)
+                .unwrap_or_else(|e| panic!("{user}: {e}"));
+            m.role = *role;
+            m.prefix = (*prefix).to_owned();
+            m
+        })
+        .collect()
+}
+
+/// An RGW user of the default tenant, as fake-s3's Ceph dialect presents it to policy-eval.
+fn rgw_user(name: &str) -> Principal {
+    let mut p = Principal::from_arn(
+        &format!("arn:aws:iam::{}:user/{name}", shares::CEPH_HOME_TENANT),
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    p.aliases.push(format!("arn:aws:iam:::user/{name}"));
+    p
+}
+
+/// Who, which action, and the key (objects) or listing prefix (`s3:ListBucket`).
+type GridRequest = (String, &'static str, Option<&'static str>);
+
+/// The decision on every request of the grid.
+fn decisions(policy: &str) -> Vec<(GridRequest, Decision)> {
+    let policy =
+        Policy::parse(policy, PolicyKind::Bucket).unwrap_or_else(|e| panic!("{e}: {policy}"));
+    let keys = [
+        "a.txt",
+        "test_folder/x.jpg",
+        "test_folder/x.txt",
+        "other/y.jpg",
+    ];
+    let prefixes = [None, Some(""), Some("test_folder/"), Some("other/")];
+    let mut out = Vec::new();
+    for who in ["bob", "jane@uab.edu", "mallory", "Bob", "jane"] {
+        let principal = rgw_user(who);
+        let request = |action: &str, key: Option<&str>| {
+            Request::new(
+                principal.clone(),
+                action,
+                BucketRef {
+                    name: "bucket1".into(),
+                    account: shares::CEPH_HOME_TENANT.into(),
+                },
+                key.map(str::to_owned),
+                None,
+            )
+        };
+        let decide = |r: &Request| {
+            let set = PolicySet {
+                bucket: Some(&policy),
+                ..PolicySet::default()
+            };
+            policy_eval::evaluate(r, &set).decision
+        };
+        for prefix in prefixes {
+            let mut r = request("s3:ListBucket", None);
+            if let Some(p) = prefix {
+                r.insert("s3:prefix", ContextValue::Single(p.to_owned()));
+            }
+            out.push(((who.to_owned(), "s3:ListBucket", prefix), decide(&r)));
+        }
+        for action in ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] {
+            for key in keys {
+                out.push((
+                    (who.to_owned(), action, Some(key)),
+                    decide(&request(action, Some(key))),
+                ));
+            }
+        }
+        for action in ["s3:GetBucketPolicy", "s3:PutBucketPolicy"] {
+            out.push((
+                (who.to_owned(), action, None),
+                decide(&request(action, None)),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_guides_examples_come_out_of_role_tables_with_the_guides_decisions() {
+    for ex in examples() {
+        let table = members(&ex.table);
+        let rendered = shares::render_text("bucket1", &table, &[])
+            .unwrap_or_else(|| panic!("{}: empty", ex.name));
+        let ours = decisions(&rendered);
+        let guide = decisions(&ex.guide);
+        let differences: Vec<_> = ours
+            .iter()
+            .zip(&guide)
+            .filter(|(a, b)| a.1 != b.1)
+            .map(|(a, b)| (a.0.clone(), a.1, b.1))
+            .collect();
+        if ex.wider_listing {
+            // The one deliberate difference: listing outside the folder, which the guide's
+            // whole-bucket `list-bucket` allows and the table does not.
+            assert!(
+                !differences.is_empty(),
+                "{}: the listing should be narrower",
+                ex.name
+            );
+            for ((who, action, prefix), mine, theirs) in &differences {
+                assert_eq!(
+                    *action, "s3:ListBucket",
+                    "{}: {who} {action} {prefix:?}",
+                    ex.name
+                );
+                assert!(
+                    *mine != Decision::Allow && *theirs == Decision::Allow,
+                    "{}: {who} lists {prefix:?}: ours {mine:?}, guide {theirs:?}",
+                    ex.name
+                );
+                assert_ne!(
+                    *prefix,
+                    Some("test_folder/"),
+                    "{}: the folder itself must list",
+                    ex.name
+                );
+            }
+        } else {
+            assert!(
+                differences.is_empty(),
+                "{}: {differences:?}\n{rendered}",
+                ex.name
+            );
+        }
+        // Somebody is allowed something, and mallory nothing: the grid decides.
+        assert!(
+            ours.iter().any(|(_, d)| *d == Decision::Allow),
+            "{}",
+            ex.name
+        );
+        assert!(
+            ours.iter()
+                .filter(|(k, _)| k.0 == "mallory" || k.0 == "Bob" || k.0 == "jane")
+                .all(|(_, d)| *d != Decision::Allow),
+            "{}: user names are exact and case-sensitive",
+            ex.name
+        );
+        let lint = policy_eval::lint::lint(
+            &Policy::parse(&rendered, PolicyKind::Bucket).unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert!(lint.is_empty(), "{}: {lint:?}", ex.name);
+    }
+}
+
+#[test]
+fn importing_the_guides_examples_gives_back_their_tables() {
+    for ex in examples() {
+        let imported = shares::import("bucket1", &ex.guide, Dialect::Ceph)
+            .unwrap_or_else(|e| panic!("{}: {e}", ex.name));
+        let mut got: Vec<(String, Role, String)> = imported
+            .members
+            .iter()
+            .map(|m| (m.user.clone(), m.role, m.prefix.clone()))
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, Role, String)> = ex
+            .table
+            .iter()
+            .map(|(u, r, p)| ((*u).to_owned(), *r, (*p).to_owned()))
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "{}", ex.name);
+        if ex.wider_listing {
+            assert_eq!(imported.kept, vec![list_bucket()], "{}", ex.name);
+        } else {
+            assert!(imported.kept.is_empty(), "{}: {:?}", ex.name, imported.kept);
+        }
+        // With what it kept, the import decides exactly as the guide's policy on the grid.
+        let back =
+            shares::render_text("bucket1", &imported.members, &imported.kept).unwrap_or_default();
+        assert_eq!(decisions(&back), decisions(&ex.guide), "{}", ex.name);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the fake.
+
+const LAB: &str = "lab-data";
+
+/// What the PI (the owner's key pair, which the service holds) may do: everything on the lab's
+/// buckets.
+const OWNER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::lab-*"]}]}"#;
+
+struct Lab {
+    fake: FakeAwsHandle,
+    keeper: Keeper,
+    owner: aws_sdk_s3::Client,
+    database_url: String,
+    owner_creds: fake_s3::Credentials,
+}
+
+/// A Ceph-dialect fake, the PI's bucket with a few objects, and a service holding the PI's key
+/// pair (no root, no STS).
+async fn ceph_lab(backend: Backend) -> Lab {
+    let fake = FakeAws::builder()
+        .ceph_dialect(true)
+        .account(PLATFORM)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("fake: {e}"));
+    let (owner, creds) = owned_bucket(&fake, "pi").await;
+    let database_url = fresh_database(backend).await;
+    let keeper = service(&fake, &creds, &database_url, Dialect::Ceph).await;
+    Lab {
+        fake,
+        keeper,
+        owner,
+        database_url,
+        owner_creds: creds,
+    }
+}
+
+/// The lab bucket, created with a few objects by its owner `name` (a user of the platform account
+/// with everything on `lab-*`).
+async fn owned_bucket(
+    fake: &FakeAwsHandle,
+    name: &str,
+) -> (aws_sdk_s3::Client, fake_s3::Credentials) {
+    let (_, creds) = fake
+        .create_user(PLATFORM, name, &[OWNER])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = aws_sdk_s3::Client::new(&fake.sdk_config(&creds));
+    owner
+        .create_bucket()
+        .bucket(LAB)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for key in [
+        "README.txt",
+        "data/a.csv",
+        "test_folder/x.jpg",
+        "test_folder/x.txt",
+    ] {
+        put(&owner, key)
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+    }
+    (owner, creds)
+}
+
+async fn service(
+    fake: &FakeAwsHandle,
+    creds: &fake_s3::Credentials,
+    database_url: &str,
+    dialect: Dialect,
+) -> Keeper {
+    let mut settings = Settings::new(
+        if dialect == Dialect::Ceph {
+            ""
+        } else {
+            PLATFORM
+        },
+        "us-east-1",
+    );
+    settings.dialect = dialect;
+    settings.shared_buckets = vec!["lab-*".to_owned()];
+    runtime::connect(
+        &ServiceArgs::with_database(database_url),
+        &fake.sdk_config(creds),
+        settings,
+        "test",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("keeper: {e}"))
+}
+
+fn client(
+    fake: &FakeAwsHandle,
+    account: &str,
+    name: &str,
+    policies: &[&str],
+) -> aws_sdk_s3::Client {
+    let (_, creds) = fake
+        .create_user(account, name, policies)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    aws_sdk_s3::Client::new(&fake.sdk_config(&creds))
+}
+
+async fn put(s3: &aws_sdk_s3::Client, key: &str) -> Result<(), String> {
+    s3.put_object()
+        .bucket(LAB)
+        .key(key)
+        .body(ByteStream::from_static(b"data"))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
+}
+
+async fn get(s3: &aws_sdk_s3::Client, key: &str) -> bool {
+    s3.get_object().bucket(LAB).key(key).send().await.is_ok()
+}
+
+async fn delete(s3: &aws_sdk_s3::Client, key: &str) -> bool {
+    s3.delete_object().bucket(LAB).key(key).send().await.is_ok()
+}
+
+async fn list(s3: &aws_sdk_s3::Client, prefix: &str) -> bool {
+    s3.list_objects_v2()
+        .bucket(LAB)
+        .prefix(prefix)
+        .send()
+        .await
+        .is_ok()
+}
+
+async fn live(lab: &Lab) -> Option<String> {
+    lab.owner
+        .get_bucket_policy()
+        .bucket(LAB)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.policy().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn each_role_does_what_it_says_with_its_own_key_pair_in_the_ceph_dialect() {
+    let lab = ceph_lab(Backend::Sqlite).await;
+    let k = &lab.keeper;
+    let bob = client(&lab.fake, PLATFORM, "bob", &[]);
+    let jane = client(&lab.fake, PLATFORM, "jane@uab.edu", &[]);
+    let mgr = client(&lab.fake, PLATFORM, "erin", &[]);
+    let sam = client(&lab.fake, PLATFORM, "sam", &[]);
+    let mallory = client(&lab.fake, PLATFORM, "mallory", &[]);
+    for (user, role, prefix) in [
+        ("bob", Role::Reader, ""),
+        ("jane@uab.edu", Role::Writer, "data/"),
+        ("erin", Role::Manager, ""),
+        ("sam", Role::Steward, ""),
+    ] {
+        k.share_grant(LAB, user, role, prefix, false)
+            .await
+            .unwrap_or_else(|e| panic!("{user}: {e}"));
+    }
+    // reader
+    assert!(get(&bob, "README.txt").await && list(&bob, "").await);
+    assert!(put(&bob, "bob.txt").await.is_err());
+    // writer under data/
+    assert!(put(&jane, "data/new.csv").await.is_ok());
+    assert!(
+        put(&jane, "README.txt").await.is_err(),
+        "outside its prefix"
+    );
+    assert!(
+        list(&jane, "data/").await && !list(&jane, "").await,
+        "lists only data/"
+    );
+    assert!(
+        !delete(&jane, "data/new.csv").await,
+        "a writer does not delete"
+    );
+    // manager
+    assert!(delete(&mgr, "data/new.csv").await);
+    assert!(
+        mgr.get_bucket_policy().bucket(LAB).send().await.is_err(),
+        "a manager does not see the policy"
+    );
+    // steward
+    let policy = sam
+        .get_bucket_policy()
+        .bucket(LAB)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(policy.policy().is_some_and(|p| p.contains("change-policy")));
+    // outsider
+    assert!(!get(&mallory, "README.txt").await && !list(&mallory, "").await);
+    // revoke
+    k.share_revoke(LAB, "bob", None, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!get(&bob, "README.txt").await, "revoked");
+    let Err(KeeperError::NotFound(_)) = k.share_revoke(LAB, "bob", None, false).await else {
+        panic!("a second revoke found something")
+    };
+    // The report, from the live policy.
+    let report = k.share_report(LAB).await.unwrap_or_else(|e| panic!("{e}"));
+    let row = |u: &str| {
+        report
+            .principals
+            .iter()
+            .find(|p| p.user == u)
+            .unwrap_or_else(|| panic!("{u} missing from the report"))
+    };
+    assert!(report.principals[0].owner && report.principals[0].change_policy);
+    assert_eq!(row("jane@uab.edu").write.under, vec!["data/*".to_owned()]);
+    assert!(row("erin").delete.everywhere && !row("erin").change_policy);
+    assert!(row("sam").change_policy);
+    assert!(
+        report.principals.iter().all(|p| p.user != "bob"),
+        "bob is gone from the live policy"
+    );
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // Only S3 was called: RGW may serve neither STS nor S3 Control.
+    let service = "arn:aws:iam::111122223333:user/pi";
+    let ops: Vec<String> = lab
+        .fake
+        .journal()
+        .into_iter()
+        .filter(|e| e.principal == service)
+        .map(|e| e.operation)
+        .collect();
+    assert!(ops.iter().any(|o| o == "PutBucketPolicy"));
+    assert!(
+        ops.iter().all(|o| matches!(
+            o.as_str(),
+            "CreateBucket" | "PutObject" | "GetBucketPolicy" | "PutBucketPolicy" | "GetBucketAcl"
+        )),
+        "{ops:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stewards_hand_edit_is_refused_with_a_diff_then_kept_with_adopt() {
+    let lab = ceph_lab(Backend::Sqlite).await;
+    let k = &lab.keeper;
+    let sam = client(&lab.fake, PLATFORM, "sam", &[]);
+    let mallory = client(&lab.fake, PLATFORM, "mallory", &[]);
+    let dave = client(&lab.fake, PLATFORM, "dave", &[]);
+    k.share_grant(LAB, "sam", Role::Steward, "", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(k
+        .share_drift()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_empty());
+    // The steward adds a principal by hand, as the guide has stewards do.
+    let mut edited: Value = serde_json::from_str(&live(&lab).await.unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(st) = edited["Statement"].as_array_mut() {
+        st.push(json!({"Sid": "visitor", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam:::user/mallory"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::lab-data/README.txt"}));
+    }
+    sam.put_bucket_policy()
+        .bucket(LAB)
+        .policy(edited.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let edited_live = live(&lab).await;
+    assert!(get(&mallory, "README.txt").await);
+    let drift = k.share_drift().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(drift.len(), 1, "reconcile reports the edit");
+    assert!(drift[0].diff.contains("visitor"), "{}", drift[0].diff);
+    match k.share_grant(LAB, "dave", Role::Reader, "", false).await {
+        Err(KeeperError::Conflict(m)) => {
+            assert!(
+                m.contains("--adopt") && m.contains("+       \"Sid\": \"visitor\""),
+                "{m}"
+            );
+        }
+        other => panic!("the hand edit was not caught: {other:?}"),
+    }
+    assert_eq!(live(&lab).await, edited_live, "nothing written");
+    assert!(!get(&dave, "README.txt").await);
+    let change = k
+        .share_grant(LAB, "dave", Role::Reader, "", true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(change.adopted);
+    assert_eq!(change.share.kept.len(), 1, "{:?}", change.share.kept);
+    assert!(get(&dave, "README.txt").await, "granted");
+    assert!(get(&mallory, "README.txt").await, "the edit kept");
+    assert!(!get(&mallory, "data/a.csv").await);
+    // Later changes need no --adopt, and a revoke without --prefix also leaves kept statements.
+    k.share_revoke(LAB, "mallory", None, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !get(&mallory, "README.txt").await,
+        "removed from the kept statement"
+    );
+    let audit = k
+        .audit(&s3keeper::keeper::AuditFilter::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "share-adopted" && e.detail.contains("visitor")));
+}
+
+#[tokio::test]
+async fn import_reads_a_hand_written_policy_and_keeps_what_it_cannot_express() {
+    let lab = ceph_lab(Backend::Sqlite).await;
+    let k = &lab.keeper;
+    let bob = client(&lab.fake, PLATFORM, "bob", &[]);
+    let carol = client(&lab.fake, PLATFORM, "carol", &[]);
+    let _jane = client(&lab.fake, PLATFORM, "jane@uab.edu", &[]);
+    let hand = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "list-bucket", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/bob", "arn:aws:iam:::user/jane@uab.edu"]},
+         "Action": ["s3:ListBucket"], "Resource": ["arn:aws:s3:::lab-data"]},
+        {"Sid": "read-write", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/bob", "arn:aws:iam:::user/jane@uab.edu"]},
+         "Action": ["s3:GetObject", "s3:PutObject"], "Resource": ["arn:aws:s3:::lab-data/*"]},
+        {"Sid": "everything for carol", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/carol"]},
+         "Action": ["s3:*"], "Resource": ["arn:aws:s3:::lab-data", "arn:aws:s3:::lab-data/*"]}
+    ]});
+    lab.owner
+        .put_bucket_policy()
+        .bucket(LAB)
+        .policy(hand.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Without an import or --adopt, the service will not overwrite it.
+    assert!(matches!(
+        k.share_grant(LAB, "bob", Role::Reader, "", false).await,
+        Err(KeeperError::Conflict(_))
+    ));
+    let view = k.share_import(LAB).await.unwrap_or_else(|e| panic!("{e}"));
+    let table: Vec<(&str, Role)> = view
+        .members
+        .iter()
+        .map(|m| (m.user.as_str(), m.role))
+        .collect();
+    assert_eq!(
+        table,
+        [("bob", Role::Writer), ("jane@uab.edu", Role::Writer)]
+    );
+    assert_eq!(view.kept, vec![hand["Statement"][2].clone()]);
+    let shown = k.share_show(LAB).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(shown.kept.len(), 1);
+    // The next change renders the table and keeps carol's statement.
+    k.share_grant(LAB, "bob", Role::Manager, "", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(delete(&bob, "data/a.csv").await);
+    assert!(
+        put(&carol, "carol.txt").await.is_ok(),
+        "the kept statement still acts"
+    );
+    assert!(live(&lab)
+        .await
+        .unwrap_or_default()
+        .contains("everything for carol"));
+}
+
+#[tokio::test]
+async fn across_accounts_on_aws_with_arns_and_account_ids() {
+    let fake = FakeAws::builder()
+        .account(PLATFORM)
+        .account(PEOPLE)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (owner, creds) = owned_bucket(&fake, "lab-admin").await;
+    let k = service(
+        &fake,
+        &creds,
+        &fresh_database(Backend::Sqlite).await,
+        Dialect::Aws,
+    )
+    .await;
+    let ann = client(&fake, PEOPLE, "ann", &[READER]);
+    let writer = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    let ben = client(&fake, PEOPLE, "ben", &[writer]);
+    let ann_arn = format!("arn:aws:iam::{PEOPLE}:user/ann");
+    k.share_grant(LAB, &ann_arn, Role::Reader, "", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(get(&ann, "README.txt").await);
+    assert!(!get(&ben, "README.txt").await, "only ann was named");
+    // An account id stands for every identity of the account its own policies allow.
+    k.share_grant(LAB, PEOPLE, Role::Writer, "in/", false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(put(&ben, "in/ben.txt").await.is_ok());
+    assert!(put(&ben, "out.txt").await.is_err());
+    assert!(
+        put(&ann, "in/ann.txt").await.is_err(),
+        "ann's own policy does not allow PutObject"
+    );
+    // A bare name is a Ceph user name: refused on AWS.
+    assert!(matches!(
+        k.share_grant(LAB, "bob", Role::Reader, "", false).await,
+        Err(KeeperError::Invalid(_))
+    ));
+    // A principal S3 does not know: named, nothing written.
+    let before = owner
+        .get_bucket_policy()
+        .bucket(LAB)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.policy().map(str::to_owned));
+    let ghost = format!("arn:aws:iam::{PEOPLE}:user/ghost");
+    match k.share_grant(LAB, &ghost, Role::Reader, "", false).await {
+        Err(KeeperError::Invalid(m)) => {
+            assert!(m.contains(&ghost) && !m.contains("user/ann"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let after = owner
+        .get_bucket_policy()
+        .bucket(LAB)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.policy().map(str::to_owned));
+    assert_eq!(before, after, "the live policy is as it was");
+    assert!(get(&ann, "README.txt").await);
+    k.share_revoke(LAB, &ann_arn, None, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!get(&ann, "README.txt").await);
+    // The service's own buckets and buckets outside --shared-buckets are refused.
+    assert!(matches!(
+        k.share_grant(
+            LAB.replace("lab", "other").as_str(),
+            &ann_arn,
+            Role::Reader,
+            "",
+            false
+        )
+        .await,
+        Err(KeeperError::Forbidden(_))
+    ));
+    let report = k.share_report(LAB).await.unwrap_or_else(|e| panic!("{e}"));
+    let people = report
+        .principals
+        .iter()
+        .find(|p| p.user == PEOPLE)
+        .unwrap_or_else(|| panic!("{report:?}"));
+    assert!(people.needs_own_allow && people.write.under == ["in/*"]);
+}
+
+#[tokio::test]
+async fn a_policy_over_twenty_kilobytes_is_refused_and_nothing_is_written() {
+    let lab = ceph_lab(Backend::Sqlite).await;
+    let k = &lab.keeper;
+    let long = |i: usize| format!("{}-{i:03}@research.example.edu", "member".repeat(6));
+    let mut refused = None;
+    for i in 0..200 {
+        let name = long(i);
+        let _ = client(&lab.fake, PLATFORM, &name, &[]);
+        let before = live(&lab).await;
+        match k.share_grant(LAB, &name, Role::Reader, "", false).await {
+            Ok(c) => assert!(c.share.bytes <= 20 * 1024),
+            Err(KeeperError::Limit(m)) => {
+                assert!(m.contains("bytes") && m.contains("20480"), "{m}");
+                assert_eq!(live(&lab).await, before, "nothing written");
+                refused = Some(i);
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let at = refused.unwrap_or_else(|| panic!("200 long names fit in 20 KB?"));
+    let view = k.share_show(LAB).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        view.members.len(),
+        at,
+        "the refused member was not recorded"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_grants_from_two_instances_on_postgresql_lose_nothing() {
+    let lab = ceph_lab(Backend::Postgres).await;
+    let second = service(
+        &lab.fake,
+        &lab.owner_creds,
+        &lab.database_url,
+        Dialect::Ceph,
+    )
+    .await;
+    let names: Vec<String> = (0..16).map(|i| format!("member{i:02}")).collect();
+    for n in &names {
+        let _ = client(&lab.fake, PLATFORM, n, &[]);
+    }
+    let mut tasks = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let k = if i % 2 == 0 {
+            lab.keeper.clone()
+        } else {
+            second.clone()
+        };
+        let n = n.clone();
+        tasks.push(tokio::spawn(async move {
+            k.share_grant(LAB, &n, Role::Reader, "", false)
+                .await
+                .map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let view = lab
+        .keeper
+        .share_show(LAB)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(view.members.len(), names.len());
+    let policy = live(&lab).await.unwrap_or_default();
+    for n in &names {
+        assert!(
+            policy.contains(&format!("arn:aws:iam:::user/{n}\"")),
+            "{n} lost from the live policy"
+        );
+    }
+    assert!(lab
+        .keeper
+        .share_drift()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_empty());
+}
