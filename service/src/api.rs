@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::error::KeeperError;
 use crate::keeper::{AuditFilter, Client, Keeper, Kind, Quiet};
 
+mod shares;
 mod uploads;
 
 /// The OpenAPI 3.1 description of this API.
@@ -123,6 +124,11 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
         .route("/uploads/{id}", get(uploads::show))
         .route("/uploads/{id}/finish", post(uploads::finish))
         .route("/uploads/{id}/cancel", post(uploads::cancel))
+        .route("/shares/{bucket}", get(shares::show))
+        .route("/shares/{bucket}/grants", post(shares::grant))
+        .route("/shares/{bucket}/revoke", post(shares::revoke))
+        .route("/shares/{bucket}/import", post(shares::import))
+        .route("/shares/{bucket}/report", get(shares::report))
         .route("/reconcile", post(reconcile))
         .route("/audit", get(audit))
         .fallback(|| async {

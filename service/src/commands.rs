@@ -182,6 +182,12 @@ async fn dispatch(command: Command) -> Result<(), KeeperError> {
                 for d in &report.failures {
                     println!("FAILED {}: {} -> {}", d.resource, d.found, d.action);
                 }
+                for d in &report.share_drift {
+                    println!(
+                        "shared bucket {}: its policy was edited outside s3keeper (kept; `s3keeper share import {}` or a change with --adopt takes it over):\n{}",
+                        d.bucket, d.bucket, d.diff
+                    );
+                }
             }
             if report.failures.is_empty() {
                 Ok(())

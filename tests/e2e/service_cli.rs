@@ -59,6 +59,41 @@ fn demo_runs_the_whole_flow_offline_and_says_what_happens() {
 }
 
 #[test]
+fn demo_shares_runs_the_guides_examples_offline() {
+    let out = run(&["demo", "--shares"], &[]);
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        text(&out.stderr)
+    );
+    for want in [
+        "bob reads README.txt: allowed",
+        "bob uploads new.txt: refused",
+        "jane@uab.edu uploads results.csv (outside incoming/): refused",
+        "bob deletes incoming/run1.csv: allowed",
+        "carol reads test_folder/notes.txt: refused",
+        "carol lists the whole bucket: refused",
+        "refuses to overwrite the edit",
+        "\"Sid\": \"visiting-student\"",
+        "mallory still reads README.txt (the edit kept): allowed",
+        "carol   ",
+        "lint: clean",
+        "bob reads README.txt: refused",
+        "The service made only S3 requests",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in:\n{stdout}");
+    }
+    let share = text(&run(&["share", "--help"], &[]).stdout);
+    for cmd in ["grant", "revoke", "show", "import", "report"] {
+        assert!(
+            share.contains(&format!("  {cmd} ")),
+            "{cmd} missing:\n{share}"
+        );
+    }
+}
+
+#[test]
 fn help_lists_every_command() {
     let out = run(&["--help"], &[]);
     assert!(out.status.success());
@@ -79,6 +114,7 @@ fn help_lists_every_command() {
         "upload",
         "push",
         "client",
+        "share",
         "audit",
     ] {
         assert!(

@@ -863,3 +863,110 @@ async fn concurrent_grants_from_two_instances_on_postgresql_lose_nothing() {
         .unwrap_or_else(|e| panic!("{e}"))
         .is_empty());
 }
+
+#[tokio::test]
+async fn the_http_api_grants_shows_reports_and_revokes_as_documented() {
+    let api = crate::service_api::start(None).await;
+    let doc = crate::service_api::openapi();
+    let root = api
+        .env
+        .fake
+        .root_credentials(PLATFORM)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = aws_sdk_s3::Client::new(&api.env.fake.sdk_config(&root));
+    owner
+        .create_bucket()
+        .bucket(LAB)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    put(&owner, "README.txt")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ann = client(&api.env.fake, PEOPLE, "ann", &[READER]);
+    let ann_arn = format!("arn:aws:iam::{PEOPLE}:user/ann");
+    let call = |method: &'static str, path: String, body: Option<Value>| {
+        let api = &api;
+        let doc = &doc;
+        async move {
+            let text = body.map(|b| b.to_string());
+            let reply = api.call_with(method, &path, text.as_deref(), None).await;
+            crate::service_api::assert_documented(doc, method, &path, &reply);
+            reply
+        }
+    };
+    let granted = call(
+        "POST",
+        format!("/shares/{LAB}/grants"),
+        Some(json!({"user": ann_arn, "role": "reader", "prefix": ""})),
+    )
+    .await;
+    assert_eq!(granted.status, 200, "{}", granted.text);
+    assert_eq!(granted.json["share"]["members"][0]["role"], "reader");
+    assert!(get(&ann, "README.txt").await);
+    let shown = call("GET", format!("/shares/{LAB}"), None).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.json["policy"]["Statement"][0]["Sid"], "list-bucket");
+    let report = call("GET", format!("/shares/{LAB}/report"), None).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert!(report.json["principals"].as_array().is_some_and(|p| p
+        .iter()
+        .any(|p| p["principal"] == ann_arn.as_str()
+            && p["read"]["everywhere"] == true
+            && p["needs_own_allow"] == true)));
+    // Bad input: 400 and nothing written.
+    for bad in [
+        json!({"user": ann_arn, "role": "admin"}),
+        json!({"user": "ann", "role": "reader"}),
+        json!({"user": ann_arn, "role": "steward", "prefix": "x/"}),
+        json!({"user": ann_arn, "role": "reader", "surprise": 1}),
+    ] {
+        let r = call("POST", format!("/shares/{LAB}/grants"), Some(bad.clone())).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    // A hand edit: 409 with the diff, then adopted.
+    owner
+        .put_bucket_policy()
+        .bucket(LAB)
+        .policy(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "by-hand", "Effect": "Allow",
+                "Principal": {"AWS": ann_arn}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::lab-data/*"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let body = json!({"user": PEOPLE, "role": "reader"});
+    let refused = call("POST", format!("/shares/{LAB}/grants"), Some(body.clone())).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(refused.text.contains("by-hand"), "{}", refused.text);
+    let mut adopt = body;
+    adopt["adopt"] = json!(true);
+    let adopted = call("POST", format!("/shares/{LAB}/grants"), Some(adopt)).await;
+    assert_eq!(adopted.status, 200, "{}", adopted.text);
+    assert_eq!(adopted.json["adopted"], true);
+    let revoked = call(
+        "POST",
+        format!("/shares/{LAB}/revoke"),
+        Some(json!({"user": ann_arn})),
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
+    assert_eq!(
+        revoked.json["removed_from_kept"], 1,
+        "the hand edit's statement named ann"
+    );
+    assert!(!revoked.json["share"].to_string().contains(&ann_arn));
+    // Her account is still granted, and her own policy lets her read: the account must go too.
+    assert!(get(&ann, "README.txt").await);
+    let revoked = call(
+        "POST",
+        format!("/shares/{LAB}/revoke"),
+        Some(json!({"user": PEOPLE})),
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
+    assert!(!get(&ann, "README.txt").await);
+    let missing = call("GET", "/shares/lab-nothing/report".to_owned(), None).await;
+    assert_eq!(missing.status, 404, "{}", missing.text);
+}

@@ -15,6 +15,9 @@ pub struct Drift {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReconcileReport {
     pub access_points_checked: usize,
+    /// Shared buckets whose live policy is not the one last written: reported with a diff, never
+    /// overwritten (a steward's hand edit is kept until someone adopts or imports it).
+    pub share_drift: Vec<super::ShareDrift>,
     pub drift: Vec<Drift>,
     /// Access points that could not be repaired this time, with the error.
     pub failures: Vec<Drift>,
@@ -54,6 +57,7 @@ impl Keeper {
         .await?;
         // The verification bucket's policy is what makes a 404 prove control of an IAM user.
         self.check_bucket(&mut report, Bucket::Verification).await?;
+        self.check_shares(&mut report).await?;
         if controlled == 0 {
             return Ok(report);
         }

@@ -148,7 +148,8 @@ impl Keeper {
         let live = self
             .aws
             .get_bucket_policy(bucket, &self.settings.region)
-            .await?;
+            .await
+            .map_err(|e| no_bucket(bucket, e))?;
         let Some(live) = live else {
             return Err(KeeperError::NotFound(format!(
                 "{bucket} has no bucket policy to import"
@@ -178,7 +179,11 @@ impl Keeper {
     pub async fn share_report(&self, bucket: &str) -> Result<Report, KeeperError> {
         self.check_share_bucket(bucket)?;
         let region = &self.settings.region;
-        let live = self.aws.get_bucket_policy(bucket, region).await?;
+        let live = self
+            .aws
+            .get_bucket_policy(bucket, region)
+            .await
+            .map_err(|e| no_bucket(bucket, e))?;
         let owner = match self.settings.dialect {
             Dialect::Aws => self.settings.account.clone(),
             Dialect::Ceph => self.aws.bucket_owner(bucket, region).await?,
@@ -189,24 +194,48 @@ impl Keeper {
     /// Shares whose live policy is not the one last written (reported, never overwritten: only a
     /// grant or revoke with `--adopt`, or an import, takes a hand edit over).
     pub async fn share_drift(&self) -> Result<Vec<ShareDrift>, KeeperError> {
+        let mut report = super::ReconcileReport::default();
+        self.check_shares(&mut report).await?;
+        match report.failures.into_iter().next() {
+            Some(f) => Err(KeeperError::Conflict(format!(
+                "{}: {}",
+                f.resource, f.action
+            ))),
+            None => Ok(report.share_drift),
+        }
+    }
+
+    /// Adds every shared bucket's drift to `report`; a bucket that cannot be read is a failure
+    /// there, not the end of the reconcile.
+    pub(super) async fn check_shares(
+        &self,
+        report: &mut super::ReconcileReport,
+    ) -> Result<(), KeeperError> {
         let rows: Vec<(String, Option<String>)> =
             sqlx::query_as("SELECT bucket, applied FROM shares ORDER BY bucket")
                 .fetch_all(&self.db.pool)
                 .await?;
-        let mut out = Vec::new();
         for (bucket, applied) in rows {
-            let live = self
+            match self
                 .aws
                 .get_bucket_policy(&bucket, &self.settings.region)
-                .await?;
-            if !same(applied.as_deref(), live.as_deref()) {
-                out.push(ShareDrift {
-                    diff: diff::diff(applied.as_deref(), live.as_deref()),
-                    bucket,
-                });
+                .await
+            {
+                Ok(live) if !same(applied.as_deref(), live.as_deref()) => {
+                    report.share_drift.push(ShareDrift {
+                        diff: diff::diff(applied.as_deref(), live.as_deref()),
+                        bucket,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => report.failures.push(super::Drift {
+                    resource: format!("shared bucket {bucket}"),
+                    found: "its policy could not be read".to_owned(),
+                    action: e.to_string(),
+                }),
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn view(&self, bucket: &str, members: Vec<Member>, kept: Vec<Value>) -> ShareView {
@@ -243,7 +272,11 @@ impl Keeper {
         let mut tx = self.begin().await?;
         lock_share(&mut tx, bucket).await?;
         let old = read_share(&mut tx, bucket).await?.unwrap_or_default();
-        let live = self.aws.get_bucket_policy(bucket, region).await?;
+        let live = self
+            .aws
+            .get_bucket_policy(bucket, region)
+            .await
+            .map_err(|e| no_bucket(bucket, e))?;
         let (mut members, mut kept, adopted) = if same(old.applied.as_deref(), live.as_deref()) {
             (old.members.clone(), old.kept.clone(), false)
         } else if adopt {
@@ -396,6 +429,15 @@ impl Keeper {
             )));
         }
         Ok(())
+    }
+}
+
+/// S3's NoSuchBucket, said as what it is.
+fn no_bucket(bucket: &str, e: KeeperError) -> KeeperError {
+    if aws_code(&e) == Some("NoSuchBucket") {
+        KeeperError::NotFound(format!("there is no bucket {bucket}"))
+    } else {
+        e
     }
 }
 
