@@ -9,6 +9,10 @@
 //!   of them was marked unapplied (1,000 policies written).
 //!
 //! - `upload-ticket/sqlite/{post,put,sts}`: opening an upload ticket; prints p50/p99 too.
+//! - `share-grant/sqlite/{0,100,300}`: one `share grant` (Ceph dialect) on a bucket whose role
+//!   table already has 0, 100 or 300 members (300 readers render to about 19 KB, near S3's 20 KB
+//!   limit): the live policy read and compared, the table rendered, the policy written, one row
+//!   saved. Each iteration changes one member's role, which costs what a new grant costs.
 //!
 //! The granted people are seeded straight into the database in bulk, and written to the fake by
 //! one reconcile, because seeding 10,000 people through the verification protocol would measure
@@ -380,5 +384,104 @@ fn bench_tickets(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_grants, bench_reconcile, bench_tickets);
+/// `share grant` on a bucket with 0, 100 and 300 members (issue 12; target p50 < 10 ms at 300).
+fn bench_share_grants(c: &mut Criterion) {
+    use s3keeper::shares::{Dialect, Role};
+    let rt = rt();
+    let mut group = c.benchmark_group("share-grant/sqlite");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    let mut summary = Vec::new();
+    for members in [0usize, 100, 300] {
+        let keeper = rt.block_on(async {
+            let fake = or_die(
+                FakeAws::builder()
+                    .ceph_dialect(true)
+                    .account(PLATFORM)
+                    .start()
+                    .await,
+            );
+            let owner = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+            let (_, creds) = or_die(fake.create_user(PLATFORM, "pi", &[owner]));
+            or_die(
+                aws_sdk_s3::Client::new(&fake.sdk_config(&creds))
+                    .create_bucket()
+                    .bucket("lab-bench")
+                    .send()
+                    .await,
+            );
+            let database_url = fresh_database(Backend::Sqlite, &format!("share-{members}")).await;
+            let mut settings = Settings::new("", "us-east-1");
+            settings.dialect = Dialect::Ceph;
+            let keeper = or_die(
+                runtime::connect(
+                    &ServiceArgs::with_database(&database_url),
+                    &fake.sdk_config(&creds),
+                    settings,
+                    "bench",
+                )
+                .await,
+            );
+            // RGW user names as short as the guide's (`bob`), so 300 readers come near 20 KB.
+            for i in 0..=members {
+                let name = format!("lts-{i:05}");
+                or_die(fake.create_user(PLATFORM, &name, &[]));
+                if i < members {
+                    or_die(
+                        keeper
+                            .share_grant("lab-bench", &name, Role::Reader, "", false)
+                            .await,
+                    );
+                }
+            }
+            (fake, keeper)
+        });
+        let (_fake, keeper) = keeper;
+        let subject = format!("lts-{members:05}");
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let bytes = Arc::new(Mutex::new(0usize));
+        group.bench_function(format!("{members}"), |b| {
+            b.iter_custom(|iters| {
+                timed(iters, &times, |i| {
+                    let role = if i % 2 == 0 {
+                        Role::Reader
+                    } else {
+                        Role::Writer
+                    };
+                    let change = or_die(rt.block_on(keeper.share_grant(
+                        "lab-bench",
+                        &subject,
+                        role,
+                        "",
+                        false,
+                    )));
+                    *bytes
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = change.share.bytes;
+                })
+            });
+        });
+        summary.push(format!(
+            "share grant with {members:>3} members (policy {} bytes): {}",
+            bytes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            percentiles(&times)
+        ));
+    }
+    group.finish();
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+criterion_group!(
+    benches,
+    bench_grants,
+    bench_reconcile,
+    bench_tickets,
+    bench_share_grants
+);
 criterion_main!(benches);

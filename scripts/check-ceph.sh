@@ -54,32 +54,7 @@ as() { local who=$1; shift; s3cmd -c "$TMPD/$who.s3cfg" "$@"; }
 DENIED='AccessDenied\): Access Denied|403 \(Forbidden\)|Access to bucket .* was denied'
 
 # The guide's policies, verbatim but for the bucket name: "Tiered Permissions" and "Read-Only for All Files".
-cat >"$TMPD/tiered.json" <<EOF
-{
-  "Version": "2012-10-17",
-  "Statement": [{
-    "Sid": "list-bucket",
-    "Effect": "Allow",
-    "Principal": {"AWS": ["arn:aws:iam:::user/bob", "arn:aws:iam:::user/jane@uab.edu"]},
-    "Action": ["s3:ListBucket"],
-    "Resource": ["arn:aws:s3:::$LAB"]
-  },
-  {
-    "Sid": "change-policy",
-    "Effect": "Allow",
-    "Principal": {"AWS": ["arn:aws:iam:::user/jane@uab.edu"]},
-    "Action": ["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
-    "Resource": ["arn:aws:s3:::$LAB"]
-  },
-  {
-    "Sid": "read-write",
-    "Effect": "Allow",
-    "Principal": {"AWS": ["arn:aws:iam:::user/bob", "arn:aws:iam:::user/jane@uab.edu"]},
-    "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-    "Resource": ["arn:aws:s3:::$LAB/*"]
-  }]
-}
-EOF
+lts_tiered_policy "$LAB" >"$TMPD/tiered.json"
 cat >"$TMPD/read-only.json" <<EOF
 {
   "Version": "2012-10-17",

@@ -127,3 +127,40 @@ assert n == 1, url
 print(out)
 PY
 }
+
+# jtrue FILE EXPR [ARG...]: the Python expression EXPR (over j = the file's JSON, a = ARGs) holds.
+# Its own errors go to $LOG when the script keeps one, else to standard error.
+jtrue() {
+    python3 - "$@" <<'PY' 2>>"${LOG:-/dev/stderr}"
+import json, sys
+path, expr, a = sys.argv[1], sys.argv[2], sys.argv[3:]
+try:
+    j = json.load(open(path))
+    sys.exit(0 if eval(expr, {"j": j, "a": a}) else 1)
+except Exception as e:
+    print(f"jtrue {expr}: {e}", file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+# lts_tiered_policy BUCKET [EXTRA_STATEMENT_JSON]: the UAB LTS guide's "Tiered Permissions" example,
+# verbatim but for the bucket name (bob and jane@uab.edu read-write, jane changes the policy),
+# with one more statement appended when given.
+lts_tiered_policy() {
+    python3 - "$1" "${2:-}" <<'PY'
+import json, sys
+bucket, extra = sys.argv[1], sys.argv[2]
+both = ["arn:aws:iam:::user/bob", "arn:aws:iam:::user/jane@uab.edu"]
+statements = [
+    {"Sid": "list-bucket", "Effect": "Allow", "Principal": {"AWS": both},
+     "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"]},
+    {"Sid": "change-policy", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/jane@uab.edu"]},
+     "Action": ["s3:GetBucketPolicy", "s3:PutBucketPolicy"], "Resource": [f"arn:aws:s3:::{bucket}"]},
+    {"Sid": "read-write", "Effect": "Allow", "Principal": {"AWS": both},
+     "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]},
+]
+if extra:
+    statements.append(json.loads(extra))
+print(json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2))
+PY
+}

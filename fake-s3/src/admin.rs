@@ -10,6 +10,9 @@
 //! - `GET /_fake/clock`: `{"time": RFC 3339 or null}` (null: the system clock).
 //! - `PUT /_fake/clock?time=RFC3339`: fixes the clock used for signatures, expiry and
 //!   `aws:CurrentTime`; `DELETE /_fake/clock` returns to the system clock.
+//! - `POST /_fake/reset`: back to how the server started (the configuration's identities and
+//!   buckets, nothing else), journal empty, system clock: one server shared by a test suite is
+//!   emptied between tests.
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
@@ -89,16 +92,20 @@ pub fn handle(
                 ),
             }
         }
+        (&Method::POST, "reset") => {
+            state.reset();
+            answer(StatusCode::OK, &json!({"status": "ok"}))
+        }
         (&Method::DELETE, "clock") => {
             state.set_time(None);
             answer(StatusCode::OK, &clock(state))
         }
-        (_, "health" | "journal" | "clock") => {
+        (_, "health" | "journal" | "clock" | "reset") => {
             refuse(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
         }
         _ => refuse(
             StatusCode::NOT_FOUND,
-            "unknown fake-s3 endpoint; see /_fake/health, /_fake/journal, /_fake/clock",
+            "unknown fake-s3 endpoint; see /_fake/health, /_fake/journal, /_fake/clock, /_fake/reset",
         ),
     }
 }

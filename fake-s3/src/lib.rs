@@ -433,6 +433,11 @@ impl FakeAwsHandle {
         self.state.clear_journal();
     }
 
+    /// Back to how the fake started (see `POST /_fake/reset`).
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
     /// Sets fault injection.
     pub fn faults(&self, config: FaultConfig) {
         self.state.faults.configure(config);

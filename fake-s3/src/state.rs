@@ -62,6 +62,8 @@ pub struct State {
     pub limits: Limits,
     pub faults: crate::faults::Faults,
     requests: AtomicU64,
+    /// Identities and storage as the server started, for [`State::reset`].
+    initial: (Iam, Storage),
 }
 
 impl crate::auth::Keys for State {
@@ -90,14 +92,26 @@ impl State {
     pub fn new(region: &str, iam: Iam, storage: Storage, limits: Limits) -> Self {
         State {
             region: region.to_owned(),
-            iam: RwLock::new(iam),
-            storage: RwLock::new(storage),
             clock: Mutex::new(None),
             journal: Mutex::new(VecDeque::new()),
             limits,
             faults: crate::faults::Faults::default(),
             requests: AtomicU64::new(0),
+            initial: (iam.clone(), storage.clone()),
+            iam: RwLock::new(iam),
+            storage: RwLock::new(storage),
         }
+    }
+
+    /// Back to how the server started: identities and buckets as configured (sessions, users,
+    /// buckets and objects made since are gone), the journal empty, the system clock, no faults.
+    /// A test suite sharing one server empties it between tests this way.
+    pub fn reset(&self) {
+        *self.iam_mut() = self.initial.0.clone();
+        *self.storage_mut() = self.initial.1.clone();
+        self.set_time(None);
+        self.clear_journal();
+        self.faults.configure(crate::faults::FaultConfig::default());
     }
 
     pub fn iam(&self) -> RwLockReadGuard<'_, Iam> {

@@ -93,7 +93,7 @@ pub async fn run(cmd: ShareCommand) -> Result<(), KeeperError> {
                 print_json(&view);
             } else {
                 println!(
-                    "imported the policy of {bucket}: {} roles, {} statements kept verbatim (nothing written to S3)",
+                    "imported the policy of {bucket}: roles: {}, statements kept verbatim: {} (nothing written to S3)",
                     view.members.len(),
                     view.kept.len()
                 );
@@ -180,7 +180,7 @@ fn table_lines(view: &ShareView) -> Vec<String> {
         .unwrap_or(0)
         .max(4);
     let mut out = vec![format!(
-        "{} ({} dialect): {} roles",
+        "{} ({} dialect), roles: {}",
         view.bucket,
         view.dialect,
         view.members.len()

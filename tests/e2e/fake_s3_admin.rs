@@ -234,3 +234,101 @@ async fn the_binary_logs_why_a_request_was_denied() {
         "an allowed request needs no reason: {allowed}"
     );
 }
+
+#[tokio::test]
+async fn reset_returns_to_the_configuration_and_nothing_else() {
+    let config: fake_s3::Config = serde_json::from_value(serde_json::json!({
+        "accounts": [{
+            "id": OWNER,
+            "root_keys": [{"access_key_id": "AKIARESETROOT0000001", "secret_access_key": "reset-root-secret"}],
+            "users": [{"name": "ann", "keys": [{"access_key_id": "AKIARESETANN00000001", "secret_access_key": "reset-ann-secret"}]}],
+            "buckets": [{"name": "configured-bucket"}]
+        }]
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let fake = FakeAws::builder()
+        .config(&config)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The configured root key: keys minted after start-up go with a reset.
+    let root = fake_s3::Credentials {
+        access_key_id: "AKIARESETROOT0000001".into(),
+        secret_access_key: "reset-root-secret".into(),
+        session_token: None,
+    };
+    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&root));
+    for (bucket, key) in [("configured-bucket", "a.txt"), ("made-later", "b.txt")] {
+        if bucket == "made-later" {
+            s3.create_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        }
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let (_, later) = fake
+        .create_user(OWNER, "made-later", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = format!("http://{}", fake.addr());
+    let (status, _) = call(
+        reqwest::Method::PUT,
+        &format!("{base}/_fake/clock?time=2031-05-01T12:00:00Z"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = call(reqwest::Method::POST, &format!("{base}/_fake/reset")).await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+    let (_, clock) = call(reqwest::Method::GET, &format!("{base}/_fake/clock")).await;
+    assert_eq!(clock["time"], Value::Null);
+    let (_, journal) = call(reqwest::Method::GET, &format!("{base}/_fake/journal")).await;
+    assert_eq!(journal, serde_json::json!([]), "the journal is empty");
+    // The configured bucket is back and empty; what came later is gone.
+    let buckets = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, ["configured-bucket"]);
+    let listed = s3
+        .list_objects_v2()
+        .bucket("configured-bucket")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(listed.key_count(), Some(0));
+    // Configured keys still work; the user made later is gone.
+    let ann = aws_sdk_s3::Client::new(&fake.sdk_config(&fake_s3::Credentials {
+        access_key_id: "AKIARESETANN00000001".into(),
+        secret_access_key: "reset-ann-secret".into(),
+        session_token: None,
+    }));
+    let refused = ann.list_buckets().send().await;
+    assert_eq!(
+        refused
+            .err()
+            .and_then(|e| e.code().map(str::to_owned))
+            .as_deref(),
+        Some("AccessDenied"),
+        "ann exists (and has no policy)"
+    );
+    let gone = aws_sdk_s3::Client::new(&fake.sdk_config(&later))
+        .list_buckets()
+        .send()
+        .await;
+    assert_eq!(
+        gone.err()
+            .and_then(|e| e.code().map(str::to_owned))
+            .as_deref(),
+        Some("InvalidAccessKeyId")
+    );
+}

@@ -306,14 +306,22 @@ impl Keeper {
                 Ok(()) => {}
                 Err(e) if is_invalid_principal(&e) => {
                     let bad = self
-                        .invalid_share_principals(bucket, live.as_deref(), &members)
+                        .invalid_share_principals(bucket, live.as_deref(), &old.members, &members)
                         .await?;
                     if bad.is_empty() {
                         return Err(e);
                     }
+                    let new = bad
+                        .iter()
+                        .all(|b| !old.members.iter().any(|m| &m.principal == b));
                     return Err(invalid(format!(
-                        "S3 refused the policy of {bucket}: it does not know {} (a deleted or mistyped user?); nothing was written. Revoke them (`s3keeper share revoke {bucket} USER`) and try again",
-                        bad.join(", ")
+                        "S3 refused the policy of {bucket}: it does not know {}; nothing was recorded and the bucket's policy is as it was. {}",
+                        bad.join(", "),
+                        if new {
+                            "Check the user's name (RGW and IAM names are exact and case-sensitive)".to_owned()
+                        } else {
+                            format!("A member's user was deleted or renamed: revoke it (`s3keeper share revoke {bucket} USER`) and try again")
+                        }
                     )));
                 }
                 Err(e) => return Err(e),
@@ -347,21 +355,32 @@ impl Keeper {
 
     /// Finds which members' principals S3 refuses, without changing anyone's access: each probe
     /// is the live policy plus one `Deny` naming a group of principals on a key nobody uses, and
-    /// the live policy is put back at the end.
+    /// the live policy is put back at the end. The principals the change adds are tried first
+    /// (usually one, a mistyped name: one probe); the rest only when those are all known.
     async fn invalid_share_principals(
         &self,
         bucket: &str,
         live: Option<&str>,
+        before: &[Member],
         members: &[Member],
     ) -> Result<Vec<String>, KeeperError> {
         let region = &self.settings.region;
-        let mut principals: Vec<String> = members.iter().map(|m| m.principal.clone()).collect();
-        principals.sort();
-        principals.dedup();
+        let mut added: Vec<String> = Vec::new();
+        let mut known: Vec<String> = Vec::new();
+        for m in members {
+            let list = if before.iter().any(|b| b.principal == m.principal) {
+                &mut known
+            } else {
+                &mut added
+            };
+            if !list.contains(&m.principal) {
+                list.push(m.principal.clone());
+            }
+        }
         let base: Value = live
             .and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_else(|| json!({"Version": "2012-10-17", "Statement": []}));
-        let found = refused_principals(&principals, |group| {
+        let probe = |group: Vec<String>| {
             let mut probe = base.clone();
             let statement = json!({
                 "Sid": "s3keeper-principal-check",
@@ -379,8 +398,11 @@ impl Keeper {
                     .put_bucket_policy(bucket, region, &probe.to_string())
                     .await
             }
-        })
-        .await;
+        };
+        let mut found = refused_principals(&added, probe).await;
+        if matches!(&found, Ok(bad) if bad.is_empty()) {
+            found = refused_principals(&known, probe).await;
+        }
         // Put the live policy back whatever happened.
         let restored = match live {
             Some(t) => self.aws.put_bucket_policy(bucket, region, t).await,

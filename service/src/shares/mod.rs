@@ -72,7 +72,8 @@ pub enum Role {
     Writer,
     /// Writer, plus delete.
     Manager,
-    /// Manager on the whole bucket, plus reading and changing the bucket policy.
+    /// Manager on the whole bucket, plus reading and changing the bucket policy (and reading the
+    /// bucket's settings `s3cmd info` shows).
     Steward,
 }
 
@@ -98,11 +99,17 @@ const MANAGER: &[&str] = &[
     "s3:ListMultipartUploadParts",
     DELETE_OBJECT,
 ];
-/// What a steward may do to the bucket policy.
+/// What a steward may do to the bucket itself: read and change its policy, and read what
+/// `s3cmd info` shows before the policy (location, ACL, CORS, lifecycle; it stops at the first
+/// refusal), as the LTS guide has stewards run it.
 pub const POLICY_ACTIONS: &[&str] = &[
     "s3:GetBucketPolicy",
     PUT_BUCKET_POLICY,
     "s3:DeleteBucketPolicy",
+    "s3:GetBucketLocation",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetLifecycleConfiguration",
 ];
 
 impl Role {
