@@ -145,6 +145,13 @@ pub struct ControlCtx<'a> {
 }
 
 impl ControlCtx<'_> {
+    /// The store key of the bucket `written` names for the account, which in the Ceph dialect may
+    /// be a tenant with buckets of its own ([`crate::tenant`]).
+    fn bucket_key(&self, written: &str) -> Result<String, AwsError> {
+        let iam = self.state.iam();
+        crate::tenant::resolve(iam.ceph_dialect, written, iam.tenant_of(&self.account))
+    }
+
     fn authorize(&mut self, ap_name: &str, bucket: &str) -> Result<(), AwsError> {
         let caller = &self.auth.caller;
         let mut req = match self.op {
@@ -254,7 +261,8 @@ pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> 
                 .query
                 .iter()
                 .find(|(k, _)| k == "bucket")
-                .map(|(_, v)| v.clone());
+                .map(|(_, v)| ctx.bucket_key(v))
+                .transpose()?;
             let max: usize = ctx
                 .query
                 .iter()
@@ -285,7 +293,7 @@ pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> 
                 items.push_str(&format!(
                     "<AccessPoint><Name>{}</Name><NetworkOrigin>Internet</NetworkOrigin><Bucket>{}</Bucket><AccessPointArn>{}</AccessPointArn><Alias>{}</Alias><BucketAccountId>{}</BucketAccountId></AccessPoint>",
                     escape(&ap.name),
-                    escape(&ap.bucket),
+                    escape(crate::tenant::split(&ap.bucket).1),
                     escape(&ap.arn()),
                     escape(&ap.alias),
                     ap.account
@@ -308,7 +316,7 @@ pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> 
             Ok(xml_resp(format!(
                 "<GetAccessPointResult xmlns=\"{NS}\"><Name>{}</Name><Bucket>{}</Bucket><NetworkOrigin>Internet</NetworkOrigin>{}<CreationDate>{}</CreationDate><Alias>{}</Alias><AccessPointArn>{}</AccessPointArn><BucketAccountId>{}</BucketAccountId></GetAccessPointResult>",
                 escape(&ap.name),
-                escape(&ap.bucket),
+                escape(crate::tenant::split(&ap.bucket).1),
                 pab_xml(&ap.public_access_block),
                 ap.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
                 escape(&ap.alias),
@@ -403,10 +411,10 @@ fn create(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
         )));
     }
     let el = xml::parse(body)?;
-    let bucket = el
-        .child_text("Bucket")
-        .ok_or_else(|| AwsError::malformed_xml("CreateAccessPointRequest needs a Bucket element"))?
-        .to_owned();
+    let bucket = el.child_text("Bucket").ok_or_else(|| {
+        AwsError::malformed_xml("CreateAccessPointRequest needs a Bucket element")
+    })?;
+    let bucket = ctx.bucket_key(bucket)?;
     let pab = match el.child("PublicAccessBlockConfiguration") {
         None => PublicAccessBlock {
             block_public_acls: true,

@@ -223,6 +223,11 @@ impl Iam {
         Ok(())
     }
 
+    /// The Ceph RGW tenant `account` stands for (`""`: the default tenant), see [`crate::tenant`].
+    pub fn tenant_of<'a>(&self, account: &'a str) -> &'a str {
+        crate::tenant::of_account(self.ceph_dialect, account)
+    }
+
     fn account_mut(&mut self, id: &str) -> Result<&mut Account, AwsError> {
         self.accounts
             .get_mut(id)
@@ -280,7 +285,7 @@ impl Iam {
         policies: &[String],
     ) -> Result<User, AwsError> {
         validate_name(name)?;
-        let compiled = compile_all(policies, PolicyKind::Identity)?;
+        let compiled = compile_all(policies, PolicyKind::Identity, self.tenant_of(account))?;
         let path = normalize_path(path);
         if self.account_mut(account)?.users.contains_key(name) {
             return Err(AwsError::validation_error(format!(
@@ -346,7 +351,7 @@ impl Iam {
         policies: &[String],
     ) -> Result<Role, AwsError> {
         validate_name(name)?;
-        let compiled = compile_all(policies, PolicyKind::Identity)?;
+        let compiled = compile_all(policies, PolicyKind::Identity, self.tenant_of(account))?;
         let trust = match trust_policy {
             Some(t) => Some(
                 Policy::parse(t, PolicyKind::Trust)
@@ -537,10 +542,16 @@ fn validate_name(name: &str) -> Result<(), AwsError> {
     }
 }
 
-fn compile_all(texts: &[String], kind: PolicyKind) -> Result<Vec<Policy>, AwsError> {
+/// Compiles an identity's policies, read in its Ceph tenant ([`crate::tenant::read_in_tenant`]).
+fn compile_all(texts: &[String], kind: PolicyKind, tenant: &str) -> Result<Vec<Policy>, AwsError> {
     texts
         .iter()
-        .map(|t| Policy::parse(t, kind).map_err(|e| AwsError::malformed_policy(e.to_string())))
+        .map(|t| {
+            let mut p =
+                Policy::parse(t, kind).map_err(|e| AwsError::malformed_policy(e.to_string()))?;
+            crate::tenant::read_in_tenant(&mut p, tenant);
+            Ok(p)
+        })
         .collect()
 }
 

@@ -33,6 +33,7 @@ pub mod sigv4;
 pub mod state;
 pub mod storage;
 pub mod sts;
+pub mod tenant;
 pub mod xml;
 
 use std::net::SocketAddr;
@@ -198,9 +199,9 @@ impl FakeAws {
         for (ai, acct) in config.accounts.iter().enumerate() {
             for (bi, b) in acct.buckets.iter().enumerate() {
                 let at = format!("accounts[{ai}].buckets[{bi}]");
-                if !storage::valid_bucket_name(&b.name)
-                    || self.storage.buckets.contains_key(&b.name)
-                {
+                // A tenant account's buckets are in its own namespace (Ceph dialect).
+                let key = tenant::key(self.iam.tenant_of(&acct.id), &b.name);
+                if !storage::valid_bucket_name(&b.name) || self.storage.buckets.contains_key(&key) {
                     return Err(invalid(
                         format!("{at}.name"),
                         AwsError::invalid_bucket_name(format!(
@@ -215,20 +216,15 @@ impl FakeAws {
                     Some(p) => {
                         let text = config::policy_text(p);
                         Some(
-                            s3::validate_resource_policy(
-                                &state,
-                                &text,
-                                policy_eval::PolicyKind::Bucket,
-                                |pol| pol.check_resources_for_bucket(&b.name),
-                            )
-                            .map_err(|e| invalid(format!("{at}.policy"), e))?,
+                            s3::validate_bucket_policy(&state, &text, &key)
+                                .map_err(|e| invalid(format!("{at}.policy"), e))?,
                         )
                     }
                 };
                 self.storage.buckets.insert(
-                    b.name.clone(),
+                    key.clone(),
                     storage::Bucket {
-                        name: b.name.clone(),
+                        name: key,
                         owner: acct.id.clone(),
                         region: self.region.clone(),
                         created: time::OffsetDateTime::now_utc(),

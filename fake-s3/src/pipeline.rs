@@ -328,7 +328,11 @@ pub async fn run(
     if parts.method == http::Method::OPTIONS {
         if let Route::S3(addressed) = &route {
             let result = match &addressed.target {
-                Target::Bucket(b) | Target::Object(b, _) => s3::preflight(state, b, &parts.headers),
+                // Unsigned: a bare name is the default tenant's bucket.
+                Target::Bucket(b) | Target::Object(b, _) => {
+                    crate::tenant::resolve(state.iam().ceph_dialect, b, "")
+                        .and_then(|b| s3::preflight(state, &b, &parts.headers))
+                }
                 Target::Root => Err(AwsError::method_not_allowed(
                     "The specified method is not allowed against this resource.",
                 )),
@@ -441,10 +445,13 @@ pub async fn run(
     }
     let (result, decision) = match (route, op) {
         (Route::S3(addressed), Operation::S3(op)) => {
-            let (result, decision, signer) =
+            let (result, decision, signer, bucket) =
                 run_s3(state, &authenticated, op, &addressed, &query, parts, facts);
             if let Some(arn) = signer {
                 out.principal = arn;
+            }
+            if bucket.is_some() {
+                out.bucket = bucket;
             }
             (result, decision)
         }
@@ -479,10 +486,12 @@ pub async fn run(
     out
 }
 
-/// An S3 handler's answer, its decision and explanation, and who signed a POST form.
+/// An S3 handler's answer, its decision and explanation, who signed a POST form, and the store
+/// key of the bucket the request was for.
 type S3Outcome = (
     Result<Resp, AwsError>,
     Option<(String, String)>,
+    Option<String>,
     Option<String>,
 );
 
@@ -495,17 +504,31 @@ fn run_s3(
     parts: &http::request::Parts,
     facts: RequestFacts,
 ) -> S3Outcome {
-    let (bucket, key) = match &addressed.target {
+    let (written, key) = match &addressed.target {
         Target::Root => (None, None),
         Target::Bucket(b) => (Some(b.as_str()), None),
         Target::Object(b, k) => (Some(b.as_str()), Some(k.as_str())),
+    };
+    // The bucket a name means depends on who asks (Ceph RGW's tenants); an access point already
+    // names its bucket's store key.
+    let resolved = match written {
+        Some(w) if addressed.access_point.is_none() => {
+            let iam = state.iam();
+            let tenant = iam.tenant_of(authenticated.caller.account());
+            match crate::tenant::resolve(iam.ceph_dialect, w, tenant) {
+                Ok(k) => Some(k),
+                Err(e) => return (Err(e), None, None, None),
+            }
+        }
+        other => other.map(str::to_owned),
     };
     let body = authenticated.body.clone();
     let mut ctx = Ctx {
         state,
         auth: authenticated,
         op,
-        bucket,
+        bucket: resolved.as_deref(),
+        written_bucket: written,
         key,
         access_point: addressed.access_point.as_ref(),
         query,
@@ -516,10 +539,12 @@ fn run_s3(
     };
     let result = s3::handle(&mut ctx, &body);
     let (decision, explanation) = s3::journal_decision(&ctx);
+    let signer = ctx.form_signer.take();
     (
         result,
         decision.map(|d| (d.to_string(), explanation)),
-        ctx.form_signer,
+        signer,
+        resolved,
     )
 }
 

@@ -173,6 +173,8 @@ pub struct Upload {
 /// One bucket.
 #[derive(Debug, Clone)]
 pub struct Bucket {
+    /// The bucket's identity in the store, its key in [`Storage::buckets`]: the name, or
+    /// `TENANT:NAME` for a Ceph RGW tenant's bucket ([`crate::tenant`]).
     pub name: String,
     pub owner: String,
     pub region: String,
@@ -204,6 +206,11 @@ pub struct CorsRule {
 }
 
 impl Bucket {
+    /// The name as S3 shows it in responses, without a Ceph tenant.
+    pub fn plain_name(&self) -> &str {
+        crate::tenant::split(&self.name).1
+    }
+
     /// The key's current version, unless it is a delete marker.
     pub fn current(&self, key: &str) -> Option<&Object> {
         self.objects.get(key)?.last()?.object()

@@ -118,7 +118,9 @@ fn duration(p: Params<'_>, max: i64) -> Result<i64, AwsError> {
     }
 }
 
-fn session_policy(p: Params<'_>) -> Result<Vec<Policy>, AwsError> {
+/// The request's session policy, read in the session's Ceph tenant (`tenant`) as RGW reads a
+/// tenant's policies ([`crate::tenant::read_in_tenant`]).
+fn session_policy(p: Params<'_>, tenant: &str) -> Result<Vec<Policy>, AwsError> {
     match p.get("Policy") {
         None => Ok(Vec::new()),
         Some(text) => {
@@ -127,9 +129,10 @@ fn session_policy(p: Params<'_>) -> Result<Vec<Policy>, AwsError> {
                     "the session policy is larger than 2048 characters (PackedPolicyTooLarge)",
                 ));
             }
-            Policy::parse(text, PolicyKind::Session)
-                .map(|p| vec![p])
-                .map_err(|e| AwsError::malformed_policy_document(e.to_string()))
+            let mut policy = Policy::parse(text, PolicyKind::Session)
+                .map_err(|e| AwsError::malformed_policy_document(e.to_string()))?;
+            crate::tenant::read_in_tenant(&mut policy, tenant);
+            Ok(vec![policy])
         }
     }
 }
@@ -168,7 +171,8 @@ fn assume_role(
         ));
     }
     let secs = duration(p, 43_200)?;
-    let session_policies = session_policy(p)?;
+    let role_account = policy_eval::arn::Arn::parse(role_arn).map_or("", |a| a.account);
+    let session_policies = session_policy(p, state.iam().tenant_of(role_account))?;
     let role = {
         let iam = state.iam();
         iam.accounts
@@ -280,7 +284,7 @@ fn federation_token(
         ));
     }
     let secs = duration(p, 129_600)?;
-    let session_policies = session_policy(p)?;
+    let session_policies = session_policy(p, state.iam().tenant_of(auth.caller.account()))?;
     let is_root = auth.caller.principal.kind == policy_eval::PrincipalKind::Root;
     if (auth.caller.principal.username().is_none() && !is_root) || !auth.caller.session.is_empty() {
         return Err(AwsError::access_denied(

@@ -44,11 +44,15 @@ pub fn is_tenant_name(s: &str) -> bool {
         && !s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `arn:aws:s3:::BUCKET` or `arn:aws:s3:::BUCKET/KEY`.
+/// `arn:aws:s3:::BUCKET` or `arn:aws:s3:::BUCKET/KEY`. A Ceph RGW tenant's bucket, given as
+/// `TENANT:BUCKET` (a form no S3 bucket name takes: `:` is not allowed in one), is
+/// `arn:aws:s3::TENANT:BUCKET[/KEY]`: RGW puts the tenant where AWS puts the account id
+/// (<https://docs.ceph.com/en/latest/radosgw/bucketpolicy/>, "Limitations").
 pub fn bucket_resource(bucket: &str, key: Option<&str>) -> String {
+    let (tenant, name) = bucket.split_once(':').unwrap_or(("", bucket));
     match key {
-        Some(key) => format!("arn:aws:s3:::{bucket}/{key}"),
-        None => format!("arn:aws:s3:::{bucket}"),
+        Some(key) => format!("arn:aws:s3::{tenant}:{name}/{key}"),
+        None => format!("arn:aws:s3::{tenant}:{name}"),
     }
 }
 
@@ -99,5 +103,16 @@ mod tests {
         );
         assert!(!is_tenant_name("a-b"));
         assert!(!is_tenant_name(""));
+    }
+
+    #[test]
+    fn tenant_buckets_carry_their_tenant_in_the_account_field() {
+        assert_eq!(bucket_resource("b", Some("k")), "arn:aws:s3:::b/k");
+        assert_eq!(bucket_resource("b", None), "arn:aws:s3:::b");
+        assert_eq!(
+            bucket_resource("uab:b", Some("a:c")),
+            "arn:aws:s3::uab:b/a:c"
+        );
+        assert_eq!(bucket_resource("uab:b", None), "arn:aws:s3::uab:b");
     }
 }

@@ -13,10 +13,12 @@ pub(super) fn list_buckets(ctx: &mut Ctx<'_>) -> Result<Resp, AwsError> {
     ctx.authorize("s3:ListAllMyBuckets", &pseudo, None)?;
     let st = ctx.state.storage();
     let mut items = String::new();
+    // The caller's account's buckets, all in its own tenant (a bucket can only be created in its
+    // creator's tenant), shown by their names without the tenant, as RGW lists them.
     for b in st.buckets.values().filter(|b| b.owner == account) {
         items.push_str(&format!(
             "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate><BucketRegion>{}</BucketRegion></Bucket>",
-            escape(&b.name),
+            escape(b.plain_name()),
             iso(b.created),
             b.region
         ));
@@ -56,11 +58,25 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, Aws
     if ctx.auth.caller.principal.is_anonymous() {
         return Err(AwsError::access_denied("Access Denied"));
     }
-    if !crate::storage::valid_bucket_name(&name) {
+    // In the Ceph dialect `name` is a store key: the bucket's name, after its tenant if any.
+    let (tenant, plain) = {
+        let iam = ctx.state.iam();
+        if iam.ceph_dialect {
+            crate::tenant::split(&name)
+        } else {
+            ("", name.as_str())
+        }
+    };
+    if !crate::storage::valid_bucket_name(plain) {
         return Err(
             AwsError::invalid_bucket_name("The specified bucket is not valid.")
                 .with_resource(&name),
         );
+    }
+    // RGW lets a user create buckets in its own tenant only (rgw_op.cc,
+    // `RGWCreateBucket::verify_permission`: "user cannot create a bucket in a different tenant").
+    if tenant != ctx.state.iam().tenant_of(ctx.auth.caller.account()) {
+        return Err(AwsError::access_denied("Access Denied"));
     }
     // No LocationConstraint means us-east-1; naming us-east-1 explicitly is refused, as S3 does.
     let constraint = if body.iter().all(u8::is_ascii_whitespace) {
@@ -106,6 +122,7 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, Aws
     }
     let ceph = ctx.state.iam().ceph_dialect;
     let mut st = ctx.state.storage_mut();
+    // Keyed with the tenant: another tenant's bucket of the same name is no collision.
     if let Some(existing) = st.buckets.get(&name) {
         // us-east-1 answers 200 to its own owner for legacy compatibility.
         if existing.owner == account && ctx.state.region == "us-east-1" {

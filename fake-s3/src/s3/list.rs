@@ -167,7 +167,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     let root = "ListBucketResult";
     out.push_str(&format!(
         "<{root} xmlns=\"{NS}\"><Name>{}</Name><Prefix>{}</Prefix>",
-        escape(&bucket.name),
+        escape(bucket.plain_name()),
         enc(&prefix)
     ));
     if let Some(d) = &delimiter {

@@ -23,7 +23,7 @@ use list::*;
 use multipart::*;
 use object::*;
 use policy::*;
-pub use policy::{parse_pab, show_policy, validate_resource_policy};
+pub use policy::{parse_pab, show_policy, validate_bucket_policy, validate_resource_policy};
 use post_object::*;
 use tagging::*;
 use versioning::*;
@@ -95,7 +95,11 @@ pub struct Ctx<'a> {
     pub state: &'a State,
     pub auth: &'a Authenticated,
     pub op: S3Op,
+    /// The store key of the bucket the request is for ([`crate::tenant::resolve`]).
     pub bucket: Option<&'a str>,
+    /// The bucket as the request wrote it: a POST form's signer, known only inside the handler,
+    /// decides which tenant's bucket a bare name means.
+    pub written_bucket: Option<&'a str>,
     pub key: Option<&'a str>,
     /// The access point the request came through.
     pub access_point: Option<&'a AccessPoint>,

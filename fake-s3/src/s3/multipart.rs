@@ -46,7 +46,7 @@ pub(super) fn create_upload(
         .insert(id.clone(), upload);
     Ok(Resp::xml(format!(
         "<InitiateMultipartUploadResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
-        escape(&bucket.name),
+        escape(bucket.plain_name()),
         escape(&key)
     )))
 }
@@ -224,7 +224,7 @@ pub(super) fn complete_upload(
         "<CompleteMultipartUploadResult xmlns=\"{NS}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
         escape(&bucket.name),
         escape(&key),
-        escape(&bucket.name),
+        escape(bucket.plain_name()),
         escape(&key),
         escape(&etag)
     ));
@@ -258,7 +258,7 @@ pub(super) fn list_parts(
     }
     Ok(Resp::xml(format!(
         "<ListPartsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId><IsTruncated>false</IsTruncated>{parts}</ListPartsResult>",
-        escape(&bucket.name),
+        escape(bucket.plain_name()),
         escape(&key)
     )))
 }
@@ -278,7 +278,7 @@ pub(super) fn list_uploads(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     }
     Ok(Resp::xml(format!(
         "<ListMultipartUploadsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>",
-        escape(&bucket.name)
+        escape(bucket.plain_name())
     )))
 }
 

@@ -368,6 +368,8 @@ pub(super) fn get_object(
 /// `x-amz-copy-source`: `BUCKET/KEY` (URL-encoded, optionally with a leading `/`) and an
 /// optional `?versionId=`.
 pub(super) struct CopySource {
+    /// The source bucket's store key: in the Ceph dialect, `BUCKET` is read in the caller's tenant
+    /// unless written `TENANT:BUCKET` ([`crate::tenant::resolve`]).
     pub bucket: String,
     pub key: String,
     pub version: Option<String>,
@@ -384,6 +386,11 @@ pub(super) fn parse_copy_source(ctx: &Ctx<'_>) -> Result<CopySource, AwsError> {
         .map(|(b, k)| (b.to_owned(), k.to_owned()))
         .filter(|(b, k)| !b.is_empty() && !k.is_empty())
         .ok_or_else(|| AwsError::invalid_argument("Invalid copy source object key"))?;
+    let bucket = {
+        let iam = ctx.state.iam();
+        let tenant = iam.tenant_of(ctx.auth.caller.account());
+        crate::tenant::resolve(iam.ceph_dialect, &bucket, tenant)?
+    };
     let version = match query.strip_prefix("versionId=") {
         Some(v) => {
             let v = crate::sigv4::percent_decode(v).unwrap_or_default();

@@ -35,6 +35,20 @@ pub fn validate_resource_policy(
     })
 }
 
+/// Validates a bucket policy for the bucket stored as `key` and compiles it as the bucket's
+/// tenant reads it, in the Ceph dialect ([`crate::tenant`]); the text is kept as given.
+pub fn validate_bucket_policy(
+    state: &State,
+    text: &str,
+    key: &str,
+) -> Result<ResourcePolicy, AwsError> {
+    let mut stored = validate_resource_policy(state, text, PolicyKind::Bucket, |p| {
+        crate::tenant::check_bucket_resources(p, key)
+    })?;
+    crate::tenant::read_in_tenant(&mut stored.compiled, crate::tenant::split(key).0);
+    Ok(stored)
+}
+
 /// A stored policy as AWS returns it: unique ids of known users and roles shown as their ARNs.
 pub fn show_policy(state: &State, text: &str) -> String {
     let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -116,9 +130,7 @@ pub(super) fn put_bucket_policy(
     ctx.authorize("s3:PutBucketPolicy", bucket, None)?;
     let text = std::str::from_utf8(body)
         .map_err(|_| AwsError::malformed_policy("Policies must be valid UTF-8 JSON"))?;
-    let stored = validate_resource_policy(ctx.state, text, PolicyKind::Bucket, |p| {
-        p.check_resources_for_bucket(&bucket.name)
-    })?;
+    let stored = validate_bucket_policy(ctx.state, text, &bucket.name)?;
     if bucket
         .public_access_block
         .is_some_and(|b| b.block_public_policy)

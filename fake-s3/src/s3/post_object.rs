@@ -5,13 +5,26 @@ use super::*;
 
 pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
     use crate::auth::{AuthType, Authenticated, SigVersion};
-    let name = ctx.bucket.unwrap_or_default().to_owned();
-    let bucket = load_bucket(ctx.state, &name)?;
+    // Which tenant's bucket a bare name means (Ceph dialect) depends on who signed the form, known
+    // only once the form is verified; through an access point the bucket is already known.
+    let written = match ctx.access_point {
+        Some(_) => ctx.bucket,
+        None => ctx.written_bucket,
+    }
+    .unwrap_or_default()
+    .to_owned();
+    let ceph = ctx.state.iam().ceph_dialect;
+    // The form's `bucket` condition sees the name without a tenant, as RGW's does.
+    let shown = if ceph {
+        crate::tenant::split(&written).1
+    } else {
+        written.as_str()
+    };
     let fields = crate::post::parse_form(ctx.h("content-type").unwrap_or_default(), body)?;
     let now = ctx.now();
-    let (upload, caller) = {
+    let (upload, caller, name) = {
         let iam = ctx.state.iam();
-        let upload = crate::post::verify(&fields, &bucket.name, now, &ctx.state.region, |ak| {
+        let upload = crate::post::verify(&fields, shown, now, &ctx.state.region, |ak| {
             iam.key(ak).map(|e| e.secret.clone())
         })?;
         let entry = iam.key(&upload.access_key).ok_or_else(|| {
@@ -34,8 +47,13 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
             }
         }
         let caller = iam.caller(entry, now)?;
-        (upload, caller)
+        let name = match ctx.access_point {
+            Some(_) => written.clone(),
+            None => crate::tenant::resolve(ceph, &written, iam.tenant_of(caller.account()))?,
+        };
+        (upload, caller, name)
     };
+    let bucket = load_bucket(ctx.state, &name)?;
     let auth = Authenticated {
         caller,
         access_key: Some(upload.access_key.clone()),
@@ -130,11 +148,12 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         bucket.name,
         crate::sigv4::uri_encode(&upload.key, true)
     );
+    // `Location` addresses the bucket with its tenant; `Bucket` names it as the form did.
     let resp = match upload.success_status {
         201 => Resp::xml(format!(
             "<PostResponse><Location>{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></PostResponse>",
             escape(&location),
-            escape(&bucket.name),
+            escape(bucket.plain_name()),
             escape(&upload.key),
             escape(&etag)
         ))

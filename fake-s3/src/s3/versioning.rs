@@ -442,7 +442,7 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
     }
     let mut out = format!(
         "<ListVersionsResult xmlns=\"{NS}\"><Name>{}</Name><Prefix>{}</Prefix><KeyMarker>{}</KeyMarker><VersionIdMarker>{}</VersionIdMarker><MaxKeys>{max}</MaxKeys>",
-        escape(&bucket.name),
+        escape(bucket.plain_name()),
         enc(&prefix),
         enc(&key_marker),
         escape(version_marker.as_deref().unwrap_or_default())
