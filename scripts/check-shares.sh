@@ -711,11 +711,15 @@ expect_ok "steward jane@uab.edu uploads" as jane@uab.edu put "$F/new.txt" "s3://
 run as jane@uab.edu del "s3://$LAB/top-jane.txt"
 [ "$RC" -eq 0 ] || fail "steward jane@uab.edu deletes (exit $RC: $(last_output))"
 
-expect_ok "tenant user uab\$tina downloads test_folder/pic.jpg (test_folder/*jpg)" \
+# tina is in tenant uab and the bucket in the default tenant: RGW names it `:BUCKET` for her (a
+# bare name would be uab's own bucket of that name), which s3cmd sends path-style as is.
+expect_err "tenant user uab\$tina's bare bucket name is her own tenant's (none)" 'NoSuchBucket|does not exist' \
     as tina get --force "s3://$LAB/test_folder/pic.jpg" "$TMPD/t.jpg"
+expect_ok "tenant user uab\$tina downloads :$LAB/test_folder/pic.jpg (test_folder/*jpg)" \
+    as tina get --force "s3://:$LAB/test_folder/pic.jpg" "$TMPD/t.jpg"
 expect_err "uab\$tina cannot download test_folder/notes.txt" "$DENIED_S3CMD" \
-    as tina get --force "s3://$LAB/test_folder/notes.txt" "$TMPD/x"
-expect_err "uab\$tina cannot upload" "$DENIED_S3CMD" as tina put "$F/new.txt" "s3://$LAB/test_folder/t.jpg"
+    as tina get --force "s3://:$LAB/test_folder/notes.txt" "$TMPD/x"
+expect_err "uab\$tina cannot upload" "$DENIED_S3CMD" as tina put "$F/new.txt" "s3://:$LAB/test_folder/t.jpg"
 
 expect_err "outsider mallory cannot list" "$DENIED_S3CMD" as mallory ls "s3://$LAB/"
 expect_err "outsider mallory cannot download" "$DENIED_S3CMD" as mallory get --force "s3://$LAB/data/a.txt" "$TMPD/x"
@@ -800,7 +804,7 @@ expect_ok "share revoke $LAB wendy --prefix incoming/" kc share revoke "$LAB" we
 expect_err "revoked wendy cannot upload under incoming/" "$DENIED_S3CMD" as wendy put "$F/new.txt" "s3://$LAB/incoming/w2.txt"
 expect_ok "share revoke $LAB 'uab\$tina'" kc share revoke "$LAB" 'uab$tina'
 expect_err "revoked uab\$tina cannot download test_folder/pic.jpg" "$DENIED_S3CMD" \
-    as tina get --force "s3://$LAB/test_folder/pic.jpg" "$TMPD/x"
+    as tina get --force "s3://:$LAB/test_folder/pic.jpg" "$TMPD/x"
 expect_ok "manager manny@uab.edu is unaffected" as manny@uab.edu get --force "s3://$LAB/data/a.txt" "$TMPD/x"
 
 expect_ok "share report $LAB --json after the revokes" kc share report "$LAB" --json
