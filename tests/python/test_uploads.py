@@ -1,7 +1,9 @@
 """Upload tickets (SPEC §6): a presigned POST for one prefix, used with plain `requests` as a lab
 instrument or a browser would, without AWS credentials."""
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 import requests
@@ -60,9 +62,6 @@ def test_tampered_ticket_is_refused(fake_s3):
     """A presigned POST whose signed policy was edited is refused"""
     ticket = storage.upload_ticket(UPLOADS_BUCKET, PREFIX, max_bytes=1024)
     fields = dict(ticket["fields"])
-    import base64
-    import json
-
     policy = json.loads(base64.b64decode(fields["policy"]))
     policy["conditions"] = [c for c in policy["conditions"] if not (isinstance(c, list) and c[0] == "starts-with")]
     fields["policy"] = base64.b64encode(json.dumps(policy).encode()).decode()
