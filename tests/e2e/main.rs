@@ -28,4 +28,5 @@ mod service_shares;
 mod service_support;
 mod service_uploads;
 mod service_verify;
+mod shares_guide;
 mod support;

@@ -8,6 +8,11 @@
 //! it, which imports the live policy first so the edit is kept. Only S3 is called (Get/Put/Delete
 //! BucketPolicy, GetBucketAcl), so the Ceph dialect needs nothing but an RGW user's key pair.
 //!
+//! S3 has no conditional PutBucketPolicy, so an edit made between the service's read of the live
+//! policy and its write (a few milliseconds) is overwritten without notice; the window is kept
+//! that small, and the probes that look for an unknown principal leave a policy someone else wrote
+//! meanwhile as it is.
+//!
 //! AWS facts used: a bucket policy is at most 20 KB
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html>);
 //! `PutBucketPolicy` refuses a policy naming a principal that does not exist with
@@ -377,9 +382,23 @@ impl Keeper {
                 list.push(m.principal.clone());
             }
         }
+        // When S3 refuses the live policy itself (a member's user deleted since it was written),
+        // every probe built on it would fail and blame the wrong names: say so instead.
+        if let Some(text) = live {
+            match self.aws.put_bucket_policy(bucket, region, text).await {
+                Err(e) if is_invalid_principal(&e) => {
+                    return Err(invalid(format!(
+                        "S3 refuses the current policy of {bucket} as it stands: it names a principal that no longer exists (S3 shows a deleted IAM user by its unique id, AIDA…); `s3keeper share report {bucket}` lists the principals; revoke the one that is gone and try again. Nothing was written"
+                    )))
+                }
+                other => other?,
+            }
+        }
         let base: Value = live
             .and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_else(|| json!({"Version": "2012-10-17", "Statement": []}));
+        let base_bytes = base.to_string().len();
+        let written = std::sync::Mutex::new(None::<String>);
         let probe = |group: Vec<String>| {
             let mut probe = base.clone();
             let statement = json!({
@@ -393,27 +412,81 @@ impl Keeper {
                 Some(Value::Array(items)) => items.push(statement),
                 _ => probe["Statement"] = json!([statement]),
             }
-            async move {
-                self.aws
-                    .put_bucket_policy(bucket, region, &probe.to_string())
-                    .await
+            let text = probe.to_string();
+            *written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(text.clone());
+            async move { self.aws.put_bucket_policy(bucket, region, &text).await }
+        };
+        // Groups small enough that the live policy plus their Deny stays under the size limit.
+        let chunks = |names: &[String]| -> Vec<Vec<String>> {
+            let room = POLICY_LIMIT.saturating_sub(base_bytes + 300).max(200);
+            let mut out: Vec<Vec<String>> = vec![Vec::new()];
+            let mut used = 0;
+            for n in names {
+                if used + n.len() + 3 > room && !out.last().is_some_and(Vec::is_empty) {
+                    out.push(Vec::new());
+                    used = 0;
+                }
+                used += n.len() + 3;
+                if let Some(last) = out.last_mut() {
+                    last.push(n.clone());
+                }
+            }
+            out
+        };
+        let mut found: Result<Vec<String>, KeeperError> = Ok(Vec::new());
+        for names in [&added, &known] {
+            for group in chunks(names) {
+                match refused_principals(&group, probe).await {
+                    Ok(bad) => {
+                        if let Ok(all) = &mut found {
+                            all.extend(bad);
+                        }
+                    }
+                    Err(e) => found = Err(e),
+                }
+                if !matches!(&found, Ok(bad) if bad.is_empty()) {
+                    break;
+                }
+            }
+            if !matches!(&found, Ok(bad) if bad.is_empty()) {
+                break;
+            }
+        }
+        // Put the live policy back, unless someone wrote the policy during the probes.
+        let last_probe = written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let now = self.aws.get_bucket_policy(bucket, region).await?;
+        let ours = match (&now, &last_probe) {
+            (Some(n), Some(p)) => {
+                diff::same_policy(n, p) || live.is_some_and(|l| diff::same_policy(n, l))
+            }
+            (None, _) => live.is_none(),
+            (Some(n), None) => live.is_some_and(|l| diff::same_policy(n, l)),
+        };
+        let restored = if !ours {
+            Err(KeeperError::Conflict(format!(
+                "the policy of {bucket} was changed by someone else while s3keeper probed it; it was left as they wrote it"
+            )))
+        } else {
+            match live {
+                Some(t) => self.aws.put_bucket_policy(bucket, region, t).await,
+                None => match self.aws.delete_bucket_policy(bucket).await {
+                    Err(e) if aws_code(&e) == Some("NoSuchBucketPolicy") => Ok(()),
+                    other => other,
+                },
             }
         };
-        let mut found = refused_principals(&added, probe).await;
-        if matches!(&found, Ok(bad) if bad.is_empty()) {
-            found = refused_principals(&known, probe).await;
+        match (found, restored) {
+            (Ok(bad), Ok(())) => Ok(bad),
+            (Err(e), Ok(())) | (Ok(_), Err(e)) => Err(e),
+            (Err(e), Err(r)) => Err(KeeperError::Conflict(format!(
+                "{e}; and putting the policy of {bucket} back failed too: {r}"
+            ))),
         }
-        // Put the live policy back whatever happened.
-        let restored = match live {
-            Some(t) => self.aws.put_bucket_policy(bucket, region, t).await,
-            None => match self.aws.delete_bucket_policy(bucket).await {
-                Err(e) if aws_code(&e) == Some("NoSuchBucketPolicy") => Ok(()),
-                other => other,
-            },
-        };
-        let bad = found?;
-        restored?;
-        Ok(bad)
     }
 }
 
@@ -484,11 +557,15 @@ fn hand_edit(bucket: &str, applied: Option<&str>, live: Option<&str>) -> KeeperE
     ))
 }
 
-/// Removes `principal` from the `AWS` principals of `statements`, dropping statements left with
-/// none; returns how many statements named it.
+/// Removes `principal` from the `AWS` principals of the `Allow` statements, dropping statements
+/// left with none; returns how many statements named it. A `Deny` naming it stays: removing it
+/// could only give access back.
 fn remove_from_statements(statements: &mut Vec<Value>, principal: &str) -> usize {
     let mut touched = 0;
     statements.retain_mut(|st| {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            return true;
+        }
         let Some(aws) = st.get_mut("Principal").and_then(|p| p.get_mut("AWS")) else {
             return true;
         };
@@ -658,12 +735,15 @@ mod tests {
             json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam:::user/bob"},
                    "Action": "s3:*", "Resource": "arn:aws:s3:::b"}),
             json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/x"}),
+            json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam:::user/bob"},
+                   "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}),
         ];
         assert_eq!(
             remove_from_statements(&mut kept, "arn:aws:iam:::user/bob"),
             2
         );
-        assert_eq!(kept.len(), 2);
+        assert_eq!(kept.len(), 3, "the Deny naming bob stays: {kept:?}");
+        assert_eq!(kept[2]["Effect"], "Deny");
         assert_eq!(
             kept[0]["Principal"]["AWS"],
             json!(["arn:aws:iam:::user/carol"])

@@ -69,8 +69,34 @@ pub fn diff(before: Option<&str>, after: Option<&str>) -> String {
     let b = after
         .map(pretty)
         .unwrap_or_else(|| "(no policy)".to_owned());
-    let a: Vec<&str> = a.lines().collect();
-    let b: Vec<&str> = b.lines().collect();
+    let a_all: Vec<&str> = a.lines().collect();
+    let b_all: Vec<&str> = b.lines().collect();
+    // The common head and tail need no table; a hand edit is usually small.
+    let head = a_all.iter().zip(&b_all).take_while(|(x, y)| x == y).count();
+    let tail = a_all[head..]
+        .iter()
+        .rev()
+        .zip(b_all[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut ops: Vec<(char, &str)> = a_all[..head].iter().map(|l| (' ', *l)).collect();
+    let a = &a_all[head..a_all.len() - tail];
+    let b = &b_all[head..b_all.len() - tail];
+    changed_lines(a, b, &mut ops);
+    ops.extend(a_all[a_all.len() - tail..].iter().map(|l| (' ', *l)));
+    with_context(&ops, CONTEXT)
+}
+
+/// The most cells the longest-common-subsequence table may have (RGW has no 20 KB limit, so a
+/// hand-written policy may be large); beyond it the changed block is shown as removed then added.
+const MAX_TABLE_CELLS: usize = 4_000_000;
+
+fn changed_lines<'t>(a: &[&'t str], b: &[&'t str], ops: &mut Vec<(char, &'t str)>) {
+    if a.len().saturating_mul(b.len()) > MAX_TABLE_CELLS {
+        ops.extend(a.iter().map(|l| ('-', *l)));
+        ops.extend(b.iter().map(|l| ('+', *l)));
+        return;
+    }
     // Longest common subsequence table, from the ends.
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
@@ -82,7 +108,6 @@ pub fn diff(before: Option<&str>, after: Option<&str>) -> String {
             };
         }
     }
-    let mut ops: Vec<(char, &str)> = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         if i < a.len() && j < b.len() && a[i] == b[j] {
@@ -97,9 +122,13 @@ pub fn diff(before: Option<&str>, after: Option<&str>) -> String {
             j += 1;
         }
     }
+}
+
+/// The marked lines within `context` lines of a change, `…` for the rest.
+fn with_context(ops: &[(char, &str)], context: usize) -> String {
     let near_change = |k: usize| {
-        let lo = k.saturating_sub(CONTEXT);
-        let hi = (k + CONTEXT + 1).min(ops.len());
+        let lo = k.saturating_sub(context);
+        let hi = (k + context + 1).min(ops.len());
         ops[lo..hi].iter().any(|(m, _)| *m != ' ')
     };
     let mut out = String::new();
@@ -134,6 +163,27 @@ mod tests {
         assert!(same_policy(written, returned));
         let edited = returned.replace("s3:GetObject", "s3:PutObject");
         assert!(!same_policy(written, &edited));
+    }
+
+    #[test]
+    fn a_large_policy_is_diffed_without_a_quadratic_table() {
+        let big = |n: usize, extra: &str| {
+            let statements: Vec<Value> = (0..n)
+                .map(|i| serde_json::json!({"Sid": format!("s{i}-{extra}"), "Effect": "Allow"}))
+                .collect();
+            serde_json::json!({"Statement": statements}).to_string()
+        };
+        // 20,000 changed lines each side: a full table would be 4·10^8 cells.
+        let d = diff(Some(&big(5_000, "a")), Some(&big(5_000, "b")));
+        assert!(
+            d.contains("-       \"Sid\": \"s0-a\"") && d.contains("+       \"Sid\": \"s4999-b\"")
+        );
+        let same_edges = diff(
+            Some(&big(3, "a")),
+            Some(&big(3, "a").replace("s1-a", "s1-z")),
+        );
+        let changed: Vec<&str> = same_edges.lines().filter(|l| !l.starts_with(' ')).collect();
+        assert_eq!(changed.len(), 2, "{same_edges}");
     }
 
     #[test]

@@ -14,7 +14,11 @@
 //! verbatim and keeps its effect. A principal named in an understood statement but not absorbed
 //! stays in a verbatim copy of that statement. The rendering of the result therefore decides
 //! every request as the imported policy did, except that roles get their full action sets (the
-//! multipart steps of an upload, `DeleteBucketPolicy` for a steward who could replace the policy).
+//! multipart steps of an upload; for a steward who could replace the policy, `DeleteBucketPolicy`
+//! and reading the bucket settings `s3cmd info` shows). Only patterns the table renders back
+//! exactly are absorbed (`data/*`, `test_folder/*jpg`), never an exact key, which would come back
+//! as a prefix. A policy older than 2012-10-17 holding `${` is refused: the table's version would
+//! turn its text into variables.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -189,6 +193,14 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
             )))
         }
     };
+    // The table is written as 2012-10-17, where `${…}` is a policy variable; in an older policy it
+    // was literal text, so carrying it over would change what it matches.
+    let version = doc.get("Version").and_then(Value::as_str).unwrap_or("");
+    if version != "2012-10-17" && policy.contains("${") {
+        return Err(KeeperError::Invalid(format!(
+            "the bucket policy of {bucket} has Version `{version}`, where `${{…}}` is plain text, and s3keeper writes 2012-10-17 policies, where it is a variable; rewrite it as a 2012-10-17 policy by hand first"
+        )));
+    }
     let arn = bucket_arn(bucket);
     let shapes: Vec<Option<(Shape, Vec<String>)>> =
         statements.iter().map(|s| shape(s, &arn)).collect();
@@ -221,6 +233,11 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
                 continue;
             };
             let prefix = prefix_of(pattern);
+            // Only a pattern the table renders back exactly: an exact key (`README.txt`) or
+            // `bucket/` would come back as a prefix and reach more keys.
+            if super::object_pattern(&prefix) != *pattern {
+                continue;
+            }
             let scope = list_scope(&prefix);
             if !listing_covered(&h.lists, &scope) {
                 continue;
@@ -385,6 +402,33 @@ mod tests {
         };
         assert!(i.members.is_empty());
         assert_eq!(i.kept, vec![read, all, deny]);
+    }
+
+    #[test]
+    fn exact_keys_and_old_versions_are_never_widened() {
+        let text = policy(vec![
+            statement("list", &["bob"], &["s3:ListBucket"], &["arn:aws:s3:::b"]),
+            statement(
+                "one",
+                &["bob"],
+                &["s3:GetObject"],
+                &["arn:aws:s3:::b/README.txt"],
+            ),
+            statement("slash", &["bob"], &["s3:GetObject"], &["arn:aws:s3:::b/"]),
+        ]);
+        let Ok(i) = import("b", &text, Dialect::Ceph) else {
+            panic!("import")
+        };
+        assert!(i.members.is_empty(), "{:?}", i.members);
+        assert_eq!(i.kept.len(), 3);
+        let old = json!({"Version": "2008-10-17", "Statement": [
+            statement("own", &["bob"], &["s3:GetObject"], &["arn:aws:s3:::b/${aws:username}/*"])]})
+        .to_string();
+        assert!(import("b", &old, Dialect::Ceph).is_err());
+        let unversioned = json!({"Statement": [
+            statement("own", &["bob"], &["s3:GetObject"], &["arn:aws:s3:::b/${aws:username}/*"])]})
+        .to_string();
+        assert!(import("b", &unversioned, Dialect::Ceph).is_err());
     }
 
     #[test]

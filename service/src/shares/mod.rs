@@ -45,7 +45,7 @@ impl FromStr for Dialect {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "aws" => Ok(Dialect::Aws),
-            "ceph" | "rgw" => Ok(Dialect::Ceph),
+            "ceph" => Ok(Dialect::Ceph),
             _ => Err(KeeperError::Config(format!(
                 "dialect `{s}` is neither `aws` nor `ceph`"
             ))),
@@ -197,11 +197,20 @@ pub fn object_pattern(prefix: &str) -> String {
     }
 }
 
-/// The `s3:prefix` pattern listing is limited to, or `None` for the whole bucket: the literal part
-/// of the prefix before any wildcard, then `*`, so a member lists exactly the folder it reads.
+/// The `s3:prefix` pattern listing is limited to, or `None` for the whole bucket. A plain prefix
+/// lists under itself (`data/` → `data/*`); a pattern lists the folder it reads in, wildcards kept
+/// (`test_folder/*jpg` → `test_folder/*`, `a?c/x*` → `a?c/*`), so a member sees no key names
+/// outside the folder it reads. A pattern with no folder (`*.jpg`, only ever imported: `--prefix`
+/// refuses it) lists the whole bucket, as the policy it came from did.
 pub fn list_scope(prefix: &str) -> Option<String> {
-    let literal = &prefix[..prefix.find(['*', '?']).unwrap_or(prefix.len())];
-    (!literal.is_empty()).then(|| format!("{literal}*"))
+    if prefix.is_empty() {
+        return None;
+    }
+    if !has_wildcard(prefix) {
+        return Some(format!("{prefix}*"));
+    }
+    let folder = &prefix[..prefix.rfind('/').map_or(0, |i| i + 1)];
+    (!folder.is_empty()).then(|| format!("{folder}*"))
 }
 
 /// Checks a `--prefix`: a key prefix or pattern AWS could store in a policy.
@@ -221,6 +230,9 @@ pub fn check_prefix(prefix: &str) -> Result<(), KeeperError> {
     }
     if prefix == "*" {
         return bad("is the whole bucket; leave --prefix out instead");
+    }
+    if has_wildcard(prefix) && !prefix.contains('/') {
+        return bad("is a pattern outside any folder, so listing could not be limited to what it reads; start it with a folder (`photos/*.jpg`), or grant the whole bucket");
     }
     Ok(())
 }
@@ -389,6 +401,13 @@ mod tests {
         assert_eq!(list_scope("data/"), Some("data/*".into()));
         assert_eq!(list_scope("test_folder/*jpg"), Some("test_folder/*".into()));
         assert_eq!(list_scope("*.jpg"), None);
+        assert_eq!(list_scope("a?c/x*"), Some("a?c/*".into()));
+        assert_eq!(
+            list_scope("data/2024-*/raw/x"),
+            Some("data/2024-*/raw/*".into())
+        );
+        assert!(check_prefix("*.jpg").is_err());
+        assert!(check_prefix("photos/*.jpg").is_ok());
         assert!(check_prefix("/data/").is_err());
         assert!(check_prefix("${aws:username}/").is_err());
         assert!(check_prefix("*").is_err());

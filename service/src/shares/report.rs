@@ -67,6 +67,9 @@ pub struct PrincipalReport {
     pub owner: bool,
     /// Of another account or tenant: its own account must allow it too.
     pub needs_own_allow: bool,
+    /// A statement naming it has conditions on the request (source address, TLS, …) that the
+    /// report does not decide: what it shows holds for a request meeting none of them.
+    pub conditional: bool,
     pub list: Access,
     pub read: Access,
     pub write: Access,
@@ -100,11 +103,16 @@ pub fn report(
     let doc: Value = policy
         .and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or(Value::Null);
-    let home = match dialect {
-        Dialect::Aws => owner.to_owned(),
-        Dialect::Ceph => CEPH_HOME_TENANT.to_owned(),
+    // The account requests are decided in: the owner's (RGW: the owner's tenant, or the default
+    // tenant, where `arn:aws:iam:::user/NAME` users live).
+    let home = match (dialect, owner.split_once('$')) {
+        (Dialect::Aws, _) => owner.to_owned(),
+        (Dialect::Ceph, Some((tenant, _))) => tenant.to_owned(),
+        (Dialect::Ceph, None) => CEPH_HOME_TENANT.to_owned(),
     };
     let scopes = scopes(&doc, bucket);
+    let outside = outside_key(&scopes);
+    let conditional = conditioned_principals(&doc);
     // Listing is decided on the literal prefix, so `a/*` and `a/*jpg` are one listing scope.
     let mut list_scopes: Vec<(String, String)> = Vec::new();
     for (pattern, _) in &scopes {
@@ -147,7 +155,13 @@ pub fn report(
     let mut principals = Vec::new();
     let owner_principal = match dialect {
         Dialect::Aws => principal(&format!("arn:aws:iam::{owner}:root"), &home)?,
-        Dialect::Ceph => principal(&format!("arn:aws:iam:::user/{owner}"), &home)?,
+        Dialect::Ceph => match owner.split_once('$') {
+            // RGW names a tenant's user `TENANT$NAME`.
+            Some((tenant, name)) => {
+                principal(&format!("arn:aws:iam::{tenant}:user/{name}"), &home)?
+            }
+            None => principal(&format!("arn:aws:iam:::user/{owner}"), &home)?,
+        },
     };
     let mut named: Vec<String> = named_principals(&doc).into_iter().collect();
     named.retain(|p| p != &owner_principal.1);
@@ -160,12 +174,12 @@ pub fn report(
         let identity = is_owner || foreign;
         let object = |action: &str| {
             access(&scopes, |key| {
-                decide(&who, identity, action, Some(key), None)
+                decide(&who, identity, action, Some(key.unwrap_or(&outside)), None)
             })
         };
+        // Everywhere: a listing without `s3:prefix`; a scope: its folder as the prefix.
         let list = access(&list_scopes, |key| {
-            let literal = &key[..key.find(PROBE).unwrap_or(key.len())];
-            let prefix = (!literal.is_empty()).then_some(literal);
+            let prefix = key.map(|k| &k[..k.find(PROBE).unwrap_or(k.len())]);
             decide(&who, identity, LIST_BUCKET, None, prefix)
         });
         principals.push(PrincipalReport {
@@ -174,6 +188,7 @@ pub fn report(
             } else {
                 label_for(&written, dialect)
             },
+            conditional: conditional.iter().any(|c| c == "*" || *c == written),
             principal: written,
             owner: is_owner,
             needs_own_allow: foreign,
@@ -224,23 +239,78 @@ fn scopes(doc: &Value, bucket: &str) -> Vec<(String, String)> {
             }
         }
     }
+    // Each scope's key is the filling of its wildcards that the fewest other patterns match, so
+    // that a Deny on `s*` does not read as a Deny on `*/*`.
+    let globs: Vec<(String, policy_eval::pattern::Glob)> = out
+        .iter()
+        .map(|p| (p.clone(), policy_eval::pattern::Glob::new(p)))
+        .collect();
+    let fillers = [PROBE, "x", "~0~", "~1~", "9", "_"];
     out.into_iter()
         .map(|p| {
-            let key = p.replace(['*', '?'], PROBE);
+            let own = policy_eval::pattern::Glob::new(&p);
+            let key = fillers
+                .iter()
+                .map(|f| p.replace('*', f).replace('?', "x"))
+                .filter(|k| own.matches(k))
+                .min_by_key(|k| {
+                    globs
+                        .iter()
+                        .filter(|(q, g)| *q != p && g.matches(k))
+                        .count()
+                })
+                .unwrap_or_else(|| p.replace(['*', '?'], PROBE));
             (p, key)
         })
         .collect()
 }
 
-/// Decides an ability everywhere and under each scope.
-fn access(scopes: &[(String, String)], allowed: impl Fn(&str) -> bool) -> Access {
-    let everywhere = allowed(&format!("{PROBE}/{PROBE}"));
+/// A key none of the policy's patterns singles out, standing for "anywhere else in the bucket"
+/// (a pattern such as `*/*` or `s*` must not decide the whole bucket).
+fn outside_key(scopes: &[(String, String)]) -> String {
+    let globs: Vec<policy_eval::pattern::Glob> = scopes
+        .iter()
+        .map(|(p, _)| policy_eval::pattern::Glob::new(p))
+        .collect();
+    (0..64)
+        .map(|n| format!("~{n}~"))
+        .find(|k| !globs.iter().any(|g| g.matches(k)))
+        .unwrap_or_else(|| "~".to_owned())
+}
+
+/// Principals (`*` for statements naming everyone) of statements whose conditions use keys the
+/// report does not supply (anything but `s3:prefix`): their abilities may depend on the request.
+fn conditioned_principals(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for st in statements(doc) {
+        let Some(Value::Object(ops)) = st.get("Condition") else {
+            continue;
+        };
+        let other_keys = ops.values().any(|keys| {
+            keys.as_object()
+                .is_some_and(|k| k.keys().any(|k| !k.eq_ignore_ascii_case("s3:prefix")))
+        });
+        if !other_keys {
+            continue;
+        }
+        match st.get("Principal") {
+            Some(Value::String(s)) if s == "*" => out.push("*".to_owned()),
+            Some(Value::Object(m)) => out.extend(values(m.get("AWS"))),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Decides an ability everywhere (`None`) and under each scope (its probe key).
+fn access(scopes: &[(String, String)], allowed: impl Fn(Option<&str>) -> bool) -> Access {
+    let everywhere = allowed(None);
     let mut a = Access {
         everywhere,
         ..Access::default()
     };
     for (pattern, key) in scopes {
-        match (everywhere, allowed(key)) {
+        match (everywhere, allowed(Some(key))) {
             (true, false) => a.except.push(pattern.clone()),
             (false, true) => a.under.push(pattern.clone()),
             _ => {}
@@ -370,6 +440,38 @@ mod tests {
         );
         let anyone = by("*");
         assert!(anyone.read.none());
+    }
+
+    #[test]
+    fn the_whole_bucket_is_decided_on_a_key_no_pattern_names() {
+        let policy = r#"{"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/bob"]},
+           "Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*/*"]},
+          {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/carol"]},
+           "Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"],
+           "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+          {"Effect":"Deny","Principal":"*","Action":["s3:DeleteObject"],"Resource":["arn:aws:s3:::b/s*"]}]}"#;
+        let Ok(r) = report("b", "uab$pi", Some(policy), Dialect::Ceph) else {
+            panic!("report")
+        };
+        let by = |u: &str| match r.principals.iter().find(|p| p.user == u) {
+            Some(p) => p.clone(),
+            None => panic!("{u} missing: {r:?}"),
+        };
+        let bob = by("bob");
+        assert!(!bob.read.everywhere, "only keys in folders: {bob:?}");
+        assert_eq!(bob.read.under, vec!["*/*".to_owned()]);
+        let owner = by("uab$pi");
+        assert_eq!(owner.principal, "arn:aws:iam::uab:user/pi");
+        assert!(
+            owner.delete.everywhere && owner.delete.except == ["s*"],
+            "{owner:?}"
+        );
+        assert!(by("carol").conditional && !bob.conditional);
+        assert!(
+            !owner.conditional,
+            "the Deny to everyone has no condition: {owner:?}"
+        );
     }
 
     #[test]
