@@ -314,6 +314,28 @@ async fn a_stewards_hand_edit_is_refused_with_a_diff_then_kept_with_adopt() {
         !get(&mallory, "README.txt").await,
         "removed from the kept statement"
     );
+    // A steward who deletes the policy: adopted as an empty table, so only the new grant remains.
+    sam.delete_bucket_policy()
+        .bucket(LAB)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(matches!(
+        k.share_grant(LAB, "mallory", Role::Reader, "", false).await,
+        Err(KeeperError::Conflict(_))
+    ));
+    let change = k
+        .share_grant(LAB, "mallory", Role::Reader, "", true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let users: Vec<&str> = change
+        .share
+        .members
+        .iter()
+        .map(|m| m.user.as_str())
+        .collect();
+    assert_eq!(users, ["mallory"], "the deletion was adopted");
+    assert!(!get(&dave, "README.txt").await && get(&mallory, "README.txt").await);
     let audit = k
         .audit(&s3keeper::keeper::AuditFilter::default())
         .await

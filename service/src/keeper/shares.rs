@@ -201,13 +201,15 @@ impl Keeper {
     pub async fn share_drift(&self) -> Result<Vec<ShareDrift>, KeeperError> {
         let mut report = super::ReconcileReport::default();
         self.check_shares(&mut report).await?;
-        match report.failures.into_iter().next() {
-            Some(f) => Err(KeeperError::Conflict(format!(
-                "{}: {}",
-                f.resource, f.action
-            ))),
-            None => Ok(report.share_drift),
+        if report.failures.is_empty() {
+            return Ok(report.share_drift);
         }
+        let all: Vec<String> = report
+            .failures
+            .iter()
+            .map(|f| format!("{}: {}", f.resource, f.action))
+            .collect();
+        Err(KeeperError::Conflict(all.join("; ")))
     }
 
     /// Adds every shared bucket's drift to `report`; a bucket that cannot be read is a failure
