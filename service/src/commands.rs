@@ -76,14 +76,14 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => println!("{text}"),
         Err(e) => eprintln!("error: {e}"),
     }
 }
 
-async fn keeper(service: &ServiceArgs) -> Result<runtime::Runtime, KeeperError> {
+pub(crate) async fn keeper(service: &ServiceArgs) -> Result<runtime::Runtime, KeeperError> {
     runtime::start(service, "cli").await
 }
 

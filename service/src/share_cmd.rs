@@ -1,22 +1,11 @@
 //! `s3keeper share …`: the role tables of shared buckets, printed as tables for people or as JSON.
 
 use crate::cli::ShareCommand;
+use crate::commands::{keeper, print_json};
 use crate::error::KeeperError;
 use crate::keeper::{ShareChange, ShareView};
 use crate::policies::POLICY_LIMIT;
-use crate::runtime::{self, ServiceArgs};
 use crate::shares::{Report, Role};
-
-async fn keeper(args: &ServiceArgs) -> Result<runtime::Runtime, KeeperError> {
-    runtime::start(args, "cli").await
-}
-
-fn print_json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("error: cannot print JSON: {e}"),
-    }
-}
 
 /// Runs one `share` command.
 pub async fn run(cmd: ShareCommand) -> Result<(), KeeperError> {
