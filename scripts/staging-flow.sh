@@ -27,7 +27,10 @@
 # `s3keeper-service` holding exactly the policy `s3keeper iam-policy` prints for the run's buckets
 # (the service runs as that user: not root, not s3:*), and the person's account 444455556666 with
 # IAM user `ann` (s3:* on *). Clients reach access point and S3 Control host names through the fake
-# as their HTTP proxy.
+# as their HTTP proxy. At the end, --fake also runs the adversarial checks: scripts/adversary.sh
+# (issue 18: hostile clients, races, floods, links, limits) against a fake-s3 and an `s3keeper serve`
+# of its own, with the same binaries and, on PostgreSQL, a second fresh database on the same server;
+# each of its PASS/FAIL lines counts here.
 #
 # Real mode parameters (environment):
 #   STAGING_ENDPOINT                  empty or unset: real AWS (no AWS_ENDPOINT_URL); else the S3
@@ -55,6 +58,7 @@
 #   STAGING_PROPAGATION_WAIT          seconds to retry steps that wait for AWS to apply a policy
 #                                     (default 0 with an endpoint, 90 on real AWS)
 #   STAGING_KEEP_LOGS=1               keep the logs directory even when everything passed
+#   STAGING_ADVERSARY=0               with --fake, skip the adversarial section (scripts/adversary.sh)
 #   S3KEEPER_BIN, FAKE_S3_BIN         the binaries (default target/release/…, else target/debug/…)
 # --database-url URL: sqlite://… is used as given. postgres://USER[:PASS]@HOST[:PORT]/DB: if DB does
 # not exist it is created and dropped at the end; if it exists, a fresh database
@@ -103,6 +107,7 @@ default_bin() {
 KEEPER=${S3KEEPER_BIN:-$(default_bin s3keeper)}
 FAKE=${FAKE_S3_BIN:-$(default_bin fake-s3)}
 KEEP_LOGS=${STAGING_KEEP_LOGS:-0}
+ADVERSARY=${STAGING_ADVERSARY:-1}
 ENDPOINT=${STAGING_ENDPOINT:-}
 REGION=${STAGING_REGION:-us-east-1}
 PLATFORM_AK=${STAGING_PLATFORM_ACCESS_KEY_ID:-}
@@ -349,6 +354,7 @@ FAKE_PID=""
 SERVE_PID=""
 OWNED_BUCKETS=()      # buckets checked absent before the run: the only ones clean-up may delete
 PG_CREATED=""         # the name of a PostgreSQL database this run created
+PG_ADV_CREATED=""     # … and the one it created for scripts/adversary.sh
 INTERRUPTED=0
 stop_process() { # stop_process PID NAME: Ctrl-C (both servers shut down on it), then harder
     local pid=$1 name=$2
@@ -421,6 +427,16 @@ cleanup() {
             fail "clean-up: PostgreSQL database $name dropped (dropdb failed: $(tail -c 300 "$LOGD/steps.log"))"
         fi
         PG_CREATED=""
+    fi
+    if [ -n "$PG_ADV_CREATED" ]; then
+        local adv=$PG_ADV_CREATED
+        if pg_admin dropdb --if-exists "$adv" >>"$LOGD/steps.log" 2>&1 \
+            || pg_admin dropdb --if-exists --force "$adv" >>"$LOGD/steps.log" 2>&1; then
+            pass "clean-up: PostgreSQL database $adv (adversary.sh's) dropped"
+        else
+            fail "clean-up: PostgreSQL database $adv (adversary.sh's) dropped (dropdb failed: $(tail -c 300 "$LOGD/steps.log"))"
+        fi
+        PG_ADV_CREATED=""
     fi
 }
 finish() {
@@ -1115,5 +1131,37 @@ check "s3keeper serve never panicked" "$(grep -m1 panicked "$LOGD/serve.log" 2>/
 expect_ok "s3keeper reconcile --json" keeper reconcile --json
 check "reconcile (CLI) reports no drift and no failures" "got $(last_output)" \
     jtrue "$TMPD/out" "j['drift'] == [] and j['failures'] == [] and j['access_points_checked'] >= 1"
+
+# --- adversarial: scripts/adversary.sh, with servers of its own (only with --fake) ------------------------
+# Its PASS/FAIL lines count here as they come; its own summary lines are not repeated. On PostgreSQL it
+# gets a second fresh database on the same server (created here, dropped in clean-up).
+if [ "$MODE" = fake ] && [ "$ADVERSARY" != 0 ]; then
+    section "adversarial (scripts/adversary.sh)"
+    ADV_DB=""
+    if [ -n "$PG_CREATED" ]; then
+        if pg_admin createdb "${PG_CREATED}_adv" >>"$LOGD/steps.log" 2>&1; then
+            PG_ADV_CREATED="${PG_CREATED}_adv"
+            ADV_DB="${PG_PARTS[6]}/$PG_ADV_CREATED"
+            [ -z "${PG_PARTS[5]}" ] || ADV_DB="$ADV_DB?${PG_PARTS[5]}"
+        else
+            fail "createdb ${PG_CREATED}_adv for adversary.sh (got $(tail -c 300 "$LOGD/steps.log"))"
+        fi
+    fi
+    adv_n=0; adv_failed=0; adv_rc=""
+    while IFS= read -r line; do
+        case "$line" in
+            "PASS: "*) adv_n=$((adv_n + 1)); pass "adversary: ${line#PASS: }" ;;
+            "FAIL: "*) adv_n=$((adv_n + 1)); adv_failed=1; fail "adversary: ${line#FAIL: }" ;;
+            "ADVERSARY-EXIT "*) adv_rc=${line#ADVERSARY-EXIT } ;;
+            [0-9]*" passed, "[0-9]*" failed") ;;
+            *) echo "    $line" ;;
+        esac
+    done < <( ADVERSARY_DATABASE_URL="$ADV_DB" S3KEEPER_BIN="$KEEPER" FAKE_S3_BIN="$FAKE" PATH="$SAVED_PATH" \
+                  timeout --foreground -k 10 300 bash "$ROOT/scripts/adversary.sh" 2>&1 </dev/null
+              echo "ADVERSARY-EXIT $?" )
+    if [ "$adv_rc" != 0 ] && [ "$adv_failed" = 0 ]; then
+        fail "scripts/adversary.sh runs its checks (exit ${adv_rc:-?} after $adv_n checks)"
+    fi
+fi
 
 exit 0   # clean-up and the summary run in finish()

@@ -9,6 +9,7 @@
 //! | S3K005 | public-allow | `Allow` to `*` with no condition |
 //! | S3K006 | variables-without-2012 | `${…}` in a policy whose `Version` is not `2012-10-17`: it is literal text there |
 //! | S3K007 | allow-with-notprincipal | `Allow` with `NotPrincipal` grants to every principal not listed, anonymous included |
+//! | S3K008 | list-wildcard-folder | `s3:ListBucket` limited by an `s3:prefix` pattern with a wildcard in its folder part (`*/*`) to principals whose object reads are narrower: they can list the key names of every folder the wildcard matches |
 //!
 //! The keys and actions known here come from the service authorization reference for S3
 //! (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>) and the
@@ -294,6 +295,7 @@ pub fn lint(policy: &Policy) -> Vec<Finding> {
         }
     }
     out.extend(list_wider_than_read(policy));
+    out.extend(list_wildcard_folder(policy));
     out
 }
 
@@ -394,6 +396,85 @@ fn list_wider_than_read(policy: &Policy) -> Vec<Finding> {
     out
 }
 
+/// Whether an `s3:prefix` pattern has a wildcard before its last `/`: `*/*` or `a?c/*` list every
+/// folder the wildcard matches (`*` matches `/` too), so listing reaches keys no folder-limited
+/// read names.
+fn folder_wildcard(pattern: &str) -> bool {
+    pattern
+        .rfind('/')
+        .is_some_and(|i| pattern[..i].contains(['*', '?']))
+}
+
+/// The key part of an object resource (`arn:aws:s3:::b/k*` → `k*`; an access point's object
+/// path after `/object/`), or `None` for something else.
+fn object_key_pattern(src: &str) -> Option<&str> {
+    if src == "*" {
+        return Some("*");
+    }
+    let arn = crate::arn::Arn::parse(src)?;
+    let key = match arn.resource.strip_prefix("accesspoint/") {
+        Some(rest) => rest.split_once("/object/").map(|(_, k)| k)?,
+        None => arn.resource.split_once('/').map(|(_, k)| k)?,
+    };
+    // The offset of the key inside `src`, so the result borrows from it.
+    src.len().checked_sub(key.len()).map(|at| &src[at..])
+}
+
+/// S3K008: `s3:ListBucket` allowed with a `StringLike` `s3:prefix` pattern whose folder part has a
+/// wildcard, to principals whose `s3:GetObject` patterns are all narrower than that listing (none
+/// is the whole bucket or the listing pattern itself): the S3K001 leak, one folder level down.
+fn list_wildcard_folder(policy: &Policy) -> Vec<Finding> {
+    use crate::condition::Op;
+    let mut out = Vec::new();
+    for list in &policy.statements {
+        if list.effect != Effect::Allow || !grants(list, "s3:listbucket") {
+            continue;
+        }
+        let patterns: Vec<&str> = list
+            .conditions
+            .iter()
+            .filter(|c| c.key_lc() == "s3:prefix" && matches!(c.operator.op, Op::StringLike))
+            .flat_map(|c| c.raw_values.iter().map(String::as_str))
+            .filter(|p| folder_wildcard(p))
+            .collect();
+        if patterns.is_empty() {
+            continue;
+        }
+        let who = principal_key(list);
+        let reads: Vec<&Statement> = policy
+            .statements
+            .iter()
+            .filter(|s| {
+                s.effect == Effect::Allow
+                    && grants(s, "s3:getobject")
+                    && principal_key(s).iter().any(|p| who.contains(p))
+            })
+            .collect();
+        let Some(leaked) = patterns.iter().find(|listed| {
+            !reads.is_empty()
+                && reads.iter().all(|s| {
+                    s.resources.as_ref().is_some_and(|r| {
+                        !r.negated
+                            && r.patterns.iter().all(|p| {
+                                object_key_pattern(p.source())
+                                    .is_some_and(|k| k != "*" && k != **listed)
+                            })
+                    })
+                })
+        }) else {
+            continue;
+        };
+        out.push(Finding {
+            code: "S3K008",
+            name: "list-wildcard-folder",
+            severity: Severity::Error,
+            statement: label(list),
+            message: format!("`s3:ListBucket` is limited by the `s3:prefix` pattern `{leaked}`, whose folder part has a wildcard, to principals whose object reads are narrower: they can list the key names of every folder the wildcard matches. Name the folder (`photos/*`), or list one folder per statement"),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +495,35 @@ mod tests {
             {"Effect": "Allow", "Principal": {"AWS": "AIDAALICEEXAMPLE00001"}, "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"}
         ]});
         assert_eq!(codes(policy, PolicyKind::Bucket), vec!["S3K001"]);
+    }
+
+    #[test]
+    fn flags_a_listing_pattern_with_a_wildcard_folder() {
+        let policy = |list: &str, read: &str| {
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/bob", "arn:aws:iam:::user/carol"]},
+                 "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b",
+                 "Condition": {"StringLike": {"s3:prefix": [list]}}},
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam:::user/bob"},
+                 "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::b/{read}")}
+            ]})
+        };
+        for (list, read, flagged) in [
+            ("*/*", "*/*.jpg", true),
+            ("a?c/*", "a?c/x*", true),
+            ("data/2024-*/raw/*", "data/2024-*/raw/x", true),
+            ("*/*", "*/*", false),
+            ("*/*", "*", false),
+            ("test_folder/*", "test_folder/*jpg", false),
+            ("photos/*", "photos/*.jpg", false),
+        ] {
+            let want: Vec<&str> = if flagged { vec!["S3K008"] } else { vec![] };
+            assert_eq!(
+                codes(policy(list, read), PolicyKind::Bucket),
+                want,
+                "{list} {read}"
+            );
+        }
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
         .route("/shares/{bucket}", get(shares::show))
         .route("/shares/{bucket}/grants", post(shares::grant))
         .route("/shares/{bucket}/revoke", post(shares::revoke))
+        .route("/shares/{bucket}/forget", post(shares::forget))
         .route("/shares/{bucket}/import", post(shares::import))
         .route("/shares/{bucket}/report", get(shares::report))
         .route("/reconcile", post(reconcile))
@@ -147,7 +148,43 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
             authorize,
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))
+        .layer(axum::middleware::from_fn(json_rejections))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// The largest request body: a `put` ticket's 1,000 keys of up to 1,024 bytes fit.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Answers axum's own refusals (an oversized body, a missing content type) in the API's JSON
+/// shape, like every other error.
+async fn json_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let text = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "PayloadTooLarge",
+            format!("request body over {MAX_BODY_BYTES} bytes"),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UnsupportedMediaType", text),
+        _ => ("Invalid", text),
+    };
+    (status, Json(json!({"error": code, "message": message}))).into_response()
 }
 
 async fn authorize(
@@ -284,6 +321,14 @@ async fn health(State(s): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    match s.keeper.upload_capacity().await {
+        Ok(c) => s
+            .keeper
+            .aws
+            .metrics
+            .upload_sessions(c.live_sessions, c.capacity),
+        Err(e) => tracing::warn!(error = %e, "reading the upload capacity failed"),
+    }
     (
         [(
             "content-type",

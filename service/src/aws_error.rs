@@ -187,6 +187,7 @@ pub fn iam_action(operation: &str) -> Option<&'static str> {
         "PutBucketCors" => "s3:PutBucketCORS",
         "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
         "DeleteObjects" => "s3:DeleteObject",
+        "ListMultipartUploads" => "s3:ListBucketMultipartUploads",
         _ => return None,
     })
 }

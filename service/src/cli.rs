@@ -158,6 +158,7 @@ pub enum ShareCommand {
     /// reader: list and read; writer: also upload; manager: also delete; steward: manager on the
     /// whole bucket, and may read and change the bucket policy. USER is an IAM user ARN or an
     /// account id, or with `--dialect ceph` an RGW user name (`jane@uab.edu`, `TENANT$NAME`).
+    /// Writers, managers and stewards may not set object ACLs (denied in the policy).
     /// Refuses, showing a diff, when the live policy was edited since s3keeper last wrote it.
     Grant {
         #[command(flatten)]
@@ -167,7 +168,7 @@ pub enum ShareCommand {
         #[arg(long, value_parser = ["reader", "writer", "manager", "steward"])]
         role: String,
         /// Only under this key prefix (`data/`) or key pattern (`test_folder/*jpg`); listing is
-        /// limited to it too.
+        /// limited to its folder too, so a pattern needs a folder without wildcards.
         #[arg(long, default_value = "")]
         prefix: String,
         /// Keep a hand edit of the live policy (it is imported first) and apply the change.
@@ -178,7 +179,9 @@ pub enum ShareCommand {
         json: bool,
     },
     /// Take USER's role under PREFIX away, or without `--prefix` every role they have on BUCKET
-    /// (and their name in statements kept from a hand-written policy).
+    /// (and their name in statements kept from a hand-written policy). With `--dialect ceph`, a
+    /// user left with no role becomes a former member, denied everything on BUCKET until `share
+    /// forget`.
     Revoke {
         #[command(flatten)]
         service: ServiceArgs,
@@ -192,7 +195,22 @@ pub enum ShareCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The role table, the statements kept verbatim, and the policy they render to.
+    /// Remove a former member (Ceph dialect): `revoke` leaves a revoked user denied everything on
+    /// BUCKET, so nothing they uploaded (RGW makes them its owner) stays readable to them; forget
+    /// lifts that Deny.
+    Forget {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        user: String,
+        /// Keep a hand edit of the live policy (it is imported first) and apply the change.
+        #[arg(long)]
+        adopt: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The role table, the former members, the statements kept verbatim, and the policy they
+    /// render to.
     Show {
         #[command(flatten)]
         service: ServiceArgs,
@@ -210,7 +228,8 @@ pub enum ShareCommand {
         json: bool,
     },
     /// Who can list, read, write, delete and change the policy, and where, decided on the live
-    /// policy (hand edits included), with its lint findings.
+    /// policy (hand edits included), with its lint findings and any Deny that locks the owner or
+    /// s3keeper out.
     Report {
         #[command(flatten)]
         service: ServiceArgs,
@@ -231,6 +250,16 @@ pub enum ClientCommand {
         /// A prefix its tickets must lie under (`builds/docs/`); repeat for several.
         #[arg(long = "prefix", required = true)]
         prefixes: Vec<String>,
+        /// How many tickets it may have open at once (each open ticket holds a place in the
+        /// uploads bucket's revocation list until it ends or expires).
+        #[arg(long, default_value_t = crate::keeper::DEFAULT_MAX_OPEN, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        max_open: i64,
+        /// How many places it may hold in the uploads bucket's revocation list at once: open
+        /// tickets, and ended ones until they expire (their sessions stay denied until then).
+        /// Keep the clients' sum under the capacity `s3keeper doctor` shows. Default: 100, or
+        /// --max-open if larger.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        max_sessions: Option<i64>,
     },
     /// List clients (never their tokens).
     List(ServiceOnly),
@@ -421,7 +450,7 @@ pub enum PolicyCommand {
         #[arg(long)]
         access_point_arn: Option<String>,
     },
-    /// Find valid-but-dangerous patterns (codes S3K001…S3K007; see README).
+    /// Find valid-but-dangerous patterns (codes S3K001…S3K008; see README).
     ///
     /// Exits 0 when there are no error-severity findings, 1 when there are, 2 when the policy cannot
     /// be read or is invalid.

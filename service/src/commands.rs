@@ -458,7 +458,7 @@ async fn upload_command(cmd: UploadCommand) -> Result<(), KeeperError> {
                 expires_seconds: expires,
                 max_bytes,
                 content_type,
-                client: "operator".to_owned(),
+                opener: crate::keeper::Opener::Operator,
             };
             if html.is_some() && request.method != UploadMethod::Post {
                 return Err(KeeperError::Invalid(
@@ -498,9 +498,16 @@ async fn client_command(cmd: ClientCommand) -> Result<(), KeeperError> {
             service,
             name,
             prefixes,
+            max_open,
+            max_sessions,
         } => {
             let rt = keeper(&service).await?;
-            print_json(&rt.keeper.add_client(&name, &prefixes).await?);
+            let limits = crate::keeper::ClientLimits {
+                max_open,
+                max_sessions: max_sessions
+                    .unwrap_or(crate::keeper::DEFAULT_MAX_SESSIONS.max(max_open)),
+            };
+            print_json(&rt.keeper.add_client_with(&name, &prefixes, limits).await?);
         }
         ClientCommand::List(a) => {
             let rt = keeper(&a.service).await?;

@@ -13,7 +13,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 
 use crate::error::KeeperError;
-use crate::keeper::{AuditFilter, Kind, Quiet, TicketRequest};
+use crate::keeper::{AuditFilter, Kind, Quiet, TicketRequest, UploadMethod};
 use crate::runtime::{self, ServiceArgs};
 
 /// The people's own AWS account (not the platform's).
@@ -274,6 +274,16 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
         ticket.expires_at,
         ticket.url.as_deref().unwrap_or_default()
     ));
+    match keeper
+        .start_upload(&TicketRequest::post("instrument/"))
+        .await
+    {
+        Err(KeeperError::Conflict(_)) => out(
+            "   a second ticket over instrument/ (which holds night-1/): refused while this one is open, so neither can cancel the other's files",
+        ),
+        Err(e) => return Err(e),
+        Ok(_) => return Err(problem("two tickets over one prefix were open together")),
+    }
     let key = "instrument/night-1/frame-0001.csv";
     crate::push::post_once(&ticket, key, demo_csv().as_bytes())
         .await
@@ -300,6 +310,8 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
         Ok(()) => return Err(problem("the form still worked after the ticket ended")),
     }
 
+    short_ticket(keeper, fake, out).await?;
+
     out("\n9. The audit log:");
     for e in keeper
         .audit(&AuditFilter {
@@ -317,6 +329,57 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
         out(&line);
     }
     out("\nDone: every step behaved as AWS documents it.");
+    Ok(())
+}
+
+/// A one-minute `sts` ticket: STS's credentials last 15 minutes, the ticket's session policy
+/// ends them at its own expiry (checked on the fake's clock, moved two minutes on).
+async fn short_ticket(
+    keeper: &crate::keeper::Keeper,
+    fake: &fake_s3::FakeAwsHandle,
+    out: &mut dyn FnMut(&str),
+) -> Result<(), KeeperError> {
+    let mut request = TicketRequest::post("instrument/night-2/");
+    request.method = UploadMethod::Sts;
+    request.expires_seconds = 60;
+    let ticket = keeper.start_upload(&request).await?;
+    let c = ticket
+        .credentials
+        .clone()
+        .ok_or_else(|| problem("an sts ticket came without credentials"))?;
+    let s3 = aws_sdk_s3::Client::new(&fake.sdk_config(&fake_s3::Credentials {
+        access_key_id: c.access_key_id,
+        secret_access_key: c.secret_access_key,
+        session_token: Some(c.session_token),
+    }));
+    let put = |key: &'static str| {
+        s3.put_object()
+            .bucket(&ticket.bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send()
+    };
+    out(&format!(
+        "   a one-minute sts ticket {}: its credentials say {} (STS's minimum), the ticket says {}",
+        ticket.id, c.expiration, ticket.expires_at
+    ));
+    put("instrument/night-2/a.csv")
+        .await
+        .map_err(|e| problem(format!("the sts ticket was refused at once: {e}")))?;
+    out("   it uploads now: stored");
+    fake.set_time(Some(
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(2),
+    ));
+    let late = put("instrument/night-2/b.csv").await;
+    fake.set_time(None);
+    match late {
+        Err(e) => out(&format!(
+            "   two minutes later (the fake's clock moved on): refused ({}); the session policy ends at the ticket's expiry",
+            e.code().unwrap_or("error")
+        )),
+        Ok(_) => return Err(problem("the credentials outlived their ticket")),
+    }
+    keeper.end_upload(&ticket.id, true).await?;
     Ok(())
 }
 

@@ -203,6 +203,7 @@ pub async fn run(args: &ServiceArgs) -> Result<Report, KeeperError> {
         checks.push(bucket_check(&aws, &settings, which).await);
     }
     checks.push(uploads_check(&aws, &settings).await);
+    checks.push(upload_capacity_check(args, &aws, &settings).await);
     checks.push(
         match aws.list_access_points(&settings.controlled_bucket).await {
             Ok(names) => Check::pass(
@@ -234,22 +235,24 @@ pub async fn run(args: &ServiceArgs) -> Result<Report, KeeperError> {
     })
 }
 
+/// Whether `url` names an SQLite file that does not exist: doctor only looks, so such a file is
+/// reported, never created.
+fn missing_sqlite_file(url: &str) -> bool {
+    url.strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+        .is_some_and(|path| !std::path::Path::new(path).exists())
+}
+
 async fn database_check(args: &ServiceArgs) -> Check {
     let url = args.database_url.as_deref().unwrap_or(DEFAULT_URL);
     let shown = crate::db::redact_url(url);
-    // Doctor only looks: an SQLite file that does not exist is reported, never created.
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .map(|rest| rest.split('?').next().unwrap_or_default())
-        .filter(|p| !p.is_empty() && !p.contains(":memory:"))
-    {
-        if !std::path::Path::new(path).exists() {
-            return Check::fail(
-                "database",
-                format!("{shown}: the SQLite file does not exist"),
-                "run `s3keeper setup` with this --database-url (it creates and migrates the database), or correct S3KEEPER_DATABASE_URL",
-            );
-        }
+    if missing_sqlite_file(url) {
+        return Check::fail(
+            "database",
+            format!("{shown}: the SQLite file does not exist"),
+            "run `s3keeper setup` with this --database-url (it creates and migrates the database), or correct S3KEEPER_DATABASE_URL",
+        );
     }
     let db =
         match Db::open(url).await {
@@ -449,6 +452,60 @@ async fn uploads_check(aws: &Aws, s: &Settings) -> Check {
         }
         Err(e) => Check::failed(name, &e, repair),
     }
+}
+
+/// How full the uploads bucket's revocation list is: new tickets are refused once the sessions
+/// that may still need revoking fill a bucket policy.
+async fn upload_capacity_check(args: &ServiceArgs, aws: &Aws, s: &Settings) -> Check {
+    let name = "upload ticket capacity";
+    let url = args.database_url.as_deref().unwrap_or(DEFAULT_URL);
+    if missing_sqlite_file(url) {
+        return Check::fail(name, "no database to read", "see the database check");
+    }
+    let db = match Db::open(url).await {
+        Ok(db) => db,
+        Err(e) => return Check::failed(name, &e, "see the database check"),
+    };
+    if !db.pending_migrations().await.is_ok_and(|p| p.is_empty()) {
+        db.pool.close().await;
+        return Check::fail(
+            name,
+            "the database schema is not up to date",
+            "run `s3keeper setup`",
+        );
+    }
+    let keeper = match crate::keeper::Keeper::new(db.clone(), aws.clone(), s.clone(), "doctor") {
+        Ok(k) => k,
+        Err(e) => return Check::failed(name, &e, "check the configuration"),
+    };
+    let check = match keeper.upload_capacity().await {
+        Ok(c) => {
+            let mut detail = format!(
+                "{} of about {} ticket sessions in use ({} open tickets); the revocation policy for them is {} of {} bytes; API clients may hold {} together",
+                c.live_sessions,
+                c.capacity,
+                c.open_tickets,
+                c.policy_bytes,
+                c.policy_limit,
+                c.clients_max_sessions
+            );
+            if usize::try_from(c.clients_max_sessions).unwrap_or(usize::MAX) > c.capacity {
+                detail.push_str(" (more than the capacity: lower some clients' --max-sessions to keep room for the operator)");
+            }
+            if c.live_sessions >= c.capacity {
+                Check::fail(
+                    name,
+                    detail,
+                    "new tickets are refused until sessions expire; finish or cancel open tickets, lower clients' --max-open, or shorten ticket lifetimes",
+                )
+            } else {
+                Check::pass(name, detail)
+            }
+        }
+        Err(e) => Check::failed(name, &e, "check the database"),
+    };
+    db.pool.close().await;
+    check
 }
 
 #[cfg(test)]

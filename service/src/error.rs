@@ -27,6 +27,13 @@ pub enum KeeperError {
     /// An AWS limit would be crossed; nothing was changed (HTTP 409).
     #[error("limit reached: {0}")]
     Limit(String),
+    /// The caller has as much open as it may; nothing was changed (HTTP 429).
+    #[error("too many: {0}")]
+    TooMany(String),
+    /// The service cannot take this now without breaking a guarantee (for example an upload
+    /// ticket whose revocation would not fit); nothing was changed, try later (HTTP 503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// AWS refused or failed (HTTP 502): one line with the operation, code, message, request id
     /// and a hint.
     #[error("{0}")]
@@ -67,6 +74,8 @@ impl KeeperError {
             KeeperError::NotFound(_) => 404,
             KeeperError::Conflict(_) | KeeperError::Limit(_) => 409,
             KeeperError::NotVerified(_) => 422,
+            KeeperError::TooMany(_) => 429,
+            KeeperError::Unavailable(_) => 503,
             KeeperError::Aws(_) => 502,
             KeeperError::Config(_) | KeeperError::Io(_) | KeeperError::Db(_) => 500,
         }
@@ -82,6 +91,8 @@ impl KeeperError {
             KeeperError::Conflict(_) => "Conflict",
             KeeperError::Forbidden(_) => "Forbidden",
             KeeperError::Limit(_) => "LimitReached",
+            KeeperError::TooMany(_) => "TooManyOpenTickets",
+            KeeperError::Unavailable(_) => "CapacityReached",
             KeeperError::Aws(_) => "AwsError",
             KeeperError::Config(_) => "Configuration",
             KeeperError::Io(_) => "Io",

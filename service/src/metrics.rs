@@ -13,6 +13,9 @@
 //!   code (or the local codes of `aws_error.rs`, such as `DnsFailure`).
 //! - `s3keeper_reconcile_runs_total{outcome}`, `s3keeper_reconcile_drift_total` (differences
 //!   found and repaired), `s3keeper_reconcile_failures_total` (differences left).
+//! - `s3keeper_upload_sessions_live` (upload ticket sessions that may still need revoking: open
+//!   tickets and ended ones not yet expired) and `s3keeper_upload_sessions_capacity` (how many
+//!   the uploads bucket's policy can revoke), read from the database at each scrape.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +31,7 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -79,6 +83,8 @@ pub struct Metrics {
     reconcile_runs: Family<OutcomeLabels, Counter>,
     reconcile_drift: Counter,
     reconcile_failures: Counter,
+    upload_sessions_live: Gauge,
+    upload_sessions_capacity: Gauge,
 }
 
 impl Default for Metrics {
@@ -101,6 +107,8 @@ impl Metrics {
             reconcile_runs: Family::default(),
             reconcile_drift: Counter::default(),
             reconcile_failures: Counter::default(),
+            upload_sessions_live: Gauge::default(),
+            upload_sessions_capacity: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -145,7 +153,25 @@ impl Metrics {
             "Differences reconcile could not repair",
             m.reconcile_failures.clone(),
         );
+        registry.register(
+            "upload_sessions_live",
+            "Upload ticket sessions that may still need revoking (open, or ended and not expired)",
+            m.upload_sessions_live.clone(),
+        );
+        registry.register(
+            "upload_sessions_capacity",
+            "Upload ticket sessions the uploads bucket's policy can revoke at once",
+            m.upload_sessions_capacity.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// The revocation list's fill, as last read.
+    pub fn upload_sessions(&self, live: usize, capacity: usize) {
+        self.upload_sessions_live
+            .set(i64::try_from(live).unwrap_or(i64::MAX));
+        self.upload_sessions_capacity
+            .set(i64::try_from(capacity).unwrap_or(i64::MAX));
     }
 
     /// The exposition text.

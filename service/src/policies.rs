@@ -209,7 +209,12 @@ pub fn service_identity_policy(buckets: ServiceBuckets<'_>, region: &str, accoun
             {
                 "Sid": "ManageUploadsBucket",
                 "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:PutBucketCORS", "s3:DeleteBucketPolicy"],
+                "Action": [
+                    "s3:ListBucket",
+                    "s3:ListBucketMultipartUploads",
+                    "s3:PutBucketCORS",
+                    "s3:DeleteBucketPolicy",
+                ],
                 "Resource": bucket(buckets.uploads),
             }
         ]

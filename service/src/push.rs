@@ -5,8 +5,10 @@
 //! Files already there with the same size and ETag (the MD5 of a single-request upload) are
 //! skipped, so an interrupted push run again sends only what is missing. Throttling (503) and
 //! server errors (500) are retried with backoff; a POST upload replaces the whole object, so a
-//! retried upload never leaves a duplicate. Symbolic links are followed only when they point
-//! inside the directory; others are skipped and named.
+//! retried upload never leaves a duplicate. Every regular file under the directory is sent at
+//! its own path; symbolic links are followed only when they point inside the directory (and the
+//! file is sent at the link's path too); others are skipped and named. What is sent is read from
+//! the file that was opened and checked, never from a path checked earlier.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,53 +39,65 @@ pub struct PushReport {
     pub retries: u64,
 }
 
-/// One file to send: its key, where it is, its size.
+/// One file to send: its key, where it is, its size, whether it is reached through a link.
 #[derive(Debug, Clone)]
 struct LocalFile {
     key: String,
     path: PathBuf,
     size: u64,
+    linked: bool,
 }
 
 fn io(p: &Path, e: std::io::Error) -> KeeperError {
     KeeperError::Io(format!("{}: {e}", p.display()))
 }
 
-/// Every regular file under `dir` (following links only when they resolve inside `dir`).
+/// The key-relative path of `path` under `root`, which must be UTF-8 to become an S3 key.
+fn relative(root: &Path, path: &Path) -> Result<String, KeeperError> {
+    path.strip_prefix(root)
+        .ok()
+        .and_then(|r| {
+            r.components()
+                .map(|c| c.as_os_str().to_str())
+                .collect::<Option<Vec<_>>>()
+        })
+        .map(|parts| parts.join("/"))
+        .ok_or_else(|| {
+            KeeperError::Io(format!(
+                "{}: file names must be UTF-8 to become S3 keys",
+                path.display()
+            ))
+        })
+}
+
+/// Every regular file under `dir`, each at its own path, plus files and directories reached
+/// through links that resolve inside `dir` (at the link's path too). Real directories are always
+/// walked, so a link pointing at one never hides it; a link to a directory already walked (an
+/// ancestor, say) is not followed, so links cannot loop.
 fn files(dir: &Path, prefix: &str) -> Result<(Vec<LocalFile>, Vec<String>), KeeperError> {
     let root = dir.canonicalize().map_err(|e| io(dir, e))?;
     let mut out = Vec::new();
     let mut outside = Vec::new();
-    let mut stack = vec![root.clone()];
-    let mut seen_dirs = std::collections::HashSet::new();
-    while let Some(d) = stack.pop() {
-        // A link to a parent directory inside the tree would loop.
-        if !seen_dirs.insert(d.canonicalize().map_err(|e| io(&d, e))?) {
-            continue;
-        }
+    // (path as written under the root, whether a link led here)
+    let mut stack = vec![(root.clone(), false)];
+    // Directories walked so far (real paths): a link to one of them (an ancestor, say) is not
+    // followed again.
+    let mut walked = std::collections::HashSet::new();
+    while let Some((d, via_link)) = stack.pop() {
+        walked.insert(d.canonicalize().map_err(|e| io(&d, e))?);
         for entry in std::fs::read_dir(&d).map_err(|e| io(&d, e))? {
             let entry = entry.map_err(|e| io(&d, e))?;
             let path = entry.path();
-            let rel = path
-                .strip_prefix(&root)
-                .ok()
-                .and_then(|r| {
-                    r.components()
-                        .map(|c| c.as_os_str().to_str())
-                        .collect::<Option<Vec<_>>>()
-                })
-                .ok_or_else(|| {
-                    KeeperError::Io(format!(
-                        "{}: file names must be UTF-8 to become S3 keys",
-                        path.display()
-                    ))
-                })?
-                .join("/");
+            let rel = relative(&root, &path)?;
             let meta = std::fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
-            let meta = if meta.file_type().is_symlink() {
+            let (meta, linked) = if meta.file_type().is_symlink() {
                 match path.canonicalize() {
                     Ok(target) if target.starts_with(&root) => {
-                        std::fs::metadata(&target).map_err(|e| io(&path, e))?
+                        let m = std::fs::metadata(&target).map_err(|e| io(&path, e))?;
+                        if m.is_dir() && walked.contains(&target) {
+                            continue;
+                        }
+                        (m, true)
                     }
                     _ => {
                         outside.push(rel);
@@ -91,15 +105,16 @@ fn files(dir: &Path, prefix: &str) -> Result<(Vec<LocalFile>, Vec<String>), Keep
                     }
                 }
             } else {
-                meta
+                (meta, via_link)
             };
             if meta.is_dir() {
-                stack.push(path);
+                stack.push((path, linked));
             } else if meta.is_file() {
                 out.push(LocalFile {
                     key: format!("{prefix}{rel}"),
                     path,
                     size: meta.len(),
+                    linked,
                 });
             }
         }
@@ -109,19 +124,87 @@ fn files(dir: &Path, prefix: &str) -> Result<(Vec<LocalFile>, Vec<String>), Keep
     Ok((out, outside))
 }
 
-fn md5_hex(path: &Path) -> Result<String, KeeperError> {
+/// Opens `file` for reading and checks the file actually opened: a regular file, inside `root`.
+/// The check is made on the open file, not on its path, so a link swapped in after the walk
+/// (even for a directory on the way) cannot make push read a file outside the directory. Files
+/// that were not reached through a link are opened without following a final link at all.
+fn open_inside(root: &Path, file: &LocalFile) -> Result<std::fs::File, KeeperError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    if !file.linked {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let opened = options.open(&file.path).map_err(|e| {
+        io(
+            &file.path,
+            std::io::Error::new(e.kind(), format!("{e} (it changed during the push?)")),
+        )
+    })?;
+    let meta = opened.metadata().map_err(|e| io(&file.path, e))?;
+    if !meta.is_file() {
+        return Err(KeeperError::Io(format!(
+            "{}: is no longer a regular file",
+            file.path.display()
+        )));
+    }
+    if let Some(real) = opened_path(&opened) {
+        if !real.starts_with(root) {
+            return Err(KeeperError::Forbidden(format!(
+                "{}: now leads outside the directory ({}); not sent",
+                file.path.display(),
+                real.display()
+            )));
+        }
+    }
+    Ok(opened)
+}
+
+/// Where an open file really is (Linux: its `/proc/self/fd` link); `None` where the system does
+/// not say, and then only the walk's check stands.
+fn opened_path(file: &std::fs::File) -> Option<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+fn md5_hex(root: &Path, file: &LocalFile) -> Result<String, KeeperError> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(|e| io(path, e))?;
+    let mut opened = open_inside(root, file)?;
     let mut h = Md5::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = file.read(&mut buf).map_err(|e| io(path, e))?;
+        let n = opened.read(&mut buf).map_err(|e| io(&file.path, e))?;
         if n == 0 {
             break;
         }
         h.update(&buf[..n]);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// The content to send, read from the checked open file.
+async fn read_inside(root: &Path, file: &LocalFile) -> Result<Vec<u8>, KeeperError> {
+    let (root, owned) = (root.to_path_buf(), file.clone());
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut opened = open_inside(&root, &owned)?;
+        let mut content = Vec::new();
+        opened
+            .read_to_end(&mut content)
+            .map_err(|e| io(&owned.path, e))?;
+        Ok(content)
+    })
+    .await
+    .map_err(|e| KeeperError::Io(format!("reading {}: {e}", file.path.display())))?
 }
 
 /// The multipart/form-data body of one upload: the ticket's fields (its key replaced by this
@@ -160,11 +243,10 @@ fn form_body(ticket: &Ticket, key: &str, filename: &str, content: &[u8]) -> (Str
 async fn send(
     http: &reqwest::Client,
     ticket: &Ticket,
+    root: &Path,
     file: &LocalFile,
 ) -> Result<u64, KeeperError> {
-    let content = tokio::fs::read(&file.path)
-        .await
-        .map_err(|e| io(&file.path, e))?;
+    let content = read_inside(root, file).await?;
     let filename = file.key.rsplit('/').next().unwrap_or_default();
     let (content_type, body) = form_body(ticket, &file.key, filename, &content);
     let url = ticket.url.clone().unwrap_or_default();
@@ -261,7 +343,8 @@ pub async fn push(
             "push needs a `post` ticket (its url and fields)".into(),
         ));
     }
-    let (all, links_not_followed) = files(dir, &ticket.prefix)?;
+    let root = dir.canonicalize().map_err(|e| io(dir, e))?;
+    let (all, links_not_followed) = files(&root, &ticket.prefix)?;
     let mut report = PushReport {
         links_not_followed,
         ..PushReport::default()
@@ -269,7 +352,7 @@ pub async fn push(
     let mut todo = Vec::new();
     for f in all {
         let unchanged = match existing.get(&f.key) {
-            Some((size, etag)) if *size == f.size => md5_hex(&f.path)? == *etag,
+            Some((size, etag)) if *size == f.size => md5_hex(&root, &f)? == *etag,
             _ => false,
         };
         if unchanged {
@@ -282,12 +365,14 @@ pub async fn push(
     let http = reqwest::Client::new();
     let ticket = Arc::new(ticket.clone());
     let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let root = Arc::new(root);
     let mut tasks = tokio::task::JoinSet::new();
     for f in todo {
         let (http, ticket, limit) = (http.clone(), Arc::clone(&ticket), Arc::clone(&limit));
+        let root = Arc::clone(&root);
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let r = send(&http, &ticket, &f).await;
+            let r = send(&http, &ticket, &root, &f).await;
             (f, r)
         });
     }
@@ -351,6 +436,62 @@ mod tests {
         {
             assert_eq!(keys, ["p/index.html", "p/inside-link", "p/sub/a.txt"]);
             assert_eq!(outside, ["outside-link"]);
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// A link to a real directory never hides it: every regular file is found at its own path,
+    /// whichever the walk meets first.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_directory_never_hides_the_directory() {
+        for link in ["in-dir", "zz-dir"] {
+            let base =
+                std::env::temp_dir().join(format!("s3k-push-hide-{}-{link}", std::process::id()));
+            let dir = base.join("site");
+            let _ = std::fs::create_dir_all(dir.join("sub"));
+            let _ = std::fs::write(dir.join("sub/a.txt"), b"a");
+            let _ = std::os::unix::fs::symlink(dir.join("sub"), dir.join(link));
+            let Ok((found, _)) = files(&dir, "p/") else {
+                panic!("walk failed")
+            };
+            let keys: Vec<String> = found.iter().map(|f| f.key.clone()).collect();
+            let mut want = vec![format!("p/{link}/a.txt"), "p/sub/a.txt".to_owned()];
+            want.sort();
+            assert_eq!(keys, want, "{link}");
+            let _ = std::fs::remove_dir_all(&base);
+        }
+    }
+
+    /// The file read is the file checked: a path swapped for a link to a file outside the
+    /// directory after the walk is refused, not read.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_swapped_for_an_outside_link_after_the_walk_is_not_read() {
+        let base = std::env::temp_dir().join(format!("s3k-push-swap-{}", std::process::id()));
+        let dir = base.join("site");
+        let _ = std::fs::create_dir_all(dir.join("sub"));
+        let _ = std::fs::write(dir.join("sub/a.txt"), b"a");
+        let _ = std::fs::write(dir.join("b.txt"), b"b");
+        let _ = std::fs::write(base.join("secret"), b"s");
+        let _ = std::os::unix::fs::symlink(dir.join("b.txt"), dir.join("link"));
+        let root = dir.canonicalize().unwrap_or_default();
+        let Ok((found, _)) = files(&root, "p/") else {
+            panic!("walk failed")
+        };
+        // After the walk: the plain file becomes a link, the link is retargeted outside, and a
+        // directory on the way becomes a link to outside.
+        let _ = std::fs::remove_file(dir.join("b.txt"));
+        let _ = std::os::unix::fs::symlink(base.join("secret"), dir.join("b.txt"));
+        let _ = std::fs::remove_file(dir.join("link"));
+        let _ = std::os::unix::fs::symlink(base.join("secret"), dir.join("link"));
+        let _ = std::fs::rename(dir.join("sub"), base.join("moved"));
+        let _ = std::fs::create_dir_all(base.join("elsewhere"));
+        let _ = std::fs::write(base.join("elsewhere/a.txt"), b"s");
+        let _ = std::os::unix::fs::symlink(base.join("elsewhere"), dir.join("sub"));
+        assert_eq!(found.len(), 3);
+        for f in &found {
+            assert!(open_inside(&root, f).is_err(), "{} was opened", f.key);
         }
         let _ = std::fs::remove_dir_all(&base);
     }

@@ -57,6 +57,22 @@ pub async fn run(cmd: ShareCommand) -> Result<(), KeeperError> {
             print_change(&change, json, &what);
             Ok(())
         }
+        ShareCommand::Forget {
+            service,
+            bucket,
+            user,
+            adopt,
+            json,
+        } => {
+            let rt = keeper(&service).await?;
+            let change = rt.keeper.share_forget(&bucket, &user, adopt).await?;
+            print_change(
+                &change,
+                json,
+                &format!("{user} is no longer a former member of {bucket}: their Deny is gone"),
+            );
+            Ok(())
+        }
         ShareCommand::Show {
             service,
             bucket,
@@ -130,6 +146,17 @@ fn print_change(change: &ShareChange, json: bool, what: &str) {
 /// The table, the kept statements, and with `policy` the rendered policy.
 fn print_view(view: &ShareView, policy: bool) {
     println!("{}", table_lines(view).join("\n"));
+    if !view.former.is_empty() {
+        println!(
+            "former members, denied everything on {} until `s3keeper share forget {} USER` ({}):",
+            view.bucket,
+            view.bucket,
+            view.former.len()
+        );
+        for f in &view.former {
+            println!("  {}", f.user);
+        }
+    }
     if !view.kept.is_empty() {
         println!(
             "kept verbatim from a hand-written policy ({}):",
@@ -271,6 +298,15 @@ pub fn report_lines(r: &Report) -> Vec<String> {
     }
     if r.principals.iter().any(|p| p.needs_own_allow) {
         out.push("  * of another account or tenant: its own policies must allow it too".to_owned());
+    }
+    for l in &r.lockouts {
+        out.push(format!(
+            "locked out: the policy denies the {} ({}) {}; {}",
+            if l.who == "owner" { "bucket owner" } else { "service, s3keeper," },
+            l.principal,
+            l.denied.join(", "),
+            "on AWS the account's root user can always delete the bucket policy (`aws s3api delete-bucket-policy`); on RGW whoever the Deny leaves allowed runs `s3cmd delpolicy`"
+        ));
     }
     if r.findings.is_empty() {
         out.push("lint: clean".to_owned());

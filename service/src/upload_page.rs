@@ -14,16 +14,23 @@ fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// A value as a JavaScript literal that is safe inside `<script>`: JSON with `<`, `>` and `&`
+/// written as `\u003c` escapes, so no value can end the script (`</script>`) or switch the HTML
+/// parser into its escaped script states (`<!--`, `<script`), whatever a prefix or content type
+/// holds (<https://html.spec.whatwg.org/multipage/scripting.html#restrictions-for-contents-of-script-elements>).
+fn script_literal<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 /// The page for a `post` ticket.
 pub fn render(ticket: &Ticket) -> String {
     let fields = ticket.fields.clone().unwrap_or_default();
-    // The fields go to the script as JSON; `</` is escaped so no value can end the script.
-    let fields_json = serde_json::to_string(&fields)
-        .unwrap_or_default()
-        .replace("</", "<\\/");
-    let url = serde_json::to_string(ticket.url.as_deref().unwrap_or_default())
-        .unwrap_or_default()
-        .replace("</", "<\\/");
+    let fields_json = script_literal(&fields);
+    let url = script_literal(ticket.url.as_deref().unwrap_or_default());
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -88,9 +95,7 @@ document.getElementById("upload").addEventListener("submit", async (event) => {{
         bucket = escape(&ticket.bucket),
         expires = escape(&ticket.expires_at),
         id = escape(&ticket.id),
-        prefix_json = serde_json::to_string(&ticket.prefix)
-            .unwrap_or_default()
-            .replace("</", "<\\/"),
+        prefix_json = script_literal(&ticket.prefix),
     )
 }
 
@@ -99,25 +104,47 @@ mod tests {
     use super::*;
     use crate::keeper::UploadMethod;
 
-    #[test]
-    fn values_cannot_break_out_of_the_page_or_the_script() {
+    /// A `post` ticket for `prefix` whose form has `field` set to `value`.
+    fn ticket(prefix: &str, field: &str, value: &str) -> Ticket {
         let mut fields = serde_json::Map::new();
-        fields.insert("policy".into(), "</script><script>alert(1)".into());
-        let ticket = Ticket {
+        fields.insert(field.into(), value.into());
+        Ticket {
             id: "t".into(),
             method: UploadMethod::Post,
             bucket: "b".into(),
-            prefix: "a<b>/".into(),
+            prefix: prefix.into(),
             region: "us-east-1".into(),
             expires_at: "2030-01-01T00:00:00Z".into(),
             url: Some("http://127.0.0.1/b/".into()),
             fields: Some(fields),
             urls: None,
             credentials: None,
-        };
-        let page = render(&ticket);
+        }
+    }
+
+    #[test]
+    fn values_cannot_break_out_of_the_page_or_the_script() {
+        let page = render(&ticket("a<b>/", "policy", "</script><script>alert(1)"));
         assert!(!page.contains("</script><script>alert(1)"));
         assert!(page.contains("a&lt;b&gt;/"));
         assert_eq!(page.matches("</script>").count(), 1);
+    }
+
+    /// `<!--<script>` in a prefix would put the HTML parser in its "double escaped" script state,
+    /// where the page's own `</script>` no longer ends the script.
+    #[test]
+    fn no_value_opens_an_escaped_script_state() {
+        let page = render(&ticket("x<!--<script>/", "Content-Type", "<!--<script>"));
+        let script = page
+            .split("<script>")
+            .nth(1)
+            .and_then(|s| s.split("</script>").next())
+            .unwrap_or_default();
+        assert!(!script.contains("<!--"), "{script}");
+        assert!(!script.contains("<script"), "{script}");
+        assert!(
+            script.contains(r#""x\u003c!--\u003cscript\u003e/""#),
+            "{script}"
+        );
     }
 }

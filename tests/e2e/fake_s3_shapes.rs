@@ -392,3 +392,37 @@ async fn a_policy_is_measured_without_its_whitespace() {
         Some("MalformedPolicy")
     );
 }
+
+/// ListMultipartUploads lists only the uploads under `prefix`, in key order (a caller aborting
+/// "its" uploads by prefix must never see, and so abort, another prefix's).
+#[tokio::test]
+async fn list_multipart_uploads_honours_the_prefix() {
+    let (_fake, owner) = fake().await;
+    for key in ["mp/b", "other/a", "mp/a", "mpx/c"] {
+        owner
+            .create_multipart_upload()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let listed = owner
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .prefix("mp/")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let keys: Vec<&str> = listed.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["mp/a", "mp/b"]);
+    assert_eq!(listed.prefix(), Some("mp/"));
+    let all = owner
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let keys: Vec<&str> = all.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["mp/a", "mp/b", "mpx/c", "other/a"]);
+}

@@ -378,6 +378,17 @@ async fn post_form(
     key: &str,
     body: &str,
 ) -> u16 {
+    post_form_reply(fake, creds, bucket, key, body).await.0
+}
+
+/// [`post_form`], with the answer's body.
+async fn post_form_reply(
+    fake: &FakeAwsHandle,
+    creds: &Credentials,
+    bucket: &str,
+    key: &str,
+    body: &str,
+) -> (u16, String) {
     use base64::Engine;
     let credential = format!("{}/20260101/us-east-1/s3/aws4_request", creds.access_key_id);
     let policy = serde_json::json!({
@@ -411,7 +422,7 @@ async fn post_form(
     form.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\nContent-Type: text/plain\r\n\r\n{body}\r\n--{boundary}--\r\n"
     ));
-    reqwest::Client::new()
+    let reply = reqwest::Client::new()
         .post(format!("{}/{bucket}", fake.endpoint()))
         .header(
             "content-type",
@@ -420,9 +431,65 @@ async fn post_form(
         .body(form)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .status()
-        .as_u16()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = reply.status().as_u16();
+    (status, reply.text().await.unwrap_or_default())
+}
+
+/// A form's key over 1,024 bytes of UTF-8 is refused as PutObject refuses it (issue 18, item D):
+/// the same code and status (AWS's `KeyTooLongError`, 400), and nothing stored; 1,024 bytes are
+/// accepted by both.
+#[rstest::rstest]
+#[case::ascii_at_the_limit("k".repeat(1024), None)]
+#[case::ascii_over("k".repeat(1025), Some("KeyTooLongError"))]
+#[case::utf8_at_the_limit("é".repeat(512), None)]
+#[case::utf8_over_in_bytes_not_characters("é".repeat(513), Some("KeyTooLongError"))]
+#[tokio::test]
+async fn a_form_key_over_1024_bytes_is_refused_as_put_object_refuses_it(
+    #[case] key: String,
+    #[case] refused: Option<&str>,
+) {
+    let fake = three_tenants().await;
+    let owner = root(&fake, OWNER);
+    owner
+        .create_bucket()
+        .bucket(SAME)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (_, jane) = fake
+        .create_user(
+            OWNER,
+            "jane",
+            &[&identity_policy(r#""s3:PutObject""#, "arn:aws:s3:::data/*")],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let put = aws_sdk_s3::Client::new(&fake.sdk_config(&jane))
+        .put_object()
+        .bucket(SAME)
+        .key(&key)
+        .body(ByteStream::from_static(b"put"))
+        .send()
+        .await;
+    let put_code = err_code(put);
+    assert_eq!(put_code.as_deref(), refused, "PutObject");
+    let (status, text) = post_form_reply(&fake, &jane, SAME, &key, "posted").await;
+    match refused {
+        Some(code) => {
+            assert_eq!(status, 400, "{text}");
+            assert!(text.contains(&format!("<Code>{code}</Code>")), "{text}");
+            assert!(text.contains("Your key is too long"), "{text}");
+            assert_eq!(
+                get(&owner, SAME, &key).await,
+                Err("NoSuchKey".to_owned()),
+                "nothing stored"
+            );
+        }
+        None => {
+            assert_eq!(status, 204, "{text}");
+            assert_eq!(get(&owner, SAME, &key).await, Ok("posted".to_owned()));
+        }
+    }
 }
 
 #[tokio::test]

@@ -390,7 +390,7 @@ fn openapi_is_3_1_and_every_ref_resolves() {
     let ops = operations(&doc);
     assert_eq!(
         ops.len(),
-        28,
+        29,
         "operations: {:?}",
         ops.iter().map(|o| (&o.0, &o.1)).collect::<Vec<_>>()
     );

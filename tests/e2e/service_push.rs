@@ -32,6 +32,13 @@ async fn ticket(env: &Env, prefix: &str) -> Ticket {
         .unwrap_or_else(|e| panic!("ticket: {e}"))
 }
 
+async fn end(env: &Env, t: &Ticket) {
+    env.keeper
+        .end_upload(&t.id, false)
+        .await
+        .unwrap_or_else(|e| panic!("finish: {e}"));
+}
+
 /// Key → (size, ETag) under the ticket's prefix, as the service lists it.
 async fn listed(env: &Env, id: &str) -> HashMap<String, (u64, String)> {
     let state = env
@@ -114,6 +121,8 @@ async fn a_push_run_again_sends_only_what_is_missing_or_changed() {
     let r = s3keeper::push::push(&partial, &first, &HashMap::new(), 4, &Quiet).await;
     assert_eq!(r.map(|r| r.uploaded.len()).ok(), Some(4));
 
+    // Tickets on one prefix are never open together (issue 18): each run ends its own.
+    end(&env, &first).await;
     let second = ticket(&env, "docs/main/").await;
     let existing = listed(&env, &second.id).await;
     let report = s3keeper::push::push(&dir, &second, &existing, 4, &Quiet)
@@ -128,6 +137,7 @@ async fn a_push_run_again_sends_only_what_is_missing_or_changed() {
 
     // A changed file (same size or not) goes up again; nothing else does.
     let _ = std::fs::write(dir.join("part2/f002.html"), "page 2 of rerux");
+    end(&env, &second).await;
     let third = ticket(&env, "docs/main/").await;
     let existing = listed(&env, &third.id).await;
     let report = s3keeper::push::push(&dir, &third, &existing, 4, &Quiet)

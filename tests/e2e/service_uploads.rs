@@ -65,7 +65,7 @@ pub async fn post_form(
     (status, resp.text().await.unwrap_or_default())
 }
 
-async fn start(env: &Env, request: &TicketRequest) -> Ticket {
+pub(crate) async fn start(env: &Env, request: &TicketRequest) -> Ticket {
     env.keeper
         .start_upload(request)
         .await
@@ -73,7 +73,7 @@ async fn start(env: &Env, request: &TicketRequest) -> Ticket {
 }
 
 /// An S3 client signing with an `sts` ticket's credentials.
-fn client_of(env: &Env, ticket: &Ticket) -> aws_sdk_s3::Client {
+pub(crate) fn client_of(env: &Env, ticket: &Ticket) -> aws_sdk_s3::Client {
     let c = ticket
         .credentials
         .clone()
@@ -86,7 +86,7 @@ fn client_of(env: &Env, ticket: &Ticket) -> aws_sdk_s3::Client {
 }
 
 /// Puts `key` into the uploads bucket with `s3`; the error code, if refused.
-async fn put_as(s3: &aws_sdk_s3::Client, key: &str) -> Option<String> {
+pub(crate) async fn put_as(s3: &aws_sdk_s3::Client, key: &str) -> Option<String> {
     crate::support::err_code(
         s3.put_object()
             .bucket("s3keeper-uploads")
@@ -97,7 +97,7 @@ async fn put_as(s3: &aws_sdk_s3::Client, key: &str) -> Option<String> {
     )
 }
 
-fn keys_of(state: &s3keeper::keeper::UploadState) -> Vec<String> {
+pub(crate) fn keys_of(state: &s3keeper::keeper::UploadState) -> Vec<String> {
     state
         .objects
         .iter()

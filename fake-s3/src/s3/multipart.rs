@@ -265,10 +265,20 @@ pub(super) fn list_parts(
 
 pub(super) fn list_uploads(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
     ctx.authorize("s3:ListBucketMultipartUploads", bucket, None)?;
+    // Only uploads whose key starts with `prefix`, in key order, as S3 lists them
+    // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html>).
+    let prefix = ctx.q("prefix").unwrap_or_default().to_owned();
     let st = ctx.state.storage();
     let mut items = String::new();
     if let Some(b) = st.buckets.get(&bucket.name) {
-        for (id, u) in &b.uploads {
+        let mut uploads: Vec<_> = b
+            .uploads
+            .iter()
+            .filter(|(_, u)| u.key.starts_with(&prefix))
+            .collect();
+        uploads
+            .sort_by(|(ia, a), (ib, b)| (&a.key, a.initiated, ia).cmp(&(&b.key, b.initiated, ib)));
+        for (id, u) in uploads {
             items.push_str(&format!(
                 "<Upload><Key>{}</Key><UploadId>{id}</UploadId><Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass></Upload>",
                 escape(&u.key),
@@ -277,8 +287,9 @@ pub(super) fn list_uploads(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
         }
     }
     Ok(Resp::xml(format!(
-        "<ListMultipartUploadsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>",
-        escape(bucket.plain_name())
+        "<ListMultipartUploadsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Prefix>{}</Prefix><IsTruncated>false</IsTruncated>{items}</ListMultipartUploadsResult>",
+        escape(bucket.plain_name()),
+        escape(&prefix)
     )))
 }
 

@@ -66,7 +66,10 @@ pub(super) fn put_object(
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
     if key.len() > 1024 {
-        return Err(AwsError::invalid_argument("Your key is too long"));
+        // AWS: 400 KeyTooLongError, "Your key is too long."
+        return Err(
+            AwsError::invalid_argument("Your key is too long.").with_code("KeyTooLongError")
+        );
     }
     add_acl_fact(ctx, bucket)?;
     let tags = request_tags(ctx)?;

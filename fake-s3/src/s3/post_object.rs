@@ -53,6 +53,14 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
         };
         (upload, caller, name)
     };
+    // S3 keys are at most 1,024 bytes of UTF-8
+    // (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html>); the form's key
+    // (after `${filename}` is filled in) is refused as PutObject refuses it.
+    if upload.key.len() > 1024 {
+        return Err(
+            AwsError::invalid_argument("Your key is too long.").with_code("KeyTooLongError")
+        );
+    }
     let bucket = load_bucket(ctx.state, &name)?;
     let auth = Authenticated {
         caller,

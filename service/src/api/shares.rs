@@ -29,6 +29,14 @@ struct ShareRevocation {
     adopt: bool,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareForgetting {
+    user: String,
+    #[serde(default)]
+    adopt: bool,
+}
+
 pub(super) async fn show(State(s): State<Arc<AppState>>, Path(bucket): Path<String>) -> ApiResult {
     ok(s.keeper.share_show(&bucket).await?)
 }
@@ -54,6 +62,16 @@ pub(super) async fn revoke(
     ok(s.keeper
         .share_revoke(&bucket, &r.user, r.prefix.as_deref(), r.adopt)
         .await?)
+}
+
+/// Lifts a former member's Deny (Ceph dialect).
+pub(super) async fn forget(
+    State(s): State<Arc<AppState>>,
+    Path(bucket): Path<String>,
+    bytes: Bytes,
+) -> ApiResult {
+    let f: ShareForgetting = body(&bytes)?;
+    ok(s.keeper.share_forget(&bucket, &f.user, f.adopt).await?)
 }
 
 pub(super) async fn import(

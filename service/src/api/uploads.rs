@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{body, ok, ApiError, ApiResult, AppState, Caller};
 use crate::error::KeeperError;
 use crate::keeper::{
-    prefix_allowed, TicketRequest, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS,
+    prefix_allowed, Opener, TicketRequest, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS,
 };
 
 #[derive(Debug, Deserialize)]
@@ -32,10 +32,12 @@ struct NewTicket {
     content_type: Option<String>,
 }
 
-fn client_name(caller: &Caller) -> Option<&str> {
+/// Who opens tickets for this caller: the admin token is the operator; a client is itself, by
+/// its id (never by a name another could take).
+fn opener(caller: &Caller) -> Opener {
     match caller {
-        Caller::Admin => None,
-        Caller::Client(c) => Some(&c.name),
+        Caller::Admin => Opener::Operator,
+        Caller::Client(c) => c.opener(),
     }
 }
 
@@ -61,7 +63,7 @@ pub(super) async fn start(
         expires_seconds: t.expires.unwrap_or(DEFAULT_EXPIRY_SECONDS),
         max_bytes: t.max_bytes,
         content_type: t.content_type,
-        client: client_name(&caller).unwrap_or("operator").to_owned(),
+        opener: opener(&caller),
     };
     let ticket = s.keeper.start_upload(&request).await?;
     Ok((StatusCode::CREATED, Json(ticket)).into_response())
@@ -72,9 +74,12 @@ pub(super) async fn list(
     Extension(caller): Extension<Caller>,
 ) -> ApiResult {
     let all = s.keeper.upload_tickets().await?;
-    let mine: Vec<UploadState> = match client_name(&caller) {
-        None => all,
-        Some(name) => all.into_iter().filter(|t| t.client == name).collect(),
+    let mine: Vec<UploadState> = match &caller {
+        Caller::Admin => all,
+        Caller::Client(_) => {
+            let key = opener(&caller).key();
+            all.into_iter().filter(|t| t.opened_by == key).collect()
+        }
     };
     ok(mine)
 }
@@ -82,9 +87,9 @@ pub(super) async fn list(
 /// The ticket, if the caller may see it (another client's is "not found", not "forbidden", so
 /// ids cannot be probed).
 async fn own(s: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
-    if let Some(name) = client_name(caller) {
+    if let Caller::Client(_) = caller {
         let t = s.keeper.upload_ticket_row(id).await?;
-        if t.client != name {
+        if t.opened_by != opener(caller).key() {
             return Err(ApiError(KeeperError::NotFound(format!(
                 "no upload ticket `{id}`"
             ))));

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule, Delete, ObjectIdentifier};
 
@@ -154,6 +155,60 @@ impl Aws {
             .await
             .map_err(|e| self.failed("DeleteBucketPolicy", e))?;
         Ok(())
+    }
+
+    /// Aborts every incomplete multipart upload under `prefix`; returns how many.
+    pub async fn abort_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<usize, KeeperError> {
+        let mut aborted = 0;
+        let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let page = self
+                .s3
+                .list_multipart_uploads()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send()
+                .await
+                .map_err(|e| self.failed("ListMultipartUploads", e))?;
+            for u in page.uploads() {
+                let (Some(key), Some(id)) = (u.key(), u.upload_id()) else {
+                    continue;
+                };
+                // Never another prefix's upload, whatever the listing returned.
+                if !key.starts_with(prefix) {
+                    continue;
+                }
+                match self
+                    .s3
+                    .abort_multipart_upload()
+                    .bucket(bucket)
+                    .key(key)
+                    .upload_id(id)
+                    .send()
+                    .await
+                {
+                    Ok(_) => aborted += 1,
+                    // Completed or aborted meanwhile: nothing is left to abort.
+                    Err(e) if e.code() == Some("NoSuchUpload") => {}
+                    Err(e) => return Err(self.failed("AbortMultipartUpload", e)),
+                }
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            id_marker = page.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() && id_marker.is_none() {
+                break;
+            }
+        }
+        Ok(aborted)
     }
 
     /// Deletes `keys` from `bucket`, 1,000 per request as S3 allows.

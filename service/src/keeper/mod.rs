@@ -21,11 +21,10 @@
 //! [`people`] (people and identity verification), [`datasets`] (registering and uploading
 //! datasets), [`grants`] (agreements, grants, revocation and the access points that carry them),
 //! [`reconcile`] (bringing AWS back in line with the database), [`audit`] (the log),
-//! [`uploads`] (upload tickets for machines without credentials), [`clients`] (the API tokens
-//! that open them) and [`shares`] (shared buckets with roles).
+//! [`uploads`] (upload tickets for machines without credentials, and the API clients that
+//! open them) and [`shares`] (shared buckets with roles).
 
 mod audit;
-mod clients;
 mod datasets;
 mod grants;
 mod people;
@@ -35,15 +34,15 @@ mod shares;
 mod uploads;
 
 pub use audit::{AuditEntry, AuditFilter};
-pub use clients::{prefix_allowed, Client, NewClient};
 pub use datasets::{Dataset, Kind, Progress, Quiet, UploadReport};
 pub use grants::Access;
 pub use people::{Identity, Person, VerificationStart};
 pub use reconcile::{Drift, ReconcileReport};
 pub use shares::{ShareChange, ShareDrift, ShareView};
 pub use uploads::{
-    post_form, Ticket, TicketRequest, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS,
-    MAX_EXPIRY_SECONDS,
+    post_form, prefix_allowed, Client, ClientLimits, NewClient, Opener, Ticket, TicketRequest,
+    UploadCapacity, UploadMethod, UploadState, DEFAULT_EXPIRY_SECONDS, DEFAULT_MAX_OPEN,
+    DEFAULT_MAX_SESSIONS, MAX_CONTENT_TYPE, MAX_EXPIRY_SECONDS, MAX_PUT_KEYS,
 };
 
 use std::collections::{HashMap, HashSet};

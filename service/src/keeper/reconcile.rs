@@ -58,6 +58,7 @@ impl Keeper {
         // The verification bucket's policy is what makes a 404 prove control of an IAM user.
         self.check_bucket(&mut report, Bucket::Verification).await?;
         self.check_shares(&mut report).await?;
+        self.reconcile_uploads(&mut report).await?;
         if controlled == 0 {
             return Ok(report);
         }

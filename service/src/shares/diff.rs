@@ -20,6 +20,19 @@ pub fn same_policy(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether two statements say the same thing apart from their Sid and Principal (in the normal
+/// form [`same_policy`] compares), so import knows the table's own `Deny` statements however S3
+/// returns them.
+pub(crate) fn same_body(a: &Value, b: &Value) -> bool {
+    let body = |v: &Value| {
+        let mut map = v.as_object().cloned().unwrap_or_default();
+        map.remove("Sid");
+        map.remove("Principal");
+        serde_json::json!({ "Statement": [Value::Object(map)] })
+    };
+    normal(&body(a)) == normal(&body(b))
+}
+
 fn normal(v: &Value) -> Value {
     let root_arn = |p: &str| {
         if policy_eval::arn::is_account_id(p) {

@@ -18,15 +18,23 @@
 //! and reading the bucket settings `s3cmd info` shows). Only patterns the table renders back
 //! exactly are absorbed (`data/*`, `test_folder/*jpg`), never an exact key, which would come back
 //! as a prefix. A policy older than 2012-10-17 holding `${` is refused: the table's version would
-//! turn its text into variables.
+//! turn its text into variables. A pattern with a wildcard in its folder part (`*/*.jpg`), which
+//! `--prefix` refuses because its listing reaches every folder, is never absorbed either: it stays
+//! verbatim, exactly as written.
+//!
+//! The table's own `Deny` statements are recognised by their body (whatever their Sid): the ACL
+//! guards are absorbed for principals who end up uploading (the rendering names them again), and
+//! the former-member `Deny` (everything on the bucket and its objects) makes former members of
+//! principals with no role. Any other `Deny` stays verbatim.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::render::{former_guard, upload_guards};
 use super::{
-    bucket_arn, label_for, list_scope, Dialect, Member, Role, LIST_BUCKET, POLICY_ACTIONS,
-    PUT_BUCKET_POLICY,
+    bucket_arn, label_for, list_scope, Dialect, FormerMember, Member, Role, LIST_BUCKET,
+    POLICY_ACTIONS, PUT_BUCKET_POLICY,
 };
 use crate::error::KeeperError;
 
@@ -34,6 +42,8 @@ use crate::error::KeeperError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
     pub members: Vec<Member>,
+    /// Principals the policy denies everything as former members (and who have no role).
+    pub former: Vec<FormerMember>,
     pub kept: Vec<Value>,
 }
 
@@ -46,6 +56,16 @@ enum Shape {
         actions: BTreeSet<&'static str>,
     },
     Policy(BTreeSet<&'static str>),
+    /// One of the table's ACL guards (a `Deny` every uploading member is named in).
+    Guard,
+    /// The table's `Deny` of everything to former members.
+    Former,
+}
+
+/// The bodies of the table's own `Deny` statements, to recognise them by.
+struct Denies {
+    guards: Vec<Value>,
+    former: Value,
 }
 
 /// Every action a role statement can hold, in its canonical spelling.
@@ -68,15 +88,14 @@ fn strings(v: &Value) -> Option<Vec<&str>> {
 }
 
 /// The shape of one statement and its principals, or `None` to keep it verbatim.
-fn shape(st: &Value, arn: &str) -> Option<(Shape, Vec<String>)> {
+fn shape(st: &Value, arn: &str, denies: &Denies) -> Option<(Shape, Vec<String>)> {
     let map = st.as_object()?;
     if map.keys().any(|k| {
         !matches!(
             k.as_str(),
             "Sid" | "Effect" | "Principal" | "Action" | "Resource" | "Condition"
         )
-    }) || map.get("Effect")?.as_str()? != "Allow"
-    {
+    }) {
         return None;
     }
     let principal = map.get("Principal")?.as_object()?;
@@ -85,6 +104,19 @@ fn shape(st: &Value, arn: &str) -> Option<(Shape, Vec<String>)> {
     }
     let principals = strings(principal.get("AWS")?)?;
     if principals.is_empty() || principals.contains(&"*") {
+        return None;
+    }
+    let owned = || principals.iter().map(|p| (*p).to_owned()).collect();
+    if map.get("Effect")?.as_str()? == "Deny" {
+        if denies.guards.iter().any(|g| super::diff::same_body(st, g)) {
+            return Some((Shape::Guard, owned()));
+        }
+        if super::diff::same_body(st, &denies.former) {
+            return Some((Shape::Former, owned()));
+        }
+        return None;
+    }
+    if map.get("Effect")?.as_str()? != "Allow" {
         return None;
     }
     let actions: Option<BTreeSet<&'static str>> = strings(map.get("Action")?)?
@@ -168,6 +200,8 @@ struct Held {
     lists: BTreeSet<Option<String>>,
     objects: BTreeMap<String, BTreeSet<&'static str>>,
     policy: BTreeSet<&'static str>,
+    /// Named in the former-member `Deny`.
+    former: bool,
 }
 
 fn role_for(actions: &BTreeSet<&'static str>) -> Option<Role> {
@@ -202,8 +236,12 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
         )));
     }
     let arn = bucket_arn(bucket);
+    let denies = Denies {
+        guards: upload_guards(bucket).into_iter().map(|g| g.1).collect(),
+        former: former_guard(bucket),
+    };
     let shapes: Vec<Option<(Shape, Vec<String>)>> =
-        statements.iter().map(|s| shape(s, &arn)).collect();
+        statements.iter().map(|s| shape(s, &arn, &denies)).collect();
     let mut held: BTreeMap<String, Held> = BTreeMap::new();
     for (sh, principals) in shapes.iter().flatten() {
         for p in principals {
@@ -218,6 +256,8 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
                     .or_default()
                     .extend(actions.iter().copied()),
                 Shape::Policy(actions) => h.policy.extend(actions.iter().copied()),
+                Shape::Guard => {}
+                Shape::Former => h.former = true,
             }
         }
     }
@@ -233,6 +273,10 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
                 continue;
             };
             let prefix = prefix_of(pattern);
+            // A wildcard in the folder part lists every folder it matches: kept as written.
+            if super::folder_has_wildcard(&prefix) {
+                continue;
+            }
             // Only a pattern the table renders back exactly: an exact key (`README.txt`) or
             // `bucket/` would come back as a prefix and reach more keys.
             if super::object_pattern(&prefix) != *pattern {
@@ -267,6 +311,22 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
             });
         }
     }
+    // Principals who upload are named in the ACL guards again by the rendering; principals with
+    // no role who are denied everything are former members.
+    let uploaders: BTreeSet<&str> = members
+        .iter()
+        .filter(|m| m.role.uploads())
+        .map(|m| m.principal.as_str())
+        .collect();
+    let mut former = Vec::new();
+    for (principal, h) in &held {
+        if h.former && !members.iter().any(|m| &m.principal == principal) {
+            former.push(FormerMember {
+                principal: principal.clone(),
+                user: label_for(principal, dialect),
+            });
+        }
+    }
     let mut kept = Vec::new();
     for (st, sh) in statements.iter().zip(&shapes) {
         let Some((sh, principals)) = sh else {
@@ -281,6 +341,8 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
                     !absorbed_patterns.contains(&((*p).clone(), pattern.clone()))
                 }
                 Shape::Policy(_) => !stewards.contains(*p),
+                Shape::Guard => !uploaders.contains(p.as_str()),
+                Shape::Former => !former.iter().any(|f| &f.principal == *p),
             })
             .collect();
         if rest.len() == principals.len() {
@@ -291,7 +353,11 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
             kept.push(copy);
         }
     }
-    Ok(Imported { members, kept })
+    Ok(Imported {
+        members,
+        former,
+        kept,
+    })
 }
 
 #[cfg(test)]

@@ -20,8 +20,11 @@ mod render;
 mod report;
 
 pub use import::{import, Imported};
-pub use render::{render, render_text};
-pub use report::{report, Access, PrincipalReport, Report, CEPH_HOME_TENANT};
+pub use render::{render, render_text, render_text_with, render_with};
+pub use report::{
+    denies, denies_someone, report, report_with, Access, Lockout, PrincipalReport, Report,
+    CEPH_HOME_TENANT,
+};
 
 use std::fmt;
 use std::str::FromStr;
@@ -136,6 +139,11 @@ impl Role {
     /// The actions without which a hand-written statement is not this role when imported (the
     /// rest of [`Role::object_actions`] only finishes what these already allow: the steps of a
     /// multipart upload).
+    /// Whether the role uploads, and so owns what it uploads and must not set ACLs.
+    pub fn uploads(self) -> bool {
+        self >= Role::Writer
+    }
+
     pub(crate) fn core_actions(self) -> &'static [&'static str] {
         match self {
             Role::Reader => &[GET_OBJECT],
@@ -165,6 +173,35 @@ impl fmt::Display for Role {
     }
 }
 
+/// Object ACL actions, which no role is given and writers, managers and stewards are explicitly
+/// denied: an uploader owns what they upload (RGW; AWS with ACLs enabled), and an ACL they set
+/// would outlive their role (`public-read` is readable by anyone).
+pub const ACL_ACTIONS: &[&str] = &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"];
+
+/// The canned ACLs an upload may ask for: neither gives anyone but the owners access.
+pub const UPLOAD_ACLS: &[&str] = &["bucket-owner-full-control", "private"];
+
+/// The `x-amz-grant-*` condition keys of `PutObject` (the Service Authorization Reference lists
+/// all five for it); an upload carrying any of them is refused.
+pub const GRANT_KEYS: &[&str] = &[
+    "s3:x-amz-grant-full-control",
+    "s3:x-amz-grant-read",
+    "s3:x-amz-grant-read-acp",
+    "s3:x-amz-grant-write",
+    "s3:x-amz-grant-write-acp",
+];
+
+/// Someone whose roles were revoked in the Ceph dialect: the policy denies them everything on the
+/// bucket until they are forgotten, because RGW makes an uploader the owner of what they upload
+/// and an owner keeps reading (and re-ACLing) it without any Allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormerMember {
+    /// As written in the policy.
+    pub principal: String,
+    /// As people name them.
+    pub user: String,
+}
+
 /// One row of a bucket's role table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
@@ -185,6 +222,15 @@ pub fn bucket_arn(bucket: &str) -> String {
 
 fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])
+}
+
+/// Whether a pattern's folder part (everything before its last `/`) holds a wildcard: its listing
+/// (`*/*.jpg` lists `*/*`) reaches every folder the wildcard matches and all their key names, the
+/// leak a pattern outside any folder has (`--prefix` refuses both; import keeps them verbatim).
+pub fn folder_has_wildcard(prefix: &str) -> bool {
+    prefix
+        .rfind('/')
+        .is_some_and(|i| has_wildcard(&prefix[..i]))
 }
 
 /// The object resource a prefix grants: `data/` → `data/*`; a pattern stays as written; the whole
@@ -233,6 +279,9 @@ pub fn check_prefix(prefix: &str) -> Result<(), KeeperError> {
     }
     if has_wildcard(prefix) && !prefix.contains('/') {
         return bad("is a pattern outside any folder, so listing could not be limited to what it reads; start it with a folder (`photos/*.jpg`), or grant the whole bucket");
+    }
+    if folder_has_wildcard(prefix) {
+        return bad("has a wildcard in its folder part (before the last `/`), so listing would reach every folder the wildcard matches and all their key names, not only what the pattern reads; name the folder (`photos/*.jpg`), grant each folder, or grant the whole bucket");
     }
     Ok(())
 }
@@ -412,5 +461,10 @@ mod tests {
         assert!(check_prefix("${aws:username}/").is_err());
         assert!(check_prefix("*").is_err());
         assert!(check_prefix("data/").is_ok());
+        for leak in ["*/*.jpg", "a?c/x*", "data/2024-*/raw/x", "*/", "p*/q/"] {
+            assert!(check_prefix(leak).is_err(), "{leak}");
+        }
+        assert!(check_prefix("photos/2024/*.jpg").is_ok());
+        assert!(folder_has_wildcard("*/*.jpg") && !folder_has_wildcard("test_folder/*jpg"));
     }
 }

@@ -8,16 +8,74 @@
 //! The whole-bucket `list-bucket` statement names only members who read the whole bucket, so the
 //! rendering never shows key names to someone whose reads are limited to a folder (the guide's
 //! warning; lint S3K001).
+//!
+//! After the roles come the table's `Deny` statements. Members who upload (writers, managers,
+//! stewards) may not set object ACLs: an uploader owns what they upload (RGW always,
+//! <https://docs.ceph.com/en/latest/radosgw/bucketpolicy/>; AWS while ACLs are enabled,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>), so an
+//! ACL they set (`public-read`) would outlive their role. `PutObjectAcl`/`PutObjectVersionAcl`
+//! are denied, and so is an upload whose `x-amz-acl` is not `private` or
+//! `bucket-owner-full-control` or that carries any `x-amz-grant-*` header (the `s3:x-amz-acl`
+//! and `s3:x-amz-grant-*` condition keys of `PutObject`; one statement per grant key, because a
+//! statement's conditions must all hold). The `Null` test on `s3:x-amz-acl` keeps an upload
+//! without the header allowed: IAM makes a negated operator true on a missing key. Former members
+//! (Ceph) are denied everything on the bucket and its objects.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde_json::{json, Map, Value};
 
-use super::{bucket_arn, list_scope, object_pattern, Member, Role, LIST_BUCKET, POLICY_ACTIONS};
+use super::{
+    bucket_arn, list_scope, object_pattern, FormerMember, Member, Role, ACL_ACTIONS, GRANT_KEYS,
+    LIST_BUCKET, POLICY_ACTIONS, PUT_OBJECT, UPLOAD_ACLS,
+};
 
 /// The policy for `members` plus `kept`, or `None` when there is nothing to grant (S3 refuses a
 /// policy without statements; the bucket's policy is deleted instead).
 pub fn render(bucket: &str, members: &[Member], kept: &[Value]) -> Option<Value> {
+    render_with(bucket, members, &[], kept)
+}
+
+/// The `Deny` statements every uploading member is named in, each as its Sid and its body
+/// without Sid and Principal (import recognises them by that body).
+pub(crate) fn upload_guards(bucket: &str) -> Vec<(String, Value)> {
+    let objects = format!("{}/*", bucket_arn(bucket));
+    let mut out = vec![
+        (
+            "no-acl".to_owned(),
+            json!({"Effect": "Deny", "Action": ACL_ACTIONS, "Resource": [objects]}),
+        ),
+        (
+            "no-acl-upload".to_owned(),
+            json!({"Effect": "Deny", "Action": [PUT_OBJECT], "Resource": [objects],
+                   "Condition": {"StringNotEquals": {"s3:x-amz-acl": UPLOAD_ACLS},
+                                 "Null": {"s3:x-amz-acl": "false"}}}),
+        ),
+    ];
+    for key in GRANT_KEYS {
+        let name = key.trim_start_matches("s3:x-amz-");
+        out.push((
+            format!("no-{name}"),
+            json!({"Effect": "Deny", "Action": [PUT_OBJECT], "Resource": [objects],
+                   "Condition": {"Null": {*key: "false"}}}),
+        ));
+    }
+    out
+}
+
+/// The `Deny` former members are named in (body without Sid and Principal).
+pub(crate) fn former_guard(bucket: &str) -> Value {
+    let arn = bucket_arn(bucket);
+    json!({"Effect": "Deny", "Action": ["s3:*"], "Resource": [arn.clone(), format!("{arn}/*")]})
+}
+
+/// [`render`], with the `Deny` that keeps former members out.
+pub fn render_with(
+    bucket: &str,
+    members: &[Member],
+    former: &[FormerMember],
+    kept: &[Value],
+) -> Option<Value> {
     let arn = bucket_arn(bucket);
     let mut lists: BTreeMap<Option<String>, BTreeSet<&str>> = BTreeMap::new();
     let mut objects: BTreeMap<(Role, &str), BTreeSet<&str>> = BTreeMap::new();
@@ -99,6 +157,24 @@ pub fn render(bucket: &str, members: &[Member], kept: &[Value]) -> Option<Value>
             None,
         ));
     }
+    let uploaders: BTreeSet<&str> = members
+        .iter()
+        .filter(|m| m.role.uploads())
+        .map(|m| m.principal.as_str())
+        .collect();
+    if !uploaders.is_empty() {
+        for (name, body) in upload_guards(bucket) {
+            statements.push(named(sid(name), &uploaders, &body));
+        }
+    }
+    let gone: BTreeSet<&str> = former.iter().map(|f| f.principal.as_str()).collect();
+    if !gone.is_empty() {
+        statements.push(named(
+            sid("former-members".to_owned()),
+            &gone,
+            &former_guard(bucket),
+        ));
+    }
     statements.extend(kept.iter().cloned());
     if statements.is_empty() {
         return None;
@@ -109,6 +185,33 @@ pub fn render(bucket: &str, members: &[Member], kept: &[Value]) -> Option<Value>
 /// [`render`] as the compact text that is sent to S3 (and measured against its 20 KB limit).
 pub fn render_text(bucket: &str, members: &[Member], kept: &[Value]) -> Option<String> {
     render(bucket, members, kept).map(|v| v.to_string())
+}
+
+/// [`render_with`] as the compact text that is sent to S3.
+pub fn render_text_with(
+    bucket: &str,
+    members: &[Member],
+    former: &[FormerMember],
+    kept: &[Value],
+) -> Option<String> {
+    render_with(bucket, members, former, kept).map(|v| v.to_string())
+}
+
+/// `body` (a statement without Sid and Principal) with `sid` and `principals`, keys in the order
+/// the other statements have.
+fn named(sid: String, principals: &BTreeSet<&str>, body: &Value) -> Value {
+    let mut s = Map::new();
+    s.insert("Sid".into(), Value::String(sid));
+    if let Some(effect) = body.get("Effect") {
+        s.insert("Effect".into(), effect.clone());
+    }
+    s.insert("Principal".into(), json!({ "AWS": principals }));
+    if let Some(fields) = body.as_object() {
+        for (k, v) in fields.iter().filter(|(k, _)| *k != "Effect") {
+            s.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(s)
 }
 
 fn statement(
@@ -178,7 +281,16 @@ mod tests {
             .flatten()
             .filter_map(|s| s["Sid"].as_str())
             .collect();
-        assert_eq!(sids, ["list-bucket", "read-write-delete", "change-policy"]);
+        assert_eq!(
+            sids[..3],
+            ["list-bucket", "read-write-delete", "change-policy"]
+        );
+        // Then the Denies that keep uploaders from setting ACLs (issue 18), naming both.
+        let guards: Vec<String> = upload_guards("bucket1").into_iter().map(|g| g.0).collect();
+        assert_eq!(sids[3..], guards);
+        assert!(policy["Statement"][3]["Principal"]["AWS"]
+            .as_array()
+            .is_some_and(|p| p.len() == 2));
         assert_eq!(
             policy["Statement"][0]["Principal"]["AWS"],
             json!(["arn:aws:iam:::user/bob", "arn:aws:iam:::user/jane@uab.edu"])

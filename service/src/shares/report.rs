@@ -10,6 +10,11 @@
 //! identity policy allowing all, which only an explicit Deny in the bucket policy can narrow.
 //! A principal of another account (or RGW tenant) also needs its own account's permission; it is
 //! decided as if that were given and marked `needs_own_allow`.
+//!
+//! A policy that denies the owner, or the principal s3keeper runs as (decided like the owner:
+//! its own account's policies are assumed to allow), any of list, read, write or change-policy
+//! is a lock-out, listed in `lockouts` (issue 18: a steward's `Deny` can shut both out; on AWS
+//! the account's root user can always delete the policy).
 
 use std::collections::BTreeSet;
 
@@ -77,6 +82,17 @@ pub struct PrincipalReport {
     pub change_policy: bool,
 }
 
+/// The owner or s3keeper denied, by the policy, something it needs to keep the bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lockout {
+    /// `owner` or `s3keeper`.
+    pub who: &'static str,
+    pub principal: String,
+    /// What is denied: `list`, `read`, `write` (each whole, or `under`/`except under` patterns)
+    /// and `change-policy`.
+    pub denied: Vec<String>,
+}
+
 /// The report for one bucket.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -84,6 +100,156 @@ pub struct Report {
     pub has_policy: bool,
     pub principals: Vec<PrincipalReport>,
     pub findings: Vec<Finding>,
+    /// The owner or s3keeper locked out of the bucket by the policy.
+    pub lockouts: Vec<Lockout>,
+}
+
+/// What `p` is denied of list, read, write and change-policy (see [`Lockout::denied`]).
+fn denied_abilities(p: &PrincipalReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, a) in [("list", &p.list), ("read", &p.read), ("write", &p.write)] {
+        if a.everywhere && a.except.is_empty() {
+            continue;
+        }
+        out.push(if a.everywhere {
+            format!("{name} under {}", a.except.join(", "))
+        } else if a.under.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name} except under {}", a.under.join(", "))
+        });
+    }
+    if !p.change_policy {
+        out.push("change-policy".to_owned());
+    }
+    out
+}
+
+/// Whether `policy` explicitly denies `action` on the bucket to its owner or to `service` (the
+/// principal s3keeper runs as), each decided with its own account allowing everything.
+pub fn denies(
+    bucket: &str,
+    owner: &str,
+    policy: &str,
+    dialect: Dialect,
+    service: Option<&str>,
+    action: &str,
+) -> Result<bool, KeeperError> {
+    let parsed = Policy::parse(policy, PolicyKind::Bucket).map_err(|e| {
+        KeeperError::Invalid(format!("the live policy of {bucket} cannot be read: {e}"))
+    })?;
+    let home = home_of(owner, dialect);
+    let mut who = vec![owner_principal(owner, &home, dialect)?.0];
+    if let Some(s) = service {
+        who.push(principal(s, &home)?.0);
+    }
+    let allow_all = allow_all()?;
+    Ok(who
+        .iter()
+        .any(|p| explicitly_denied(p, action, bucket, &home, &parsed, &allow_all)))
+}
+
+/// Whether `parsed` (a bucket policy) explicitly denies `who` `action` on the bucket when `who`'s
+/// own account allows everything.
+fn explicitly_denied(
+    who: &Principal,
+    action: &str,
+    bucket: &str,
+    home: &str,
+    parsed: &Policy,
+    allow_all: &Policy,
+) -> bool {
+    let req = Request::new(
+        who.clone(),
+        action,
+        BucketRef {
+            name: bucket.to_owned(),
+            account: home.to_owned(),
+        },
+        None,
+        None,
+    );
+    let set = PolicySet {
+        identity: std::slice::from_ref(allow_all),
+        session: &[],
+        bucket: Some(parsed),
+        access_point: None,
+    };
+    policy_eval::evaluate(&req, &set).decision == Decision::ExplicitDeny
+}
+
+/// Whether `policy` explicitly denies `action` on the bucket to any principal a `Deny` statement
+/// names (`*` included), each decided with its own account allowing everything: in the Ceph
+/// dialect s3keeper holds the owner's key pair but cannot ask who that is without STS, and RGW
+/// refuses a bucket's owner only by such a `Deny`.
+pub fn denies_someone(
+    bucket: &str,
+    policy: &str,
+    dialect: Dialect,
+    action: &str,
+) -> Result<bool, KeeperError> {
+    let doc: Value = serde_json::from_str(policy).unwrap_or(Value::Null);
+    let mut named = Vec::new();
+    for st in statements(&doc) {
+        if st.get("Effect").and_then(Value::as_str) != Some("Deny") {
+            continue;
+        }
+        match st.get("Principal") {
+            Some(Value::String(s)) if s == "*" => named.push("*".to_owned()),
+            Some(Value::Object(m)) => named.extend(values(m.get("AWS"))),
+            _ => {}
+        }
+    }
+    let home = home_of("", dialect);
+    let parsed = Policy::parse(policy, PolicyKind::Bucket).map_err(|e| {
+        KeeperError::Invalid(format!("the live policy of {bucket} cannot be read: {e}"))
+    })?;
+    let allow_all = allow_all()?;
+    for written in named {
+        // `*` in a Deny reaches every signed-in caller too: decided as one of the home account.
+        let who = if written == "*" {
+            principal(&format!("arn:aws:iam::{home}:user/s3keeper"), &home)?.0
+        } else {
+            principal(&written, &home)?.0
+        };
+        if explicitly_denied(&who, action, bucket, &home, &parsed, &allow_all) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn allow_all() -> Result<Policy, KeeperError> {
+    Policy::parse(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        PolicyKind::Identity,
+    )
+    .map_err(|e| KeeperError::Invalid(e.to_string()))
+}
+
+/// The account requests are decided in: the owner's (RGW: the owner's tenant, or the default
+/// tenant, where `arn:aws:iam:::user/NAME` users live).
+fn home_of(owner: &str, dialect: Dialect) -> String {
+    match (dialect, owner.split_once('$')) {
+        (Dialect::Aws, _) => owner.to_owned(),
+        (Dialect::Ceph, Some((tenant, _))) => tenant.to_owned(),
+        (Dialect::Ceph, None) => CEPH_HOME_TENANT.to_owned(),
+    }
+}
+
+fn owner_principal(
+    owner: &str,
+    home: &str,
+    dialect: Dialect,
+) -> Result<(Principal, String), KeeperError> {
+    match dialect {
+        Dialect::Aws => principal(&format!("arn:aws:iam::{owner}:root"), home),
+        Dialect::Ceph => match owner.split_once('$') {
+            // RGW names a tenant's user `TENANT$NAME`.
+            Some((tenant, name)) => principal(&format!("arn:aws:iam::{tenant}:user/{name}"), home),
+            None => principal(&format!("arn:aws:iam:::user/{owner}"), home),
+        },
+    }
 }
 
 /// Decides the report for `bucket` owned by `owner` (an account id on AWS, an RGW user id on
@@ -94,6 +260,18 @@ pub fn report(
     policy: Option<&str>,
     dialect: Dialect,
 ) -> Result<Report, KeeperError> {
+    report_with(bucket, owner, policy, dialect, None)
+}
+
+/// [`report`], also deciding whether the policy locks out `service`, the principal s3keeper runs
+/// as (when it is not the owner).
+pub fn report_with(
+    bucket: &str,
+    owner: &str,
+    policy: Option<&str>,
+    dialect: Dialect,
+    service: Option<&str>,
+) -> Result<Report, KeeperError> {
     let parsed = match policy {
         Some(text) => Some(Policy::parse(text, PolicyKind::Bucket).map_err(|e| {
             KeeperError::Invalid(format!("the live policy of {bucket} cannot be read: {e}"))
@@ -103,13 +281,7 @@ pub fn report(
     let doc: Value = policy
         .and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or(Value::Null);
-    // The account requests are decided in: the owner's (RGW: the owner's tenant, or the default
-    // tenant, where `arn:aws:iam:::user/NAME` users live).
-    let home = match (dialect, owner.split_once('$')) {
-        (Dialect::Aws, _) => owner.to_owned(),
-        (Dialect::Ceph, Some((tenant, _))) => tenant.to_owned(),
-        (Dialect::Ceph, None) => CEPH_HOME_TENANT.to_owned(),
-    };
+    let home = home_of(owner, dialect);
     let scopes = scopes(&doc, bucket);
     let outside = outside_key(&scopes);
     let conditional = conditioned_principals(&doc);
@@ -123,11 +295,7 @@ pub fn report(
             }
         }
     }
-    let allow_all = Policy::parse(
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-        PolicyKind::Identity,
-    )
-    .map_err(|e| KeeperError::Invalid(e.to_string()))?;
+    let allow_all = allow_all()?;
     let decide =
         |who: &Principal, identity: bool, action: &str, key: Option<&str>, prefix: Option<&str>| {
             let mut req = Request::new(
@@ -153,23 +321,24 @@ pub fn report(
             policy_eval::evaluate(&req, &set).decision == Decision::Allow
         };
     let mut principals = Vec::new();
-    let owner_principal = match dialect {
-        Dialect::Aws => principal(&format!("arn:aws:iam::{owner}:root"), &home)?,
-        Dialect::Ceph => match owner.split_once('$') {
-            // RGW names a tenant's user `TENANT$NAME`.
-            Some((tenant, name)) => {
-                principal(&format!("arn:aws:iam::{tenant}:user/{name}"), &home)?
-            }
-            None => principal(&format!("arn:aws:iam:::user/{owner}"), &home)?,
-        },
-    };
+    let mut service_report = None;
+    let owner_principal = owner_principal(owner, &home, dialect)?;
     let mut named: Vec<String> = named_principals(&doc).into_iter().collect();
     named.retain(|p| p != &owner_principal.1);
+    let service = service.filter(|s| *s != owner_principal.1);
     let mut everyone = vec![(owner_principal, true)];
     for p in named {
         everyone.push((principal(&p, &home)?, false));
     }
-    for ((who, written), is_owner) in everyone {
+    // s3keeper itself is decided like the owner (its own account allows it everything), for the
+    // lock-out check only: it is not a row unless the policy names it.
+    let mut service_row = None;
+    if let Some(s) = service {
+        everyone.push((principal(s, &home)?, true));
+        service_row = Some(everyone.len() - 1);
+    }
+    for (i, ((who, written), is_owner)) in everyone.into_iter().enumerate() {
+        let is_service = service_row == Some(i);
         let foreign = !is_owner && !who.account.is_empty() && who.account != home;
         let identity = is_owner || foreign;
         let object = |action: &str| {
@@ -182,8 +351,8 @@ pub fn report(
             let prefix = key.map(|k| &k[..k.find(PROBE).unwrap_or(k.len())]);
             decide(&who, identity, LIST_BUCKET, None, prefix)
         });
-        principals.push(PrincipalReport {
-            user: if is_owner {
+        let row = PrincipalReport {
+            user: if is_owner && !is_service {
                 owner.to_owned()
             } else {
                 label_for(&written, dialect)
@@ -197,13 +366,35 @@ pub fn report(
             write: object("s3:PutObject"),
             delete: object("s3:DeleteObject"),
             change_policy: decide(&who, identity, PUT_BUCKET_POLICY, None, None),
-        });
+        };
+        if is_service {
+            service_report = Some(row);
+        } else {
+            principals.push(row);
+        }
+    }
+    let mut lockouts = Vec::new();
+    let checked = principals
+        .first()
+        .map(|p| ("owner", p))
+        .into_iter()
+        .chain(service_report.as_ref().map(|p| ("s3keeper", p)));
+    for (who, p) in checked {
+        let denied = denied_abilities(p);
+        if !denied.is_empty() {
+            lockouts.push(Lockout {
+                who,
+                principal: p.principal.clone(),
+                denied,
+            });
+        }
     }
     Ok(Report {
         bucket: bucket.to_owned(),
         has_policy: parsed.is_some(),
         principals,
         findings: parsed.as_ref().map(lint).unwrap_or_default(),
+        lockouts,
     })
 }
 

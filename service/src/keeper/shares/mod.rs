@@ -17,18 +17,32 @@
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html>);
 //! `PutBucketPolicy` refuses a policy naming a principal that does not exist with
 //! `MalformedPolicy` ("Invalid principal in policy") without saying which.
+//!
+//! Issue 18 (shares against an adversary): in the Ceph dialect a revoke makes anyone left with no
+//! role a *former member*, denied every `s3:` action on the bucket and its objects until
+//! `share forget` (or a new grant), because RGW makes an uploader the owner of what they upload
+//! and an owner reads and re-ACLs it without any Allow; the bucket's owner is never made one. The
+//! AWS dialect revokes as before. A steward's `Deny` that refuses the service's own policy calls
+//! is reported as a lock-out that names the bucket policy and the way back in.
+//!
+//! This module holds the operations (grant, revoke, forget, show, import, report, drift) and the
+//! one path every change takes; [`store`] the rows (roles, former members, the policy last
+//! written) and their locking; [`probe`] finding which principal S3 refuses; [`lockout`] the
+//! identity s3keeper runs as, its reads of the bucket, and the lock-out errors.
 
-use std::collections::BTreeMap;
+mod lockout;
+mod probe;
+mod store;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{invalid, is_invalid_principal, refused_principals, valid_bucket_name, Keeper, Tx};
+use super::{invalid, is_invalid_principal, valid_bucket_name, Keeper};
 use crate::aws::aws_code;
-use crate::db::now;
 use crate::error::KeeperError;
 use crate::policies::POLICY_LIMIT;
-use crate::shares::{self, diff, Dialect, Member, Report, Role};
+use crate::shares::{self, diff, Dialect, FormerMember, Member, Report, Role};
+use store::{lock_share, read_share, save_former, save_members, save_share, ShareState, Table};
 
 /// A bucket's role table, the statements kept verbatim, and the policy they render to.
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +50,8 @@ pub struct ShareView {
     pub bucket: String,
     pub dialect: Dialect,
     pub members: Vec<Member>,
+    /// Revoked users the policy denies everything (Ceph dialect) until forgotten.
+    pub former: Vec<FormerMember>,
     /// Statements of a hand-written policy the table cannot express, written after its own.
     pub kept: Vec<Value>,
     /// What the table renders to (`None`: no policy).
@@ -46,7 +62,7 @@ pub struct ShareView {
     pub findings: Vec<policy_eval::lint::Finding>,
 }
 
-/// What a grant or revoke did.
+/// What a grant, revoke or forget did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShareChange {
     /// A hand edit found and adopted before the change.
@@ -65,7 +81,7 @@ pub struct ShareDrift {
 
 impl Keeper {
     /// Gives USER `role` on `bucket` (under `prefix` when not empty), replacing the role they had
-    /// under the same prefix.
+    /// under the same prefix. A former member granted again is one no more (their Deny goes).
     pub async fn share_grant(
         &self,
         bucket: &str,
@@ -90,16 +106,19 @@ impl Keeper {
         } else {
             format!("{} {role} under {prefix}", who.principal)
         };
-        self.change_share(bucket, adopt, "share-granted", &detail, |members, _| {
-            members.retain(|m| !(m.principal == who.principal && m.prefix == who.prefix));
-            members.push(who.clone());
+        self.change_share(bucket, adopt, "share-granted", &detail, |t| {
+            t.members
+                .retain(|m| !(m.principal == who.principal && m.prefix == who.prefix));
+            t.former.retain(|f| f.principal != who.principal);
+            t.members.push(who.clone());
             Ok(0)
         })
         .await
     }
 
     /// Takes USER's role under `prefix` away, or with `None` every role they have on the bucket
-    /// and their name in kept statements too (a departing member keeps nothing).
+    /// and their name in kept statements too (a departing member keeps nothing). In the Ceph
+    /// dialect a user left with no role becomes a former member, unless they own the bucket.
     pub async fn share_revoke(
         &self,
         bucket: &str,
@@ -112,21 +131,63 @@ impl Keeper {
             Some(p) => format!("{} under {p}", who.principal),
             None => who.principal.clone(),
         };
-        self.change_share(bucket, adopt, "share-revoked", &detail, |members, kept| {
-            let before = members.len();
-            members
+        // Only RGW makes an uploader the owner of their objects, so only there does a revoked
+        // member keep anything without an Allow; the owner is asked before the row is locked
+        // (it does not change) so the lock is held no longer than before.
+        let owner = match self.settings.dialect {
+            Dialect::Aws => None,
+            Dialect::Ceph => {
+                self.check_share_bucket(bucket)?;
+                Some(self.owner_of(bucket, None).await?)
+            }
+        };
+        self.change_share(bucket, adopt, "share-revoked", &detail, |t| {
+            let before = t.members.len();
+            t.members
                 .retain(|m| m.principal != who.principal || prefix.is_some_and(|p| p != m.prefix));
             let mut removed = 0;
             if prefix.is_none() {
-                removed = remove_from_statements(kept, &who.principal);
+                removed = remove_from_statements(&mut t.kept, &who.principal);
             }
-            if members.len() == before && removed == 0 {
+            if t.members.len() == before && removed == 0 {
                 return Err(KeeperError::NotFound(match prefix {
                     Some(p) => format!("{user} has no role under `{p}` on {bucket}"),
                     None => format!("{user} has no role on {bucket}"),
                 }));
             }
+            let has_role = t.members.iter().any(|m| m.principal == who.principal);
+            let already = t.former.iter().any(|f| f.principal == who.principal);
+            if let Some(owner) = &owner {
+                if !has_role && !already && becomes_former(owner, &who.principal) {
+                    t.former.push(FormerMember {
+                        principal: who.principal.clone(),
+                        user: who.user.clone(),
+                    });
+                }
+            }
             Ok(removed)
+        })
+        .await
+    }
+
+    /// Removes USER from the former members, lifting the `Deny` that kept them out: what RGW
+    /// lets them do as the owner of their uploads is theirs again.
+    pub async fn share_forget(
+        &self,
+        bucket: &str,
+        user: &str,
+        adopt: bool,
+    ) -> Result<ShareChange, KeeperError> {
+        let who = shares::principal_for(user, self.settings.dialect)?;
+        self.change_share(bucket, adopt, "share-forgotten", &who.principal, |t| {
+            let before = t.former.len();
+            t.former.retain(|f| f.principal != who.principal);
+            if t.former.len() == before {
+                return Err(KeeperError::NotFound(format!(
+                    "{user} is not a former member of {bucket} (`s3keeper share show {bucket}` lists them)"
+                )));
+            }
+            Ok(0)
         })
         .await
     }
@@ -137,7 +198,10 @@ impl Keeper {
         let state = read_share(&mut tx, bucket).await?;
         tx.commit().await?;
         match state {
-            Some(s) => Ok(self.view(bucket, s.members, s.kept)),
+            Some(s) => Ok(self.view(
+                bucket,
+                Table::from(s),
+            )),
             None => Err(KeeperError::NotFound(format!(
                 "{bucket} is not shared through s3keeper; `s3keeper share grant` or `share import` starts"
             ))),
@@ -150,11 +214,7 @@ impl Keeper {
         self.check_share_bucket(bucket)?;
         let mut tx = self.begin().await?;
         lock_share(&mut tx, bucket).await?;
-        let live = self
-            .aws
-            .get_bucket_policy(bucket, &self.settings.region)
-            .await
-            .map_err(|e| no_bucket(bucket, e))?;
+        let live = self.live_policy(bucket).await?;
         let Some(live) = live else {
             return Err(KeeperError::NotFound(format!(
                 "{bucket} has no bucket policy to import"
@@ -163,6 +223,7 @@ impl Keeper {
         let imported = shares::import(bucket, &live, self.settings.dialect)?;
         let old = read_share(&mut tx, bucket).await?.unwrap_or_default();
         save_members(&mut tx, bucket, &old.members, &imported.members).await?;
+        save_former(&mut tx, bucket, &old.former, &imported.former).await?;
         save_share(&mut tx, bucket, Some(&live), &imported.kept).await?;
         self.audit_in(
             &mut tx,
@@ -170,30 +231,41 @@ impl Keeper {
             "",
             bucket,
             &format!(
-                "{} roles, {} statements kept verbatim",
+                "{} roles, {} former members, {} statements kept verbatim",
                 imported.members.len(),
+                imported.former.len(),
                 imported.kept.len()
             ),
         )
         .await?;
         tx.commit().await?;
-        Ok(self.view(bucket, imported.members, imported.kept))
+        Ok(self.view(bucket, Table::from(imported)))
     }
 
-    /// Who can do what under the live policy.
+    /// Who can do what under the live policy, and whether it locks the owner or s3keeper out.
     pub async fn share_report(&self, bucket: &str) -> Result<Report, KeeperError> {
         self.check_share_bucket(bucket)?;
-        let region = &self.settings.region;
-        let live = self
-            .aws
-            .get_bucket_policy(bucket, region)
-            .await
-            .map_err(|e| no_bucket(bucket, e))?;
+        let live = self.live_policy(bucket).await?;
         let owner = match self.settings.dialect {
             Dialect::Aws => self.settings.account.clone(),
-            Dialect::Ceph => self.aws.bucket_owner(bucket, region).await?,
+            Dialect::Ceph => self.owner_of(bucket, live.as_deref()).await?,
         };
-        shares::report(bucket, &owner, live.as_deref(), self.settings.dialect)
+        // The report stays useful without STS (an endpoint that serves none): it then checks the
+        // owner only.
+        let service = match self.service_principal(&owner).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "the identity s3keeper runs as is unknown; the report checks the owner's lock-out only");
+                None
+            }
+        };
+        shares::report_with(
+            bucket,
+            &owner,
+            live.as_deref(),
+            self.settings.dialect,
+            service.as_deref(),
+        )
     }
 
     /// Shares whose live policy is not the one last written (reported, never overwritten: only a
@@ -245,8 +317,8 @@ impl Keeper {
         Ok(())
     }
 
-    fn view(&self, bucket: &str, members: Vec<Member>, kept: Vec<Value>) -> ShareView {
-        let policy = shares::render(bucket, &members, &kept);
+    fn view(&self, bucket: &str, table: Table) -> ShareView {
+        let policy = shares::render_with(bucket, &table.members, &table.former, &table.kept);
         let text = policy.as_ref().map(Value::to_string);
         let findings = text
             .as_deref()
@@ -256,8 +328,9 @@ impl Keeper {
         ShareView {
             bucket: bucket.to_owned(),
             dialect: self.settings.dialect,
-            members,
-            kept,
+            members: table.members,
+            former: table.former,
+            kept: table.kept,
             bytes: text.map_or(0, |t| t.len()),
             policy,
             findings,
@@ -272,34 +345,29 @@ impl Keeper {
         adopt: bool,
         action: &str,
         detail: &str,
-        change: impl FnOnce(&mut Vec<Member>, &mut Vec<Value>) -> Result<usize, KeeperError>,
+        change: impl FnOnce(&mut Table) -> Result<usize, KeeperError>,
     ) -> Result<ShareChange, KeeperError> {
         self.check_share_bucket(bucket)?;
         let region = &self.settings.region;
         let mut tx = self.begin().await?;
         lock_share(&mut tx, bucket).await?;
-        let old = read_share(&mut tx, bucket).await?.unwrap_or_default();
-        let live = self
-            .aws
-            .get_bucket_policy(bucket, region)
-            .await
-            .map_err(|e| no_bucket(bucket, e))?;
-        let (mut members, mut kept, adopted) = if same(old.applied.as_deref(), live.as_deref()) {
-            (old.members.clone(), old.kept.clone(), false)
+        let old: ShareState = read_share(&mut tx, bucket).await?.unwrap_or_default();
+        let live = self.live_policy(bucket).await?;
+        let (mut table, adopted) = if same(old.applied.as_deref(), live.as_deref()) {
+            (Table::from(old.clone()), false)
         } else if adopt {
-            let imported = match &live {
-                Some(text) => shares::import(bucket, text, self.settings.dialect)?,
-                None => shares::Imported {
-                    members: Vec::new(),
-                    kept: Vec::new(),
-                },
+            let table = match &live {
+                Some(text) => shares::import(bucket, text, self.settings.dialect)?.into(),
+                // A deleted policy (a steward's, or the way back from a lock-out) adopted as an
+                // empty table.
+                None => Table::default(),
             };
-            (imported.members, imported.kept, true)
+            (table, true)
         } else {
             return Err(hand_edit(bucket, old.applied.as_deref(), live.as_deref()));
         };
-        let removed_from_kept = change(&mut members, &mut kept)?;
-        let text = shares::render_text(bucket, &members, &kept);
+        let removed_from_kept = change(&mut table)?;
+        let text = shares::render_text_with(bucket, &table.members, &table.former, &table.kept);
         if let Some(t) = &text {
             if t.len() > POLICY_LIMIT {
                 return Err(KeeperError::Limit(format!(
@@ -312,35 +380,29 @@ impl Keeper {
             Some(t) => match self.aws.put_bucket_policy(bucket, region, t).await {
                 Ok(()) => {}
                 Err(e) if is_invalid_principal(&e) => {
-                    let bad = self
-                        .invalid_share_principals(bucket, live.as_deref(), &old.members, &members)
-                        .await?;
-                    if bad.is_empty() {
-                        return Err(e);
-                    }
-                    let new = bad
-                        .iter()
-                        .all(|b| !old.members.iter().any(|m| &m.principal == b));
-                    return Err(invalid(format!(
-                        "S3 refused the policy of {bucket}: it does not know {}; nothing was recorded and the bucket's policy is as it was. {}",
-                        bad.join(", "),
-                        if new {
-                            "Check the user's name (RGW and IAM names are exact and case-sensitive)".to_owned()
-                        } else {
-                            format!("A member's user was deleted or renamed: revoke it (`s3keeper share revoke {bucket} USER`) and try again")
-                        }
-                    )));
+                    return Err(self
+                        .unknown_principals(bucket, live.as_deref(), &old, &table, e)
+                        .await);
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    return Err(self
+                        .locked_out(bucket, live.as_deref(), "s3:PutBucketPolicy", e)
+                        .await)
+                }
             },
             None => match self.aws.delete_bucket_policy(bucket).await {
                 Ok(()) => {}
                 Err(e) if aws_code(&e) == Some("NoSuchBucketPolicy") => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    return Err(self
+                        .locked_out(bucket, live.as_deref(), "s3:DeleteBucketPolicy", e)
+                        .await)
+                }
             },
         }
-        save_members(&mut tx, bucket, &old.members, &members).await?;
-        save_share(&mut tx, bucket, text.as_deref(), &kept).await?;
+        save_members(&mut tx, bucket, &old.members, &table.members).await?;
+        save_former(&mut tx, bucket, &old.former, &table.former).await?;
+        save_share(&mut tx, bucket, text.as_deref(), &table.kept).await?;
         if adopted {
             self.audit_in(
                 &mut tx,
@@ -356,139 +418,8 @@ impl Keeper {
         Ok(ShareChange {
             adopted,
             removed_from_kept,
-            share: self.view(bucket, members, kept),
+            share: self.view(bucket, table),
         })
-    }
-
-    /// Finds which members' principals S3 refuses, without changing anyone's access: each probe
-    /// is the live policy plus one `Deny` naming a group of principals on a key nobody uses, and
-    /// the live policy is put back at the end. The principals the change adds are tried first
-    /// (usually one, a mistyped name: one probe); the rest only when those are all known.
-    async fn invalid_share_principals(
-        &self,
-        bucket: &str,
-        live: Option<&str>,
-        before: &[Member],
-        members: &[Member],
-    ) -> Result<Vec<String>, KeeperError> {
-        let region = &self.settings.region;
-        let mut added: Vec<String> = Vec::new();
-        let mut known: Vec<String> = Vec::new();
-        for m in members {
-            let list = if before.iter().any(|b| b.principal == m.principal) {
-                &mut known
-            } else {
-                &mut added
-            };
-            if !list.contains(&m.principal) {
-                list.push(m.principal.clone());
-            }
-        }
-        // When S3 refuses the live policy itself (a member's user deleted since it was written),
-        // every probe built on it would fail and blame the wrong names: say so instead.
-        if let Some(text) = live {
-            match self.aws.put_bucket_policy(bucket, region, text).await {
-                Err(e) if is_invalid_principal(&e) => {
-                    return Err(invalid(format!(
-                        "S3 refuses the current policy of {bucket} as it stands: it names a principal that no longer exists (S3 shows a deleted IAM user by its unique id, AIDA…); `s3keeper share report {bucket}` lists the principals; revoke the one that is gone and try again. Nothing was written"
-                    )))
-                }
-                other => other?,
-            }
-        }
-        let base: Value = live
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or_else(|| json!({"Version": "2012-10-17", "Statement": []}));
-        let base_bytes = base.to_string().len();
-        let written = std::sync::Mutex::new(None::<String>);
-        let probe = |group: Vec<String>| {
-            let mut probe = base.clone();
-            let statement = json!({
-                "Sid": "s3keeper-principal-check",
-                "Effect": "Deny",
-                "Principal": {"AWS": group},
-                "Action": "s3:GetObject",
-                "Resource": format!("arn:aws:s3:::{bucket}/.s3keeper-principal-check"),
-            });
-            match probe.get_mut("Statement") {
-                Some(Value::Array(items)) => items.push(statement),
-                _ => probe["Statement"] = json!([statement]),
-            }
-            let text = probe.to_string();
-            *written
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(text.clone());
-            async move { self.aws.put_bucket_policy(bucket, region, &text).await }
-        };
-        // Groups small enough that the live policy plus their Deny stays under the size limit.
-        let chunks = |names: &[String]| -> Vec<Vec<String>> {
-            let room = POLICY_LIMIT.saturating_sub(base_bytes + 300).max(200);
-            let mut out: Vec<Vec<String>> = vec![Vec::new()];
-            let mut used = 0;
-            for n in names {
-                if used + n.len() + 3 > room && !out.last().is_some_and(Vec::is_empty) {
-                    out.push(Vec::new());
-                    used = 0;
-                }
-                used += n.len() + 3;
-                if let Some(last) = out.last_mut() {
-                    last.push(n.clone());
-                }
-            }
-            out
-        };
-        let mut found: Result<Vec<String>, KeeperError> = Ok(Vec::new());
-        for names in [&added, &known] {
-            for group in chunks(names) {
-                match refused_principals(&group, probe).await {
-                    Ok(bad) => {
-                        if let Ok(all) = &mut found {
-                            all.extend(bad);
-                        }
-                    }
-                    Err(e) => found = Err(e),
-                }
-                if !matches!(&found, Ok(bad) if bad.is_empty()) {
-                    break;
-                }
-            }
-            if !matches!(&found, Ok(bad) if bad.is_empty()) {
-                break;
-            }
-        }
-        // Put the live policy back, unless someone wrote the policy during the probes.
-        let last_probe = written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        let now = self.aws.get_bucket_policy(bucket, region).await?;
-        let ours = match (&now, &last_probe) {
-            (Some(n), Some(p)) => {
-                diff::same_policy(n, p) || live.is_some_and(|l| diff::same_policy(n, l))
-            }
-            (None, _) => live.is_none(),
-            (Some(n), None) => live.is_some_and(|l| diff::same_policy(n, l)),
-        };
-        let restored = if !ours {
-            Err(KeeperError::Conflict(format!(
-                "the policy of {bucket} was changed by someone else while s3keeper probed it; it was left as they wrote it"
-            )))
-        } else {
-            match live {
-                Some(t) => self.aws.put_bucket_policy(bucket, region, t).await,
-                None => match self.aws.delete_bucket_policy(bucket).await {
-                    Err(e) if aws_code(&e) == Some("NoSuchBucketPolicy") => Ok(()),
-                    other => other,
-                },
-            }
-        };
-        match (found, restored) {
-            (Ok(bad), Ok(())) => Ok(bad),
-            (Err(e), Ok(())) | (Ok(_), Err(e)) => Err(e),
-            (Err(e), Err(r)) => Err(KeeperError::Conflict(format!(
-                "{e}; and putting the policy of {bucket} back failed too: {r}"
-            ))),
-        }
     }
 }
 
@@ -594,140 +525,21 @@ fn remove_from_statements(statements: &mut Vec<Value>, principal: &str) -> usize
     touched
 }
 
-#[derive(Debug, Clone, Default)]
-struct ShareState {
-    applied: Option<String>,
-    kept: Vec<Value>,
-    members: Vec<Member>,
-}
-
-/// Locks the bucket's row for the rest of the transaction, creating it if needed.
-async fn lock_share(tx: &mut Tx, bucket: &str) -> Result<(), KeeperError> {
-    sqlx::query(
-        "INSERT INTO shares (bucket, lock_seq, applied, kept, updated_at) VALUES ($1, 0, NULL, '[]', $2) \
-         ON CONFLICT (bucket) DO NOTHING",
-    )
-    .bind(bucket)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE shares SET lock_seq = lock_seq + 1 WHERE bucket = $1")
-        .bind(bucket)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-async fn read_share(tx: &mut Tx, bucket: &str) -> Result<Option<ShareState>, KeeperError> {
-    let row: Option<(Option<String>, String)> =
-        sqlx::query_as("SELECT applied, kept FROM shares WHERE bucket = $1")
-            .bind(bucket)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let Some((applied, kept)) = row else {
-        return Ok(None);
+/// Whether revoking `principal`'s last role makes them a former member of a bucket `owner` (the
+/// RGW user id GetBucketAcl gives) owns: never the owner, whom a `Deny` would lock out of their
+/// own bucket (RGW lets a bucket policy refuse even its owner).
+fn becomes_former(owner: &str, principal: &str) -> bool {
+    let named = match owner.split_once('$') {
+        Some((tenant, name)) => format!("arn:aws:iam::{tenant}:user/{name}"),
+        None => format!("arn:aws:iam:::user/{owner}"),
     };
-    let kept: Vec<Value> = serde_json::from_str(&kept).map_err(|e| {
-        KeeperError::Config(format!("the kept statements of {bucket} are damaged: {e}"))
-    })?;
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT principal, user_name, role, prefix FROM share_members WHERE bucket = $1 \
-         ORDER BY principal, prefix",
-    )
-    .bind(bucket)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut members = Vec::with_capacity(rows.len());
-    for (principal, user, role, prefix) in rows {
-        members.push(Member {
-            principal,
-            user,
-            role: role.parse()?,
-            prefix,
-        });
-    }
-    Ok(Some(ShareState {
-        applied,
-        kept,
-        members,
-    }))
-}
-
-/// Writes the difference between `old` and `new` rows, so a grant costs one row whatever the
-/// table's size.
-async fn save_members(
-    tx: &mut Tx,
-    bucket: &str,
-    old: &[Member],
-    new: &[Member],
-) -> Result<(), KeeperError> {
-    let key = |m: &Member| (m.principal.clone(), m.prefix.clone());
-    let before: BTreeMap<_, &Member> = old.iter().map(|m| (key(m), m)).collect();
-    let after: BTreeMap<_, &Member> = new.iter().map(|m| (key(m), m)).collect();
-    for (k, _) in before.iter().filter(|(k, _)| !after.contains_key(*k)) {
-        sqlx::query(
-            "DELETE FROM share_members WHERE bucket = $1 AND principal = $2 AND prefix = $3",
-        )
-        .bind(bucket)
-        .bind(&k.0)
-        .bind(&k.1)
-        .execute(&mut **tx)
-        .await?;
-    }
-    for (k, m) in &after {
-        match before.get(k) {
-            Some(o) if o.role == m.role && o.user == m.user => {}
-            Some(_) => {
-                sqlx::query(
-                    "UPDATE share_members SET role = $1, user_name = $2 \
-                     WHERE bucket = $3 AND principal = $4 AND prefix = $5",
-                )
-                .bind(m.role.as_str())
-                .bind(&m.user)
-                .bind(bucket)
-                .bind(&k.0)
-                .bind(&k.1)
-                .execute(&mut **tx)
-                .await?;
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO share_members (bucket, principal, user_name, role, prefix, granted_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(bucket)
-                .bind(&k.0)
-                .bind(&m.user)
-                .bind(m.role.as_str())
-                .bind(&k.1)
-                .bind(now())
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn save_share(
-    tx: &mut Tx,
-    bucket: &str,
-    applied: Option<&str>,
-    kept: &[Value],
-) -> Result<(), KeeperError> {
-    sqlx::query("UPDATE shares SET applied = $1, kept = $2, updated_at = $3 WHERE bucket = $4")
-        .bind(applied)
-        .bind(Value::Array(kept.to_vec()).to_string())
-        .bind(now())
-        .bind(bucket)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    named != principal
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_revoked_principal_leaves_kept_statements() {
@@ -754,5 +566,19 @@ mod tests {
             remove_from_statements(&mut kept, "arn:aws:iam:::user/bob"),
             0
         );
+    }
+
+    #[test]
+    fn the_owner_never_becomes_a_former_member() {
+        assert!(!becomes_former("pi", "arn:aws:iam:::user/pi"));
+        assert!(!becomes_former("uab$pi", "arn:aws:iam::uab:user/pi"));
+        assert!(becomes_former("pi", "arn:aws:iam:::user/wendy"));
+        assert!(
+            becomes_former("uab$pi", "arn:aws:iam:::user/pi"),
+            "another tenant's pi"
+        );
+        assert!(becomes_former("pi", "arn:aws:iam::uab:user/pi"));
+        // Case counts: RGW user ids are case-sensitive.
+        assert!(becomes_former("pi", "arn:aws:iam:::user/PI"));
     }
 }
