@@ -4,116 +4,19 @@
 //! `x-amz-account-id` (or the host's `ACCOUNT.` label).
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, StatusCode};
 use policy_eval::{AccessPointRef, BucketRef, PolicyKind, PolicySet, Request};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Authenticated;
 use crate::error::AwsError;
+use crate::router::ControlOp;
 use crate::s3::{self, Resp};
 use crate::state::State;
 use crate::storage::{self, AccessPoint, PublicAccessBlock};
 use crate::xml::{self, escape};
 
 const NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
-
-/// An S3 Control operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ControlOp {
-    CreateAccessPoint,
-    GetAccessPoint,
-    DeleteAccessPoint,
-    ListAccessPoints,
-    PutAccessPointPolicy,
-    GetAccessPointPolicy,
-    DeleteAccessPointPolicy,
-    GetAccessPointPolicyStatus,
-}
-
-impl ControlOp {
-    /// Every operation, for tables and tests.
-    pub const ALL: &'static [ControlOp] = &[
-        ControlOp::CreateAccessPoint,
-        ControlOp::GetAccessPoint,
-        ControlOp::DeleteAccessPoint,
-        ControlOp::ListAccessPoints,
-        ControlOp::PutAccessPointPolicy,
-        ControlOp::GetAccessPointPolicy,
-        ControlOp::DeleteAccessPointPolicy,
-        ControlOp::GetAccessPointPolicyStatus,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ControlOp::CreateAccessPoint => "CreateAccessPoint",
-            ControlOp::GetAccessPoint => "GetAccessPoint",
-            ControlOp::DeleteAccessPoint => "DeleteAccessPoint",
-            ControlOp::ListAccessPoints => "ListAccessPoints",
-            ControlOp::PutAccessPointPolicy => "PutAccessPointPolicy",
-            ControlOp::GetAccessPointPolicy => "GetAccessPointPolicy",
-            ControlOp::DeleteAccessPointPolicy => "DeleteAccessPointPolicy",
-            ControlOp::GetAccessPointPolicyStatus => "GetAccessPointPolicyStatus",
-        }
-    }
-
-    /// The IAM action.
-    pub fn action(self) -> &'static str {
-        match self {
-            ControlOp::CreateAccessPoint => "s3:CreateAccessPoint",
-            ControlOp::GetAccessPoint => "s3:GetAccessPoint",
-            ControlOp::DeleteAccessPoint => "s3:DeleteAccessPoint",
-            ControlOp::ListAccessPoints => "s3:ListAccessPoints",
-            ControlOp::PutAccessPointPolicy => "s3:PutAccessPointPolicy",
-            ControlOp::GetAccessPointPolicy => "s3:GetAccessPointPolicy",
-            ControlOp::DeleteAccessPointPolicy => "s3:DeleteAccessPointPolicy",
-            ControlOp::GetAccessPointPolicyStatus => "s3:GetAccessPointPolicyStatus",
-        }
-    }
-}
-
-/// Reads the operation and access point name from the path. Names in ARN form
-/// (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`, URL-encoded) are reduced to the name.
-pub fn route(method: &Method, decoded_path: &str) -> Result<(ControlOp, Option<String>), AwsError> {
-    let rest = decoded_path
-        .strip_prefix("/v20180820/accesspoint")
-        .ok_or_else(|| {
-            AwsError::not_implemented(
-                "the fake implements only the access point operations of S3 Control",
-            )
-        })?;
-    let rest = rest.trim_start_matches('/');
-    if rest.is_empty() {
-        return match *method {
-            Method::GET => Ok((ControlOp::ListAccessPoints, None)),
-            _ => Err(AwsError::method_not_allowed(
-                "The specified method is not allowed against this resource.",
-            )),
-        };
-    }
-    let (name, sub) = match rest.rsplit_once('/') {
-        Some((n, s @ ("policy" | "policyStatus"))) => (n, Some(s)),
-        _ => (rest, None),
-    };
-    let name = name
-        .rsplit_once(":accesspoint/")
-        .map_or(name, |(_, n)| n)
-        .to_owned();
-    let op = match (method, sub) {
-        (&Method::PUT, None) => ControlOp::CreateAccessPoint,
-        (&Method::GET, None) => ControlOp::GetAccessPoint,
-        (&Method::DELETE, None) => ControlOp::DeleteAccessPoint,
-        (&Method::PUT, Some("policy")) => ControlOp::PutAccessPointPolicy,
-        (&Method::GET, Some("policy")) => ControlOp::GetAccessPointPolicy,
-        (&Method::DELETE, Some("policy")) => ControlOp::DeleteAccessPointPolicy,
-        (&Method::GET, Some("policyStatus")) => ControlOp::GetAccessPointPolicyStatus,
-        _ => {
-            return Err(AwsError::method_not_allowed(
-                "The specified method is not allowed against this resource.",
-            ))
-        }
-    };
-    Ok((op, Some(name)))
-}
 
 /// The alias S3 gives an access point: `NAME-HASH-s3alias`, unique per access point.
 pub fn alias_for(arn: &str, name: &str) -> String {
@@ -483,27 +386,6 @@ fn create(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes() {
-        assert_eq!(
-            route(&Method::GET, "/v20180820/accesspoint").ok(),
-            Some((ControlOp::ListAccessPoints, None))
-        );
-        assert_eq!(
-            route(&Method::PUT, "/v20180820/accesspoint/ap1/policy").ok(),
-            Some((ControlOp::PutAccessPointPolicy, Some("ap1".into())))
-        );
-        assert_eq!(
-            route(
-                &Method::GET,
-                "/v20180820/accesspoint/arn:aws:s3:us-east-1:111122223333:accesspoint/ap1"
-            )
-            .ok(),
-            Some((ControlOp::GetAccessPoint, Some("ap1".into())))
-        );
-        assert!(route(&Method::GET, "/v20180820/jobs").is_err());
-    }
 
     #[test]
     fn aliases_are_stable_and_well_formed() {

@@ -112,31 +112,6 @@ impl AwsError {
         self.resource = Some(resource.into());
         self
     }
-
-    /// The XML body for `api`.
-    pub fn to_xml(&self, api: Api, request_id: &str) -> String {
-        let mut inner = format!(
-            "<Code>{}</Code><Message>{}</Message>",
-            self.code,
-            crate::xml::escape(&self.message)
-        );
-        if let Some(r) = &self.resource {
-            inner.push_str(&format!("<Resource>{}</Resource>", crate::xml::escape(r)));
-        }
-        match api {
-            Api::S3 => format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>{inner}<RequestId>{request_id}</RequestId><HostId>{}</HostId></Error>",
-                host_id(request_id)
-            ),
-            Api::Control => format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error>{inner}</Error><RequestId>{request_id}</RequestId><HostId>{}</HostId></ErrorResponse>",
-                host_id(request_id)
-            ),
-            Api::Sts => format!(
-                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>{inner}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-            ),
-        }
-    }
 }
 
 /// A stable, opaque host id derived from the request id (AWS sends a base64 blob).

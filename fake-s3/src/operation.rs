@@ -13,7 +13,7 @@
 
 use http::HeaderMap;
 
-use crate::control::ControlOp;
+use crate::router::ControlOp;
 use crate::router::S3Op;
 
 /// One operation of any of the three APIs.

@@ -15,9 +15,9 @@ use bytes::Bytes;
 
 use crate::auth::{self, Authenticated, RequestParts};
 use crate::authz::RequestFacts;
-use crate::control::ControlOp;
 use crate::error::AwsError;
 use crate::operation::{self, Operation};
+use crate::router::ControlOp;
 use crate::router::{self, HostForm, S3Op, Target};
 use crate::s3::{self, Ctx, Resp};
 use crate::state::State;
@@ -156,7 +156,7 @@ fn control_route(
     let decoded = crate::sigv4::percent_decode(raw_path).ok_or_else(|| {
         AwsError::invalid_argument("the request path is not valid percent-encoded UTF-8")
     })?;
-    let (op, name) = crate::control::route(&parts.method, &decoded)?;
+    let (op, name) = crate::router::control_route(&parts.method, &decoded)?;
     let header_account = header(parts, "x-amz-account-id").map(str::to_owned);
     let host_account = match host_form {
         HostForm::Control { account } => Some(account.clone()),

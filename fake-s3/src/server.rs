@@ -71,7 +71,7 @@ fn error_response(e: &AwsError, api: Api, request_id: &str, head: bool) -> Respo
     let body = if head {
         String::new()
     } else {
-        e.to_xml(api, request_id)
+        crate::xml::error_body(e, api, request_id)
     };
     let mut r = Resp {
         status: e.status,

@@ -4,7 +4,7 @@
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::error::AwsError;
+use crate::error::{host_id, Api, AwsError};
 
 /// Escapes text for an XML element body or attribute.
 pub fn escape(s: &str) -> String {
@@ -20,6 +20,32 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// The XML body of an error for `api`, as each API shapes it (S3 `<Error>`, S3 Control and STS
+/// `<ErrorResponse>`).
+pub fn error_body(e: &AwsError, api: Api, request_id: &str) -> String {
+    let mut inner = format!(
+        "<Code>{}</Code><Message>{}</Message>",
+        e.code,
+        escape(&e.message)
+    );
+    if let Some(r) = &e.resource {
+        inner.push_str(&format!("<Resource>{}</Resource>", escape(r)));
+    }
+    match api {
+        Api::S3 => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>{inner}<RequestId>{request_id}</RequestId><HostId>{}</HostId></Error>",
+            host_id(request_id)
+        ),
+        Api::Control => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error>{inner}</Error><RequestId>{request_id}</RequestId><HostId>{}</HostId></ErrorResponse>",
+            host_id(request_id)
+        ),
+        Api::Sts => format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>{inner}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        ),
+    }
 }
 
 /// A parsed element: name (without namespace prefix), text and children.

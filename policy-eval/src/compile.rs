@@ -120,6 +120,17 @@ pub struct Policy {
     pub size: usize,
 }
 
+/// The policies that apply to one request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicySet<'a> {
+    /// Identity policies of the principal (users: attached and inline; sessions: the role's).
+    pub identity: &'a [Policy],
+    /// Session policies passed when the session was created.
+    pub session: &'a [Policy],
+    pub bucket: Option<&'a Policy>,
+    pub access_point: Option<&'a Policy>,
+}
+
 impl Policy {
     /// Parses and validates policy text.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {

@@ -6,9 +6,9 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
+use crate::compile::PolicySet;
 use crate::compile::{Effect, Policy, Statement};
 use crate::context::Request;
-use crate::eval::PolicySet;
 
 /// The three answers IAM gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

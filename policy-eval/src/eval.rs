@@ -22,24 +22,13 @@
 //!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>).
 //! - Access points refuse anonymous requests and SigV2 (`s3:signatureversion` = `AWS`).
 
-use crate::compile::{Effect, Policy, Statement};
+use crate::compile::{Effect, Policy, PolicySet, Statement};
 use crate::condition::CondOutcome;
 use crate::context::Request;
 use crate::decision::{
     CheckReport, Decision, Evaluation, Miss, PolicyRef, Reason, StatementRef, StatementTrace,
 };
 use crate::principal::{PrincipalKind, PrincipalMatch};
-
-/// The policies that apply to one request.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PolicySet<'a> {
-    /// Identity policies of the principal (users: attached and inline; sessions: the role's).
-    pub identity: &'a [Policy],
-    /// Session policies passed when the session was created.
-    pub session: &'a [Policy],
-    pub bucket: Option<&'a Policy>,
-    pub access_point: Option<&'a Policy>,
-}
 
 /// One resource a request must be allowed on: the access point, the bucket.
 struct Gate<'a> {

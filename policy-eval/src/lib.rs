@@ -23,8 +23,8 @@ pub mod principal;
 pub mod scenario;
 
 pub use compile::{
-    is_known_s3_action, Effect, PatternSet, Policy, PolicyKind, PrincipalElement, Statement,
-    Version, MAX_RESOURCE_POLICY_BYTES,
+    is_known_s3_action, Effect, PatternSet, Policy, PolicyKind, PolicySet, PrincipalElement,
+    Statement, Version, MAX_RESOURCE_POLICY_BYTES,
 };
 pub use context::{AccessPointRef, BucketRef, ContextValue, Request};
 pub use decision::{
@@ -32,7 +32,7 @@ pub use decision::{
     Reason, StatementRef, StatementTrace,
 };
 pub use error::{ErrorKind, Location, PolicyError};
-pub use eval::{evaluate, evaluate_traced, PolicySet};
+pub use eval::{evaluate, evaluate_traced};
 pub use principal::{Principal, PrincipalKind, PrincipalMatch};
 
 /// Decides `req` and explains the decision.

@@ -17,11 +17,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::arn::is_account_id;
+use crate::compile::PolicySet;
 use crate::compile::{Policy, PolicyKind};
 use crate::context::{AccessPointRef, BucketRef, ContextValue, Request};
 use crate::decision::Explanation;
 use crate::error::PolicyError;
-use crate::eval::PolicySet;
 use crate::principal::{BadPrincipal, Principal};
 
 /// Why a scenario could not be read.
