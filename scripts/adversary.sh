@@ -1117,7 +1117,7 @@ def sec_page():
 
 
 # ======================================================================================================
-# 11. shares: wildcards in the folder part
+# 11. shares: wildcards in the folder part; a writer's ACLs; what a revoked writer keeps
 # ======================================================================================================
 def sec_shares():
     ep = E.get("ADV_CEPH_ENDPOINT")
@@ -1151,6 +1151,57 @@ def sec_shares():
                f"share grant dora --role reader --prefix {prefix!r} is refused, saying why{extra}",
                f"exit {rc}: {short(err + out)}")
     result(policy() == before, "the refused grants wrote nothing (the bucket policy is unchanged)")
+
+    # A writer cannot publish (ACLs), and after revoke keeps nothing of what they uploaded (RGW
+    # makes the uploader the owner): boto3, as a member's script would.
+    key_of = lambda name: next(u for a in cfg["accounts"] for u in a.get("users", []) if u["name"] == name)["keys"][0]
+    wk = key_of("wendy")
+    wendy = s3(wk["access_key_id"], wk["secret_access_key"], endpoint=ep)
+    rc, out, err = keeper("share", "grant", bucket, "wendy", "--role", "writer", env=env)
+    if not result(rc == 0, "share grant wendy --role writer", f"exit {rc}: {short(err + out)}"):
+        return
+
+    def code(call):
+        try:
+            call()
+            return "ok"
+        except ClientError as e:
+            return e.response.get("Error", {}).get("Code", "?")
+    body = b"wendy's data"
+    result(code(lambda: wendy.put_object(Bucket=bucket, Key="w/own.txt", Body=body)) == "ok",
+           "boto3: writer wendy uploads w/own.txt (control)")
+    result(code(lambda: wendy.put_object(Bucket=bucket, Key="w/own2.txt", Body=body,
+                                         ACL="bucket-owner-full-control")) == "ok",
+           "boto3: writer wendy uploads with ACL=bucket-owner-full-control (allowed)")
+    for what, call in (("ACL=public-read on upload",
+                        lambda: wendy.put_object(Bucket=bucket, Key="w/pub.txt", Body=body, ACL="public-read")),
+                       ("GrantRead to mallory on upload",
+                        lambda: wendy.put_object(Bucket=bucket, Key="w/grant.txt", Body=body,
+                                                 GrantRead='id="mallory"')),
+                       ("put_object_acl public-read on her own upload",
+                        lambda: wendy.put_object_acl(Bucket=bucket, Key="w/own.txt", ACL="public-read"))):
+        got = code(call)
+        result(got == "AccessDenied", f"boto3: writer wendy cannot publish: {what} is AccessDenied", f"got {got}")
+    anon = requests.get(f"{ep}/{bucket}/w/own.txt", timeout=10)
+    result(anon.status_code == 403, "anonymous GET of wendy's upload is 403", f"got {anon.status_code}")
+    rc, out, err = keeper("share", "revoke", bucket, "wendy", env=env)
+    result(rc == 0, "share revoke wendy", f"exit {rc}: {short(err + out)}")
+    for what, call in (("get_object of her own upload", lambda: wendy.get_object(Bucket=bucket, Key="w/own.txt")),
+                       ("put_object_acl of her own upload",
+                        lambda: wendy.put_object_acl(Bucket=bucket, Key="w/own.txt", ACL="public-read")),
+                       ("put_object", lambda: wendy.put_object(Bucket=bucket, Key="w/late.txt", Body=body))):
+        got = code(call)
+        result(got == "AccessDenied", f"boto3: revoked wendy keeps nothing: {what} is AccessDenied", f"got {got}")
+    rc, out, err = keeper("share", "show", bucket, "--json", env=env)
+    former = json.loads(out).get("former", []) if rc == 0 else []
+    result(any("wendy" in json.dumps(f) for f in former), "share show --json lists wendy as a former member",
+           f"exit {rc}: {short(out)}")
+    rc, out, err = keeper("share", "forget", bucket, "wendy", env=env)
+    result(rc == 0, "share forget wendy", f"exit {rc}: {short(err + out)}")
+    rc, out, err = keeper("share", "show", bucket, "--json", env=env)
+    former = json.loads(out).get("former", []) if rc == 0 else ["?"]
+    result(not any("wendy" in json.dumps(f) for f in former), "after forget, wendy is no former member",
+           f"exit {rc}: {short(out)}")
 
 
 # ======================================================================================================
