@@ -1,7 +1,7 @@
 //! The service's errors. Each kind maps to one HTTP status and one CLI exit code, and every
 //! message says what to do next.
 
-use crate::aws_error::AwsFailure;
+use crate::aws::error::AwsFailure;
 use crate::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]

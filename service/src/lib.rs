@@ -7,25 +7,19 @@
 
 pub mod api;
 pub mod aws;
-pub mod aws_error;
 pub mod cli;
-pub mod commands;
 pub mod db;
-pub mod demo;
-pub mod demo_shares;
-pub mod doctor;
 pub mod error;
 pub mod fetch;
 pub mod keeper;
 pub mod metrics;
 pub mod policies;
-pub mod policy_cmd;
-pub mod push;
 pub mod runtime;
-pub mod share_cmd;
 pub mod shares;
-pub mod upload_page;
 pub mod verify;
 
+pub use cli::doctor;
+pub use cli::uploads::page as upload_page;
+pub use cli::uploads::push;
 pub use error::KeeperError;
 pub use keeper::{Keeper, Settings};

@@ -10,7 +10,7 @@
 //!   `s3keeper_aws_call_duration_seconds{operation}`: every SDK operation (retries included), by
 //!   the HTTP status of its last answer (`none` when no answer came), from an SDK interceptor.
 //! - `s3keeper_aws_errors_total{operation,code}`: calls that failed an operation, by AWS's error
-//!   code (or the local codes of `aws_error.rs`, such as `DnsFailure`).
+//!   code (or the local codes of `aws/error.rs`, such as `DnsFailure`).
 //! - `s3keeper_reconcile_runs_total{outcome}`, `s3keeper_reconcile_drift_total` (differences
 //!   found and repaired), `s3keeper_reconcile_failures_total` (differences left).
 //! - `s3keeper_upload_sessions_live` (upload ticket sessions that may still need revoking: open

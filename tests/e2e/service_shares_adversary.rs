@@ -410,7 +410,7 @@ async fn a_stewards_deny_of_the_owner_is_reported_and_explained_in_the_ceph_dial
         assert_eq!(report.lockouts.len(), 1, "{:?}", report.lockouts);
         assert_eq!(report.lockouts[0].who, "owner");
         assert_eq!(report.lockouts[0].denied, ["change-policy"]);
-        let lines = s3keeper::share_cmd::report_lines(&report).join("\n");
+        let lines = s3keeper::cli::shares::report_lines(&report).join("\n");
         assert!(lines.contains("locked out"), "{lines}");
     }
 }

@@ -1,6 +1,6 @@
 //! What shared buckets ask of S3: only S3 calls, so that the Ceph dialect works with an RGW user's
 //! key pair alone (RGW may serve neither STS nor S3 Control). The policy calls themselves are
-//! beside the others in `aws.rs`.
+//! beside the others in `aws/mod.rs`.
 
 use super::Aws;
 use crate::error::KeeperError;

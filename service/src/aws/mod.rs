@@ -20,8 +20,9 @@ use aws_sdk_s3::types::{
 };
 use tokio::io::AsyncReadExt;
 
-use crate::aws_error::AwsFailure;
+use error::AwsFailure;
 
+pub mod error;
 mod shares;
 mod uploads;
 use crate::error::KeeperError;
@@ -139,7 +140,7 @@ impl Aws {
         }
     }
 
-    /// A failed call as the service reports it: one line (see `aws_error.rs`), counted by code.
+    /// A failed call as the service reports it: one line (see `aws/error.rs`), counted by code.
     fn failed<E>(&self, operation: &'static str, e: SdkError<E, HttpResponse>) -> KeeperError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,

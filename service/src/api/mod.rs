@@ -22,7 +22,7 @@ mod shares;
 mod uploads;
 
 /// The OpenAPI 3.1 description of this API.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+pub const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// Who is calling: the operator (the admin token, or anyone when no token is configured) or an
 /// API client (its own token; upload tickets only).

@@ -6,6 +6,8 @@
 //! Every claim the demo
 //! prints is checked against the fake: if AWS would answer differently, the demo says so and fails.
 
+pub mod shares;
+
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -428,5 +430,15 @@ async fn get(s3: &aws_sdk_s3::Client, ap: &str, key: &str) -> Result<usize, Stri
             .map(|b| b.into_bytes().len())
             .map_err(|e| e.to_string()),
         Err(e) => Err(e.code().unwrap_or("error").to_owned()),
+    }
+}
+
+/// `s3keeper demo [--shares]`, printing each line as it comes.
+pub(super) async fn command(database_url: Option<String>, shares: bool) -> Result<(), KeeperError> {
+    let mut print = |line: &str| println!("{line}");
+    if shares {
+        shares::run(database_url.as_deref(), &mut print).await
+    } else {
+        run(database_url.as_deref(), &mut print).await
     }
 }

@@ -1,11 +1,103 @@
 //! `s3keeper share …`: the role tables of shared buckets, printed as tables for people or as JSON.
 
-use crate::cli::ShareCommand;
-use crate::commands::{keeper, print_json};
+use clap::Subcommand;
+
+use super::output::{keeper, print_json};
 use crate::error::KeeperError;
 use crate::keeper::{ShareChange, ShareView};
 use crate::policies::POLICY_LIMIT;
+use crate::runtime::ServiceArgs;
 use crate::shares::{Report, Role};
+
+/// `s3keeper share …`.
+#[derive(Debug, Subcommand)]
+pub enum ShareCommand {
+    /// Give USER a role on BUCKET (replacing the role they had under the same prefix) and write
+    /// the bucket policy.
+    ///
+    /// reader: list and read; writer: also upload; manager: also delete; steward: manager on the
+    /// whole bucket, and may read and change the bucket policy. USER is an IAM user ARN or an
+    /// account id, or with `--dialect ceph` an RGW user name (`jane@uab.edu`, `TENANT$NAME`).
+    /// Writers, managers and stewards may not set object ACLs (denied in the policy).
+    /// Refuses, showing a diff, when the live policy was edited since s3keeper last wrote it.
+    Grant {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        user: String,
+        #[arg(long, value_parser = ["reader", "writer", "manager", "steward"])]
+        role: String,
+        /// Only under this key prefix (`data/`) or key pattern (`test_folder/*jpg`); listing is
+        /// limited to its folder too, so a pattern needs a folder without wildcards.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Keep a hand edit of the live policy (it is imported first) and apply the change.
+        #[arg(long)]
+        adopt: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take USER's role under PREFIX away, or without `--prefix` every role they have on BUCKET
+    /// (and their name in statements kept from a hand-written policy). With `--dialect ceph`, a
+    /// user left with no role becomes a former member, denied everything on BUCKET until `share
+    /// forget`.
+    Revoke {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        user: String,
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Keep a hand edit of the live policy (it is imported first) and apply the change.
+        #[arg(long)]
+        adopt: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a former member (Ceph dialect): `revoke` leaves a revoked user denied everything on
+    /// BUCKET, so nothing they uploaded (RGW makes them its owner) stays readable to them; forget
+    /// lifts that Deny.
+    Forget {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        user: String,
+        /// Keep a hand edit of the live policy (it is imported first) and apply the change.
+        #[arg(long)]
+        adopt: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The role table, the former members, the statements kept verbatim, and the policy they
+    /// render to.
+    Show {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read BUCKET's live (hand-written) policy into a role table; statements it cannot express
+    /// are kept verbatim. Writes nothing to S3.
+    Import {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who can list, read, write, delete and change the policy, and where, decided on the live
+    /// policy (hand edits included), with its lint findings and any Deny that locks the owner or
+    /// s3keeper out.
+    Report {
+        #[command(flatten)]
+        service: ServiceArgs,
+        bucket: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 /// Runs one `share` command.
 pub async fn run(cmd: ShareCommand) -> Result<(), KeeperError> {

@@ -289,7 +289,7 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
 
     out("\n6. `s3keeper share report lab-data`: who can do what, decided on the live policy:");
     let report = keeper.share_report(BUCKET).await?;
-    for line in crate::share_cmd::report_lines(&report) {
+    for line in crate::cli::shares::report_lines(&report) {
         out(&format!("   {line}"));
     }
 

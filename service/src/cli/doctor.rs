@@ -13,6 +13,7 @@
 
 use serde::Serialize;
 
+use super::output::print_json;
 use crate::aws::Aws;
 use crate::db::{Db, DEFAULT_URL};
 use crate::error::KeeperError;
@@ -506,6 +507,23 @@ async fn upload_capacity_check(args: &ServiceArgs, aws: &Aws, s: &Settings) -> C
     };
     db.pool.close().await;
     check
+}
+
+/// `s3keeper doctor`: the report, as text or JSON; fails unless every check passed.
+pub(super) async fn command(service: ServiceArgs, json: bool) -> Result<(), KeeperError> {
+    let report = run(&service).await?;
+    if json {
+        print_json(&report);
+    } else {
+        print!("{}", render(&report));
+    }
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(KeeperError::Conflict(
+            "the deployment is not ready; see the fixes above".to_owned(),
+        ))
+    }
 }
 
 #[cfg(test)]

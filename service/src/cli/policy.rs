@@ -1,7 +1,7 @@
 //! `s3keeper policy eval | validate | lint`.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use policy_eval::lint::{lint, Severity};
@@ -9,7 +9,63 @@ use policy_eval::scenario::Scenario;
 use policy_eval::{Policy, PolicyKind};
 use serde_json::{json, Value};
 
-use crate::cli::{KindArg, PolicyCommand};
+use clap::{Subcommand, ValueEnum};
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Decide a request scenario (JSON) as AWS would: Allow, ExplicitDeny or ImplicitDeny.
+    ///
+    /// Prints JSON with `decision`, `summary`, `explanation` and `warnings`. Exits 0 for any
+    /// decision and 2 when the scenario or one of its policies is malformed.
+    Eval {
+        /// Scenario file, or `-` for standard input.
+        scenario: PathBuf,
+        /// Print the explanation for people instead of JSON.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Check that a policy document is one AWS would accept.
+    ///
+    /// Exits 0 when valid, 1 when AWS would refuse it (the message names the statement and
+    /// element), 2 when the file cannot be read.
+    Validate {
+        /// Policy file, or `-` for standard input.
+        policy: PathBuf,
+        #[arg(long, value_enum, default_value_t = KindArg::Auto)]
+        kind: KindArg,
+        /// Also check that every resource belongs to this bucket, as `PutBucketPolicy` does.
+        #[arg(long, conflicts_with = "access_point_arn")]
+        bucket: Option<String>,
+        /// Also check that every resource belongs to this access point, as `PutAccessPointPolicy` does.
+        #[arg(long)]
+        access_point_arn: Option<String>,
+    },
+    /// Find valid-but-dangerous patterns (codes S3K001…S3K008; see README).
+    ///
+    /// Exits 0 when there are no error-severity findings, 1 when there are, 2 when the policy cannot
+    /// be read or is invalid.
+    Lint {
+        /// Policy file, or `-` for standard input.
+        policy: PathBuf,
+        #[arg(long, value_enum, default_value_t = KindArg::Auto)]
+        kind: KindArg,
+        /// Print findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which kind of policy a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Bucket or access-point policy when statements name principals, identity policy otherwise.
+    Auto,
+    Identity,
+    Session,
+    Bucket,
+    AccessPoint,
+    Trust,
+}
 
 const MALFORMED: u8 = 2;
 
