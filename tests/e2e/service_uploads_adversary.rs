@@ -238,6 +238,35 @@ async fn concurrent_opens_of_one_prefix_admit_exactly_one() {
     assert_eq!((admitted.len(), refused), (1, 7));
 }
 
+/// The capacity `doctor` and `/metrics` show, on both databases, with clients' limits summed.
+#[rstest::rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn the_capacity_report_reads_on_both_databases(#[case] backend: Backend) {
+    let env = env(backend).await;
+    for (name, sessions) in [("a", 30), ("b", 40)] {
+        let limits = ClientLimits {
+            max_open: 5,
+            max_sessions: sessions,
+        };
+        env.keeper
+            .add_client_with(name, &[format!("{name}/")], limits)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let t = start(&env, &sts("cap/")).await;
+    let c = env
+        .keeper
+        .upload_capacity()
+        .await
+        .unwrap_or_else(|e| panic!("capacity: {e}"));
+    assert_eq!((c.live_sessions, c.open_tickets), (1, 1));
+    assert_eq!(c.clients_max_sessions, 70);
+    assert!(c.capacity > 500, "{c:?}");
+    end(&env, &t, false).await;
+}
+
 /// Attack 4: four concurrent finish/cancel calls on one ticket answered 200 two or three times,
 /// and a ticket could end `finished` with its objects deleted. Exactly one wins now, the others
 /// get a conflict, the audit log has one entry, and the objects match the winner.

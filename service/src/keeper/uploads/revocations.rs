@@ -159,9 +159,11 @@ impl Keeper {
     pub async fn upload_capacity(&self) -> Result<UploadCapacity, KeeperError> {
         let mut tx = self.begin().await?;
         let live = self.live_sessions(&mut tx).await?;
-        let (clients,): (Option<i64>,) = sqlx::query_as("SELECT SUM(max_sessions) FROM clients")
-            .fetch_one(&mut *tx)
-            .await?;
+        // PostgreSQL's SUM of BIGINT is NUMERIC, which the `Any` driver cannot read: cast back.
+        let (clients,): (i64,) =
+            sqlx::query_as("SELECT CAST(COALESCE(SUM(max_sessions), 0) AS BIGINT) FROM clients")
+                .fetch_one(&mut *tx)
+                .await?;
         tx.rollback().await?;
         let ids: Vec<&str> = live.iter().map(|(u, _)| u.as_str()).collect();
         Ok(UploadCapacity {
@@ -171,7 +173,7 @@ impl Keeper {
             policy_bytes: revocation_policy(&self.settings.uploads_bucket, &ids)
                 .map_or(0, |p| p.len()),
             policy_limit: POLICY_LIMIT,
-            clients_max_sessions: clients.unwrap_or(0),
+            clients_max_sessions: clients,
         })
     }
 
