@@ -2,7 +2,7 @@
 //! message says what to do next.
 
 use crate::aws::error::AwsFailure;
-use crate::verify::VerifyError;
+use crate::keeper::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeeperError {

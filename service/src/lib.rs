@@ -10,16 +10,15 @@ pub mod aws;
 pub mod cli;
 pub mod db;
 pub mod error;
-pub mod fetch;
 pub mod keeper;
 pub mod metrics;
 pub mod policies;
 pub mod runtime;
 pub mod shares;
-pub mod verify;
 
 pub use cli::doctor;
 pub use cli::uploads::page as upload_page;
 pub use cli::uploads::push;
 pub use error::KeeperError;
+pub use keeper::{fetch, verify};
 pub use keeper::{Keeper, Settings};

@@ -8,9 +8,9 @@ use clap::Args;
 use crate::aws::Aws;
 use crate::db::{Db, DEFAULT_URL};
 use crate::error::KeeperError;
+use crate::keeper::verify::S3Endpoint;
 use crate::keeper::{self, Keeper, Settings};
 use crate::shares::Dialect;
-use crate::verify::S3Endpoint;
 
 /// Settings shared by every command that reaches the database or AWS.
 #[derive(Debug, Clone, Args)]
@@ -256,7 +256,7 @@ pub async fn connect(
 /// The SDK's standard configuration chain, with a rustls HTTPS client that honours
 /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY` (upper or lower case) as the aws CLI does:
 /// `HTTP_PROXY` for `http://` endpoints, `HTTPS_PROXY` for `https://` ones, `NO_PROXY` hosts
-/// reached directly. The verification fetch (`fetch.rs`) never uses a proxy (SPEC §4).
+/// reached directly. The verification fetch (`keeper/people/fetch.rs`) never uses a proxy (SPEC §4).
 pub async fn sdk_from_environment(region: Option<&str>) -> aws_config::SdkConfig {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};

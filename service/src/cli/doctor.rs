@@ -17,11 +17,11 @@ use super::output::print_json;
 use crate::aws::Aws;
 use crate::db::{Db, DEFAULT_URL};
 use crate::error::KeeperError;
-use crate::fetch::Fetcher;
+use crate::keeper::fetch::Fetcher;
+use crate::keeper::verify::S3Endpoint;
 use crate::keeper::Settings;
 use crate::policies;
 use crate::runtime::{self, ServiceArgs};
-use crate::verify::S3Endpoint;
 
 /// One line of the checklist.
 #[derive(Debug, Clone, Serialize)]

@@ -36,7 +36,7 @@ mod uploads;
 pub use audit::{AuditEntry, AuditFilter};
 pub use datasets::{Dataset, Kind, Progress, Quiet, UploadReport};
 pub use grants::Access;
-pub use people::{Identity, Person, VerificationStart};
+pub use people::{fetch, verify, Identity, Person, VerificationStart};
 pub use reconcile::{Drift, ReconcileReport};
 pub use shares::{ShareChange, ShareDrift, ShareView};
 pub use uploads::{
@@ -54,9 +54,9 @@ use sqlx::{Any, Transaction};
 use crate::aws::{aws_code, part_size, Aws, MULTIPART_CHUNK};
 use crate::db::{now, Db};
 use crate::error::KeeperError;
-use crate::fetch::{FetchLimits, Fetcher};
 use crate::policies;
-use crate::verify::{self, S3Endpoint};
+use people::fetch::{FetchLimits, Fetcher};
+use people::verify::S3Endpoint;
 
 /// What the service is configured with (see `s3keeper --help` for the flags).
 #[derive(Debug, Clone)]

@@ -1,6 +1,11 @@
 //! People and identity verification (SPEC §4): a person proves which IAM identity is theirs by
 //! fetching a presigned URL with their own credentials
-//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html>).
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html>). [`verify`]
+//! parses what the person pastes without backtracking and checks the signed URL; [`fetch`] GETs it
+//! with a client that can reach nothing else.
+
+pub mod fetch;
+pub mod verify;
 
 use super::*;
 

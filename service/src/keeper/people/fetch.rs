@@ -1,5 +1,5 @@
 //! The fetching half of identity verification (SPEC §4 step 3). Only URLs that
-//! [`crate::verify::check_signed_url`] accepted are fetched, and even then the client is built so
+//! [`super::verify::check_signed_url`] accepted are fetched, and even then the client is built so
 //! that a hostile answer cannot hurt: no redirect is followed (a 3xx is a failure), no proxy from
 //! the environment is used, connecting and the whole exchange are time-limited, and at most
 //! `max_body` bytes of an answer are read.
