@@ -33,15 +33,27 @@ pub(crate) struct Lab {
 /// A Ceph-dialect fake, the PI's bucket with a few objects, and a service holding the PI's key
 /// pair (no root, no STS).
 pub(crate) async fn ceph_lab(backend: Backend) -> Lab {
-    let fake = FakeAws::builder()
-        .ceph_dialect(true)
-        .account(PLATFORM)
+    lab(Dialect::Ceph, &[PLATFORM], "pi", backend).await
+}
+
+/// An AWS-dialect fake with `accounts` (the platform's first), the bucket of `lab-admin` (a user
+/// of the platform account) and a service holding that user's keys, on SQLite.
+pub(crate) async fn aws_lab(accounts: &[&str]) -> Lab {
+    lab(Dialect::Aws, accounts, "lab-admin", Backend::Sqlite).await
+}
+
+async fn lab(dialect: Dialect, accounts: &[&str], owner_name: &str, backend: Backend) -> Lab {
+    let mut builder = FakeAws::builder().ceph_dialect(dialect == Dialect::Ceph);
+    for a in accounts {
+        builder = builder.account(a);
+    }
+    let fake = builder
         .start()
         .await
         .unwrap_or_else(|e| panic!("fake: {e}"));
-    let (owner, creds) = owned_bucket(&fake, "pi").await;
+    let (owner, creds) = owned_bucket(&fake, owner_name).await;
     let database_url = fresh_database(backend).await;
-    let keeper = service(&fake, &creds, &database_url, Dialect::Ceph).await;
+    let keeper = service(&fake, &creds, &database_url, dialect).await;
     Lab {
         fake,
         keeper,
@@ -408,20 +420,12 @@ async fn import_reads_a_hand_written_policy_and_keeps_what_it_cannot_express() {
 
 #[tokio::test]
 async fn across_accounts_on_aws_with_arns_and_account_ids() {
-    let fake = FakeAws::builder()
-        .account(PLATFORM)
-        .account(PEOPLE)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (owner, creds) = owned_bucket(&fake, "lab-admin").await;
-    let k = service(
-        &fake,
-        &creds,
-        &fresh_database(Backend::Sqlite).await,
-        Dialect::Aws,
-    )
-    .await;
+    let Lab {
+        fake,
+        keeper: k,
+        owner,
+        ..
+    } = aws_lab(&[PLATFORM, PEOPLE]).await;
     let ann = client(&fake, PEOPLE, "ann", &[READER]);
     let writer = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
     let ben = client(&fake, PEOPLE, "ben", &[writer]);

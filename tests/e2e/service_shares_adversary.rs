@@ -6,13 +6,12 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ObjectCannedAcl;
-use fake_s3::FakeAws;
 use s3keeper::shares::{self, Dialect, Role};
 use s3keeper::KeeperError;
 use serde_json::{json, Value};
 
-use crate::service_shares::{ceph_lab, client, get, live, owned_bucket, put, service, Lab, LAB};
-use crate::service_support::{fresh_database, Backend, PLATFORM};
+use crate::service_shares::{aws_lab, ceph_lab, client, get, live, put, service, Lab, LAB};
+use crate::service_support::{Backend, PLATFORM};
 
 /// An identity policy standing for what RGW gives the owner of an object (it reads and re-ACLs
 /// what it uploaded without any Allow in the bucket policy): the fake keeps one account per
@@ -300,19 +299,9 @@ async fn a_revoked_writer_keeps_nothing_until_forgotten_in_the_ceph_dialect() {
 /// GetBucketAcl names the owning account's canonical id where RGW names the owning user.)
 #[tokio::test]
 async fn aws_revokes_as_before_without_former_members() {
-    let fake = FakeAws::builder()
-        .account(PLATFORM)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (_owner, creds) = owned_bucket(&fake, "lab-admin").await;
-    let k = service(
-        &fake,
-        &creds,
-        &fresh_database(Backend::Sqlite).await,
-        Dialect::Aws,
-    )
-    .await;
+    let Lab {
+        fake, keeper: k, ..
+    } = aws_lab(&[PLATFORM]).await;
     let _ = client(&fake, PLATFORM, "bob", &[]);
     let bob = format!("arn:aws:iam::{PLATFORM}:user/bob");
     k.share_grant(LAB, &bob, Role::Writer, "", false)
@@ -417,19 +406,12 @@ async fn a_stewards_deny_of_the_owner_is_reported_and_explained_in_the_ceph_dial
 
 #[tokio::test]
 async fn a_stewards_deny_of_the_service_is_reported_and_explained_on_aws() {
-    let fake = FakeAws::builder()
-        .account(PLATFORM)
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (owner, creds) = owned_bucket(&fake, "lab-admin").await;
-    let k = service(
-        &fake,
-        &creds,
-        &fresh_database(Backend::Sqlite).await,
-        Dialect::Aws,
-    )
-    .await;
+    let Lab {
+        fake,
+        keeper: k,
+        owner,
+        ..
+    } = aws_lab(&[PLATFORM]).await;
     let sam = client(&fake, PLATFORM, "sam", &[]);
     let sam_arn = format!("arn:aws:iam::{PLATFORM}:user/sam");
     k.share_grant(LAB, &sam_arn, Role::Steward, "", false)
