@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use fake_s3::auth::{authenticate, RequestParts};
-use fake_s3::identity::{Iam, KeyOwner};
-use fake_s3::{sigv4, Credentials, FakeAws};
+use fake_s3::{authenticate, sigv4, Credentials, FakeAws, Iam, KeyOwner, RequestParts};
 use http::{HeaderMap, HeaderValue, Method};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;

@@ -270,7 +270,7 @@ mod catalogue_walk {
 
     use super::*;
     use crate::auth::AuthType;
-    use crate::operation::{carried_keys, lists, KeySource, Resource, ACTIONS, KEYS};
+    use crate::operation::catalogue::{carried_keys, lists, KeySource, Resource, ACTIONS, KEYS};
     use crate::storage::PublicAccessBlock;
 
     const OWNER: &str = "111122223333";

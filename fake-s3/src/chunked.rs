@@ -18,6 +18,7 @@ pub struct ChunkSigner {
 }
 
 /// A decoded body and the trailers that followed it (names lowercase).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     pub data: Vec<u8>,
@@ -43,6 +44,7 @@ fn memchr_crlf(b: &[u8]) -> Option<usize> {
 
 /// Decodes an aws-chunked body, verifying chunk signatures when `signer` is given and the
 /// trailer signature when `signed_trailer` is set.
+#[cfg(test)]
 pub fn decode(
     body: &[u8],
     signer: Option<&ChunkSigner>,

@@ -4,14 +4,15 @@
 //! `x-amz-account-id` (or the host's `ACCOUNT.` label).
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use policy_eval::{AccessPointRef, BucketRef, PolicyKind, PolicySet, Request};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Authenticated;
 use crate::error::AwsError;
+use crate::response::Resp;
 use crate::router::ControlOp;
-use crate::s3::{self, Resp};
+use crate::s3;
 use crate::state::State;
 use crate::storage::{self, AccessPoint, PublicAccessBlock};
 use crate::xml::{self, escape};
@@ -40,11 +41,60 @@ pub struct ControlCtx<'a> {
     pub account: String,
     pub name: Option<String>,
     pub query: &'a [(String, String)],
-    pub headers: &'a HeaderMap,
     /// The authorization outcome, for the journal.
     pub decision: Option<(policy_eval::Decision, String)>,
     /// Request facts (source address) for condition keys.
     pub facts: crate::authz::RequestFacts,
+    pub body: Bytes,
+}
+
+/// An S3 Control request ready to be decided: the access point it is about (by name and bucket,
+/// and the stored one when it exists) or, for ListAccessPoints, the account's.
+#[derive(Debug)]
+pub struct Prepared {
+    ap_name: String,
+    bucket: String,
+    /// The stored access point (every operation but Create and List).
+    ap: Option<AccessPoint>,
+    /// CreateAccessPoint's public access block settings.
+    public_access_block: Option<PublicAccessBlock>,
+}
+
+impl crate::operation::Handler for ControlCtx<'_> {
+    type Prepared = Prepared;
+
+    fn prepare(&mut self) -> Result<Prepared, AwsError> {
+        match self.op {
+            ControlOp::CreateAccessPoint => prepare_create(self),
+            ControlOp::ListAccessPoints => Ok(Prepared {
+                ap_name: String::new(),
+                bucket: String::new(),
+                ap: None,
+                public_access_block: None,
+            }),
+            _ => {
+                let ap = self.ap()?;
+                Ok(Prepared {
+                    ap_name: ap.name.clone(),
+                    bucket: ap.bucket.clone(),
+                    ap: Some(ap),
+                    public_access_block: None,
+                })
+            }
+        }
+    }
+
+    fn names_version(_: &Prepared) -> bool {
+        false
+    }
+
+    fn decide(&mut self, action: &'static str, p: &Prepared) -> Result<(), AwsError> {
+        self.authorize(action, &p.ap_name, &p.bucket)
+    }
+
+    fn handle(&mut self, p: Prepared) -> Result<Resp, AwsError> {
+        handle(self, p)
+    }
 }
 
 impl ControlCtx<'_> {
@@ -55,18 +105,15 @@ impl ControlCtx<'_> {
         crate::tenant::resolve(iam.ceph_dialect, written, iam.tenant_of(&self.account))
     }
 
-    fn authorize(&mut self, ap_name: &str, bucket: &str) -> Result<(), AwsError> {
+    fn authorize(&mut self, action: &str, ap_name: &str, bucket: &str) -> Result<(), AwsError> {
         let caller = &self.auth.caller;
         let mut req = match self.op {
-            ControlOp::ListAccessPoints => Request::for_resource(
-                caller.principal.clone(),
-                self.op.action(),
-                "*",
-                &self.account,
-            ),
+            ControlOp::ListAccessPoints => {
+                Request::for_resource(caller.principal.clone(), action, "*", &self.account)
+            }
             _ => Request::new(
                 caller.principal.clone(),
-                self.op.action(),
+                action,
                 BucketRef {
                     name: bucket.to_owned(),
                     account: self.account.clone(),
@@ -129,24 +176,6 @@ impl ControlCtx<'_> {
     }
 }
 
-fn xml_resp(body: String) -> Resp {
-    Resp {
-        status: StatusCode::OK,
-        headers: vec![("content-type".into(), "application/xml".into())],
-        body: Bytes::from(format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"
-        )),
-    }
-}
-
-fn empty(status: StatusCode) -> Resp {
-    Resp {
-        status,
-        headers: Vec::new(),
-        body: Bytes::new(),
-    }
-}
-
 fn pab_xml(p: &PublicAccessBlock) -> String {
     format!(
         "<PublicAccessBlockConfiguration><BlockPublicAcls>{}</BlockPublicAcls><IgnorePublicAcls>{}</IgnorePublicAcls><BlockPublicPolicy>{}</BlockPublicPolicy><RestrictPublicBuckets>{}</RestrictPublicBuckets></PublicAccessBlockConfiguration>",
@@ -154,69 +183,21 @@ fn pab_xml(p: &PublicAccessBlock) -> String {
     )
 }
 
-/// Runs one S3 Control operation.
-pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
+/// Runs one S3 Control operation, prepared and authorized by the pipeline.
+fn handle(ctx: &mut ControlCtx<'_>, p: Prepared) -> Result<Resp, AwsError> {
+    let body = ctx.body.clone();
+    let Some(ap) = p.ap else {
+        return match ctx.op {
+            ControlOp::CreateAccessPoint => create(ctx, p.ap_name, p.bucket, p.public_access_block),
+            _ => list(ctx),
+        };
+    };
     match ctx.op {
-        ControlOp::CreateAccessPoint => create(ctx, body),
-        ControlOp::ListAccessPoints => {
-            ctx.authorize("", "")?;
-            let bucket = ctx
-                .query
-                .iter()
-                .find(|(k, _)| k == "bucket")
-                .map(|(_, v)| ctx.bucket_key(v))
-                .transpose()?;
-            let max: usize = ctx
-                .query
-                .iter()
-                .find(|(k, _)| k == "maxResults")
-                .and_then(|(_, v)| v.parse().ok())
-                .filter(|n| *n > 0)
-                .unwrap_or(1000)
-                .min(1000);
-            let after = ctx
-                .query
-                .iter()
-                .find(|(k, _)| k == "nextToken")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            let st = ctx.state.storage();
-            let matching: Vec<&AccessPoint> = st
-                .access_points
-                .values()
-                .filter(|ap| {
-                    ap.account == ctx.account
-                        && bucket.as_ref().is_none_or(|b| *b == ap.bucket)
-                        && ap.name > after
-                })
-                .collect();
-            let page = &matching[..matching.len().min(max)];
-            let mut items = String::new();
-            for ap in page {
-                items.push_str(&format!(
-                    "<AccessPoint><Name>{}</Name><NetworkOrigin>Internet</NetworkOrigin><Bucket>{}</Bucket><AccessPointArn>{}</AccessPointArn><Alias>{}</Alias><BucketAccountId>{}</BucketAccountId></AccessPoint>",
-                    escape(&ap.name),
-                    escape(crate::tenant::split(&ap.bucket).1),
-                    escape(&ap.arn()),
-                    escape(&ap.alias),
-                    ap.account
-                ));
-            }
-            // The token is the last name returned; the next page starts after it.
-            let token = match page.last() {
-                Some(last) if matching.len() > page.len() => {
-                    format!("<NextToken>{}</NextToken>", escape(&last.name))
-                }
-                _ => String::new(),
-            };
-            Ok(xml_resp(format!(
-                "<ListAccessPointsResult xmlns=\"{NS}\"><AccessPointList>{items}</AccessPointList>{token}</ListAccessPointsResult>"
-            )))
-        }
+        ControlOp::CreateAccessPoint | ControlOp::ListAccessPoints => Err(
+            AwsError::internal_error("operation routed to the wrong handler"),
+        ),
         ControlOp::GetAccessPoint => {
-            let ap = ctx.ap()?;
-            ctx.authorize(&ap.name, &ap.bucket)?;
-            Ok(xml_resp(format!(
+            Ok(Resp::xml(format!(
                 "<GetAccessPointResult xmlns=\"{NS}\"><Name>{}</Name><Bucket>{}</Bucket><NetworkOrigin>Internet</NetworkOrigin>{}<CreationDate>{}</CreationDate><Alias>{}</Alias><AccessPointArn>{}</AccessPointArn><BucketAccountId>{}</BucketAccountId></GetAccessPointResult>",
                 escape(&ap.name),
                 escape(crate::tenant::split(&ap.bucket).1),
@@ -228,18 +209,14 @@ pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> 
             )))
         }
         ControlOp::DeleteAccessPoint => {
-            let ap = ctx.ap()?;
-            ctx.authorize(&ap.name, &ap.bucket)?;
             ctx.state
                 .storage_mut()
                 .access_points
                 .remove(&(ap.account.clone(), ap.name.clone()));
-            Ok(empty(StatusCode::NO_CONTENT))
+            Ok(Resp::ok().status(StatusCode::NO_CONTENT))
         }
         ControlOp::PutAccessPointPolicy => {
-            let ap = ctx.ap()?;
-            ctx.authorize(&ap.name, &ap.bucket)?;
-            let el = xml::parse(body)?;
+            let el = xml::parse(&body)?;
             let text = el
                 .child_text("Policy")
                 .ok_or_else(|| {
@@ -266,22 +243,18 @@ pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> 
             {
                 a.policy = Some(stored);
             }
-            Ok(empty(StatusCode::OK))
+            Ok(Resp::ok())
         }
         ControlOp::GetAccessPointPolicy => {
-            let ap = ctx.ap()?;
-            ctx.authorize(&ap.name, &ap.bucket)?;
             let policy = ap.policy.as_ref().ok_or_else(|| {
                 AwsError::no_such_access_point_policy(
                     "The specified accesspoint policy does not exist",
                 )
             })?;
             let text = s3::show_policy(ctx.state, &policy.text);
-            Ok(xml_resp(format!("<GetAccessPointPolicyResult xmlns=\"{NS}\"><Policy>{}</Policy></GetAccessPointPolicyResult>", escape(&text))))
+            Ok(Resp::xml(format!("<GetAccessPointPolicyResult xmlns=\"{NS}\"><Policy>{}</Policy></GetAccessPointPolicyResult>", escape(&text))))
         }
         ControlOp::DeleteAccessPointPolicy => {
-            let ap = ctx.ap()?;
-            ctx.authorize(&ap.name, &ap.bucket)?;
             if let Some(a) = ctx
                 .state
                 .storage_mut()
@@ -290,30 +263,31 @@ pub fn handle(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> 
             {
                 a.policy = None;
             }
-            Ok(empty(StatusCode::NO_CONTENT))
+            Ok(Resp::ok().status(StatusCode::NO_CONTENT))
         }
         ControlOp::GetAccessPointPolicyStatus => {
-            let ap = ctx.ap()?;
-            ctx.authorize(&ap.name, &ap.bucket)?;
             let public = ap
                 .policy
                 .as_ref()
                 .is_some_and(|p| policy_eval::lint::is_public(&p.compiled));
-            Ok(xml_resp(format!(
+            Ok(Resp::xml(format!(
                 "<GetAccessPointPolicyStatusResult xmlns=\"{NS}\"><PolicyStatus><IsPublic>{public}</IsPublic></PolicyStatus></GetAccessPointPolicyStatusResult>"
             )))
         }
     }
 }
 
-fn create(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
+/// CreateAccessPoint's checks before it is decided: a valid name, a `Bucket`, the public access
+/// block settings (all on unless the request turns them off).
+fn prepare_create(ctx: &mut ControlCtx<'_>) -> Result<Prepared, AwsError> {
+    let body = ctx.body.clone();
     let name = ctx.name.clone().unwrap_or_default();
     if !storage::valid_access_point_name(&name) {
         return Err(AwsError::invalid_request(format!(
             "The access point name `{name}` is not valid: 3-50 lowercase letters, digits and hyphens, not starting or ending with a hyphen, not ending with -s3alias"
         )));
     }
-    let el = xml::parse(body)?;
+    let el = xml::parse(&body)?;
     let bucket = el.child_text("Bucket").ok_or_else(|| {
         AwsError::malformed_xml("CreateAccessPointRequest needs a Bucket element")
     })?;
@@ -338,7 +312,83 @@ fn create(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
             }
         }
     };
-    ctx.authorize(&name, &bucket)?;
+    Ok(Prepared {
+        ap_name: name,
+        bucket,
+        ap: None,
+        public_access_block: Some(pab),
+    })
+}
+
+/// ListAccessPoints: the account's access points (of one bucket with `bucket`), by name, in
+/// pages of `maxResults` (at most 1,000) continued by `nextToken`.
+fn list(ctx: &mut ControlCtx<'_>) -> Result<Resp, AwsError> {
+    let bucket = ctx
+        .query
+        .iter()
+        .find(|(k, _)| k == "bucket")
+        .map(|(_, v)| ctx.bucket_key(v))
+        .transpose()?;
+    let max: usize = ctx
+        .query
+        .iter()
+        .find(|(k, _)| k == "maxResults")
+        .and_then(|(_, v)| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1000)
+        .min(1000);
+    let after = ctx
+        .query
+        .iter()
+        .find(|(k, _)| k == "nextToken")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let st = ctx.state.storage();
+    let matching: Vec<&AccessPoint> = st
+        .access_points
+        .values()
+        .filter(|ap| {
+            ap.account == ctx.account
+                && bucket.as_ref().is_none_or(|b| *b == ap.bucket)
+                && ap.name > after
+        })
+        .collect();
+    let page = &matching[..matching.len().min(max)];
+    let mut items = String::new();
+    for ap in page {
+        items.push_str(&format!(
+            "<AccessPoint><Name>{}</Name><NetworkOrigin>Internet</NetworkOrigin><Bucket>{}</Bucket><AccessPointArn>{}</AccessPointArn><Alias>{}</Alias><BucketAccountId>{}</BucketAccountId></AccessPoint>",
+            escape(&ap.name),
+            escape(crate::tenant::split(&ap.bucket).1),
+            escape(&ap.arn()),
+            escape(&ap.alias),
+            ap.account
+        ));
+    }
+    // The token is the last name returned; the next page starts after it.
+    let token = match page.last() {
+        Some(last) if matching.len() > page.len() => {
+            format!("<NextToken>{}</NextToken>", escape(&last.name))
+        }
+        _ => String::new(),
+    };
+    Ok(Resp::xml(format!(
+        "<ListAccessPointsResult xmlns=\"{NS}\"><AccessPointList>{items}</AccessPointList>{token}</ListAccessPointsResult>"
+    )))
+}
+
+fn create(
+    ctx: &mut ControlCtx<'_>,
+    name: String,
+    bucket: String,
+    pab: Option<PublicAccessBlock>,
+) -> Result<Resp, AwsError> {
+    let pab = pab.unwrap_or(PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    });
     let now = ctx.state.now();
     let region = ctx.state.region.clone();
     let limit = ctx.state.limits.access_points_per_region;
@@ -376,7 +426,7 @@ fn create(ctx: &mut ControlCtx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
     ap.alias = alias_for(&arn, &name);
     let alias = ap.alias.clone();
     st.access_points.insert(key, ap);
-    Ok(xml_resp(format!(
+    Ok(Resp::xml(format!(
         "<CreateAccessPointResult xmlns=\"{NS}\"><AccessPointArn>{}</AccessPointArn><Alias>{}</Alias></CreateAccessPointResult>",
         escape(&arn),
         escape(&alias)

@@ -13,23 +13,6 @@ use time::OffsetDateTime;
 
 use crate::error::AwsError;
 
-/// A compiled policy with the text it came from.
-#[derive(Debug, Clone)]
-pub struct StoredPolicy {
-    pub text: String,
-    pub compiled: Policy,
-}
-
-impl StoredPolicy {
-    /// Parses and validates `text` as a policy of `kind`.
-    pub fn new(text: &str, kind: PolicyKind) -> Result<Self, policy_eval::PolicyError> {
-        Ok(StoredPolicy {
-            compiled: Policy::parse(text, kind)?,
-            text: text.to_owned(),
-        })
-    }
-}
-
 /// An IAM user.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -223,7 +206,7 @@ impl Iam {
         Ok(())
     }
 
-    /// The Ceph RGW tenant `account` stands for (`""`: the default tenant), see [`crate::tenant`].
+    /// The Ceph RGW tenant `account` stands for (`""`: the default tenant; see the crate's `tenant` module).
     pub fn tenant_of<'a>(&self, account: &'a str) -> &'a str {
         crate::tenant::of_account(self.ceph_dialect, account)
     }

@@ -11,30 +11,45 @@
 //! ```
 //! The SDK config's HTTP client sends every host the SDK derives (`BUCKET.127.0.0.1`,
 //! `NAME-ACCOUNT.127.0.0.1`, `ACCOUNT.127.0.0.1`) to the fake.
+//!
+//! One request's path: `server` reads it (hyper; the body capped by `body`, `/_fake/` admin
+//! requests to `admin`) and hands it to `pipeline`, which **routes** it (`router`: host and path to
+//! S3 with its bucket, key and access point, S3 Control with its account, or STS; `tenant` for Ceph
+//! RGW's `tenant:bucket` names), **authenticates** it once (`auth`: SigV4 and SigV2 headers,
+//! presigned queries, `chunked` bodies, with `sigv4`'s primitives; `post` for browser forms, whose
+//! signature is in the form), names its **operation** and the authorization it declares
+//! (`operation`, with the action and condition-key catalogue), applies injected `faults`, then runs
+//! the API's handler in three steps: **prepare** (what the request says, checked, and its condition
+//! keys), **authorize** once (`authz` builds the `policy-eval` request from the caller's
+//! `identity` and the bucket's or access point's policies; `s3::acl_eval` adds ACLs and object
+//! ownership) and **handle** (`s3`, `control`, `sts`, reading and writing `storage` under `state`,
+//! answering a `response` or an `error` as `xml`). `server` then adds CORS headers, logs one line
+//! and appends the decision to the journal. `config` builds a fake from the binary's file.
 
-pub mod admin;
-pub mod auth;
-pub mod authz;
-pub mod body;
-pub mod checksum;
-pub mod chunked;
-pub mod config;
-pub mod control;
-pub mod error;
-pub mod faults;
-pub mod identity;
-pub mod operation;
-pub mod pipeline;
-pub mod post;
-pub mod router;
-pub mod s3;
-pub mod server;
+mod admin;
+mod auth;
+mod authz;
+mod body;
+mod checksum;
+mod chunked;
+mod config;
+mod control;
+mod error;
+mod faults;
+mod identity;
+mod operation;
+mod pipeline;
+mod post;
+mod response;
+mod router;
+mod s3;
+mod server;
 pub mod sigv4;
-pub mod state;
-pub mod storage;
-pub mod sts;
-pub mod tenant;
-pub mod xml;
+mod state;
+mod storage;
+mod sts;
+mod tenant;
+mod xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,13 +58,13 @@ use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use auth::{authenticate, Authenticated, RequestParts};
 pub use config::Config;
 pub use error::AwsError;
 pub use faults::FaultConfig;
-pub use identity::Credentials;
+pub use identity::{Credentials, Iam, KeyOwner, Role, User};
 pub use state::{JournalEntry, Limits};
 
-use identity::{Iam, KeyOwner};
 use state::State;
 use storage::Storage;
 
@@ -124,127 +139,9 @@ impl FakeAws {
 
     /// Applies a configuration file's contents.
     pub fn config(mut self, config: &Config) -> Result<Self, Error> {
-        let invalid = |field: String, e: AwsError| config::ConfigError::Invalid {
-            field,
-            message: e.message,
-        };
         self.region.clone_from(&config.region);
         self.iam.ceph_dialect = config.dialect == config::Dialect::Ceph;
-        for (ai, acct) in config.accounts.iter().enumerate() {
-            let at = format!("accounts[{ai}]");
-            self.iam
-                .add_account(&acct.id)
-                .map_err(|e| invalid(format!("{at}.id"), e))?;
-            for (ki, k) in acct.root_keys.iter().enumerate() {
-                self.iam
-                    .add_key(
-                        &k.credentials(),
-                        KeyOwner::Root {
-                            account: acct.id.clone(),
-                        },
-                    )
-                    .map_err(|e| invalid(format!("{at}.root_keys[{ki}]"), e))?;
-            }
-            for (ui, u) in acct.users.iter().enumerate() {
-                let policies: Vec<String> = u.policies.iter().map(config::policy_text).collect();
-                self.iam
-                    .add_user(
-                        &acct.id,
-                        &u.name,
-                        u.path.as_deref().unwrap_or("/"),
-                        u.user_id.as_deref(),
-                        &policies,
-                    )
-                    .map_err(|e| invalid(format!("{at}.users[{ui}]"), e))?;
-                for (ki, k) in u.keys.iter().enumerate() {
-                    self.iam
-                        .add_key(
-                            &k.credentials(),
-                            KeyOwner::User {
-                                account: acct.id.clone(),
-                                name: u.name.clone(),
-                            },
-                        )
-                        .map_err(|e| invalid(format!("{at}.users[{ui}].keys[{ki}]"), e))?;
-                }
-            }
-            for (ri, r) in acct.roles.iter().enumerate() {
-                let policies: Vec<String> = r.policies.iter().map(config::policy_text).collect();
-                let trust = r.trust_policy.as_ref().map(config::policy_text);
-                self.iam
-                    .add_role(
-                        &acct.id,
-                        &r.name,
-                        r.path.as_deref().unwrap_or("/"),
-                        trust.as_deref(),
-                        &policies,
-                    )
-                    .map_err(|e| invalid(format!("{at}.roles[{ri}]"), e))?;
-                if let Some(secs) = r.max_session_duration {
-                    self.iam
-                        .set_max_session_duration(&acct.id, &r.name, secs)
-                        .map_err(|e| {
-                            invalid(format!("{at}.roles[{ri}].max_session_duration"), e)
-                        })?;
-                }
-            }
-        }
-        // Buckets after every identity exists, so their policies may name any of them.
-        let state = State::new(
-            &self.region,
-            self.iam.clone(),
-            Storage::default(),
-            Limits::default(),
-        );
-        for (ai, acct) in config.accounts.iter().enumerate() {
-            for (bi, b) in acct.buckets.iter().enumerate() {
-                let at = format!("accounts[{ai}].buckets[{bi}]");
-                // A tenant account's buckets are in its own namespace (Ceph dialect).
-                let key = tenant::key(self.iam.tenant_of(&acct.id), &b.name);
-                if !storage::valid_bucket_name(&b.name) || self.storage.buckets.contains_key(&key) {
-                    return Err(invalid(
-                        format!("{at}.name"),
-                        AwsError::invalid_bucket_name(format!(
-                            "`{}` is not a valid, unused bucket name",
-                            b.name
-                        )),
-                    )
-                    .into());
-                }
-                let policy = match &b.policy {
-                    None | Some(serde_json::Value::Null) => None,
-                    Some(p) => {
-                        let text = config::policy_text(p);
-                        Some(
-                            s3::validate_bucket_policy(&state, &text, &key)
-                                .map_err(|e| invalid(format!("{at}.policy"), e))?,
-                        )
-                    }
-                };
-                self.storage.buckets.insert(
-                    key.clone(),
-                    storage::Bucket {
-                        name: key,
-                        owner: acct.id.clone(),
-                        region: self.region.clone(),
-                        created: time::OffsetDateTime::now_utc(),
-                        policy,
-                        public_access_block: None,
-                        ownership: if self.iam.ceph_dialect {
-                            Some(storage::Ownership::ObjectWriter)
-                        } else {
-                            Some(storage::Ownership::BucketOwnerEnforced)
-                        },
-                        acl: Vec::new(),
-                        versioning: storage::Versioning::Unversioned,
-                        objects: Default::default(),
-                        uploads: Default::default(),
-                        cors: None,
-                        tags: None,
-                    },
-                );
-            }
-        }
+        config.apply(&mut self.iam, &mut self.storage, &self.region)?;
         Ok(self)
     }
 
@@ -343,7 +240,7 @@ impl FakeAwsHandle {
         account: &str,
         name: &str,
         policies: &[&str],
-    ) -> Result<(identity::User, Credentials), Error> {
+    ) -> Result<(User, Credentials), Error> {
         let mut iam = self.state.iam_mut();
         let texts: Vec<String> = policies.iter().map(|p| (*p).to_owned()).collect();
         let user = iam.add_user(account, name, "/", None, &texts)?;
@@ -359,7 +256,7 @@ impl FakeAwsHandle {
     }
 
     /// Deletes an IAM user and its access keys; policies can no longer name it.
-    pub fn delete_user(&self, account: &str, name: &str) -> Result<identity::User, Error> {
+    pub fn delete_user(&self, account: &str, name: &str) -> Result<User, Error> {
         Ok(self.state.iam_mut().remove_user(account, name)?)
     }
 
@@ -370,7 +267,7 @@ impl FakeAwsHandle {
         name: &str,
         trust_policy: &str,
         policies: &[&str],
-    ) -> Result<identity::Role, Error> {
+    ) -> Result<Role, Error> {
         let texts: Vec<String> = policies.iter().map(|p| (*p).to_owned()).collect();
         Ok(self
             .state

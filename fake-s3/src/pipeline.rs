@@ -1,9 +1,12 @@
 //! The request pipeline every S3, S3 Control and STS request goes through, in this order and only
 //! here: **address** (host and path → which API, bucket, access point or account; no credentials
 //! looked at) → **authenticate** once (SigV4, SigV2, presigned, anonymous) → **operation** (the
-//! [`Operation`] and so its IAM action, resource and condition keys, from
-//! [`crate::operation`]) → injected faults → **handler**, which authorizes through
-//! [`crate::authz`] before it reads or writes anything.
+//! [`Operation`] and its declared [`Authorization`], from [`crate::operation`]) → injected
+//! faults → **prepare** (the API's [`Handler`] reads and checks what the request says and sets
+//! its condition keys) → **authorize** once, in [`serve`], with the action the operation declares
+//! on what the request addresses ([`crate::authz`] and `policy-eval`) → **handle**. Handlers add
+//! only the checks that are theirs alone (a copy's source, each key of DeleteObjects, tags or
+//! ownership set with a write, a browser form's signer).
 //!
 //! Addressing follows S3's rules for virtual-hosted, path-style, access point and alias requests
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html>,
@@ -16,53 +19,11 @@ use bytes::Bytes;
 use crate::auth::{self, Authenticated, RequestParts};
 use crate::authz::RequestFacts;
 use crate::error::AwsError;
-use crate::operation::{self, Operation};
-use crate::router::ControlOp;
-use crate::router::{self, HostForm, S3Op, Target};
-use crate::s3::{self, Ctx, Resp};
+use crate::operation::{self, Authorization, Handler, Operation};
+use crate::response::Resp;
+use crate::router::{self, Addressed, Route, S3Op, Target};
+use crate::s3::{self, Ctx};
 use crate::state::State;
-use crate::storage::AccessPoint;
-
-/// Where an S3 request is addressed after host and path are read.
-#[derive(Debug)]
-pub struct Addressed {
-    pub target: Target,
-    pub access_point: Option<AccessPoint>,
-    pub host_bucket: Option<String>,
-}
-
-/// Which API a request is for, and what it names, before anyone is authenticated.
-#[derive(Debug)]
-pub enum Route {
-    S3(Box<Addressed>),
-    Control {
-        op: ControlOp,
-        name: Option<String>,
-        account: String,
-    },
-    Sts,
-}
-
-impl Route {
-    /// The service name SigV4 scopes the signature to.
-    fn signing_service(&self) -> &'static str {
-        match self {
-            Route::Sts => "sts",
-            Route::S3(_) | Route::Control { .. } => "s3",
-        }
-    }
-
-    /// The bucket a request addresses, for the CORS headers of its response.
-    pub fn bucket(&self) -> Option<&str> {
-        match self {
-            Route::S3(a) => match &a.target {
-                Target::Bucket(b) | Target::Object(b, _) => Some(b),
-                Target::Root => None,
-            },
-            _ => None,
-        }
-    }
-}
 
 /// What the pipeline made of one request, for the response, the log line and the journal.
 #[derive(Debug)]
@@ -90,167 +51,6 @@ impl Outcome {
     }
 }
 
-pub fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, AwsError> {
-    let Some(raw) = raw else {
-        return Ok(Vec::new());
-    };
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| {
-                crate::sigv4::percent_decode(s).ok_or_else(|| {
-                    AwsError::invalid_argument(
-                        "the query string is not valid percent-encoded UTF-8",
-                    )
-                })
-            };
-            Ok((dec(k)?, dec(v)?))
-        })
-        .collect()
-}
-
-fn header<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str> {
-    parts.headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The request's host: the `Host` header, or the URI's authority (HTTP/1.1 absolute form).
-pub fn host_of(parts: &http::request::Parts) -> String {
-    header(parts, "host")
-        .map(str::to_owned)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .unwrap_or_default()
-}
-
-/// Step 1: which API the request is for and what it addresses.
-pub fn route(
-    state: &State,
-    parts: &http::request::Parts,
-    raw_path: &str,
-    query: &[(String, String)],
-) -> Result<Route, AwsError> {
-    let host_form = router::classify_host(&host_of(parts));
-    if raw_path.starts_with("/v20180820/") {
-        return control_route(parts, raw_path, &host_form);
-    }
-    let is_form = header(parts, "content-type")
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let sts_call = raw_path == "/"
-        && !matches!(
-            host_form,
-            HostForm::Prefixed(_) | HostForm::AccessPoint { .. }
-        )
-        && ((parts.method == http::Method::POST && is_form)
-            || query.iter().any(|(k, _)| k == "Action"));
-    if sts_call {
-        return Ok(Route::Sts);
-    }
-    address(state, &host_form, raw_path).map(|a| Route::S3(Box::new(a)))
-}
-
-fn control_route(
-    parts: &http::request::Parts,
-    raw_path: &str,
-    host_form: &HostForm,
-) -> Result<Route, AwsError> {
-    let decoded = crate::sigv4::percent_decode(raw_path).ok_or_else(|| {
-        AwsError::invalid_argument("the request path is not valid percent-encoded UTF-8")
-    })?;
-    let (op, name) = crate::router::control_route(&parts.method, &decoded)?;
-    let header_account = header(parts, "x-amz-account-id").map(str::to_owned);
-    let host_account = match host_form {
-        HostForm::Control { account } => Some(account.clone()),
-        HostForm::Prefixed(p) if policy_eval::arn::is_account_id(p) => Some(p.clone()),
-        _ => None,
-    };
-    let account = match (header_account, host_account) {
-        (Some(h), Some(a)) if h != a => {
-            return Err(AwsError::invalid_request(
-                "x-amz-account-id does not match the account in the host name",
-            ))
-        }
-        (Some(h), _) => h,
-        (None, Some(a)) => a,
-        (None, None) => {
-            return Err(AwsError::invalid_request(
-                "S3 Control requests need the x-amz-account-id header",
-            ))
-        }
-    };
-    Ok(Route::Control { op, name, account })
-}
-
-/// Resolves an S3 request's host and path to its bucket, key and access point.
-pub fn address(state: &State, host: &HostForm, raw_path: &str) -> Result<Addressed, AwsError> {
-    let lookup_ap = |name: &str, account: &str| {
-        state
-            .storage()
-            .access_points
-            .get(&(account.to_owned(), name.to_owned()))
-            .cloned()
-    };
-    let (ap, host_bucket) = match host {
-        HostForm::AccessPoint { name, account } => {
-            let ap = lookup_ap(name, account).ok_or_else(|| {
-                AwsError::no_such_access_point("The specified accesspoint does not exist")
-                    .with_resource(name.as_str())
-            })?;
-            (Some(ap), None)
-        }
-        HostForm::Prefixed(label) => match router::split_access_point_label(label) {
-            Some((n, a)) => match lookup_ap(n, a) {
-                Some(ap) => (Some(ap), None),
-                // `NAME-ACCOUNT` for a known account, and no such bucket either: the caller meant
-                // an access point that does not exist.
-                None if !state.storage().buckets.contains_key(label.as_str())
-                    && state.iam().accounts.contains_key(a) =>
-                {
-                    return Err(AwsError::no_such_access_point(
-                        "The specified accesspoint does not exist",
-                    )
-                    .with_resource(n));
-                }
-                None => (None, Some(label.clone())),
-            },
-            None => (None, Some(label.clone())),
-        },
-        HostForm::Plain | HostForm::Control { .. } => (None, None),
-    };
-    if let Some(ap) = ap {
-        let target = router::parse_path(raw_path, Some(&ap.bucket))?;
-        return Ok(Addressed {
-            target,
-            access_point: Some(ap),
-            host_bucket: None,
-        });
-    }
-    let target = router::parse_path(raw_path, host_bucket.as_deref())?;
-    // An access point alias used as a bucket name.
-    let alias_ap = match &target {
-        Target::Bucket(b) | Target::Object(b, _) if b.ends_with("-s3alias") => {
-            state.storage().access_point_by_alias(b).cloned()
-        }
-        _ => None,
-    };
-    if let Some(ap) = alias_ap {
-        let target = match target {
-            Target::Bucket(_) => Target::Bucket(ap.bucket.clone()),
-            Target::Object(_, k) => Target::Object(ap.bucket.clone(), k),
-            Target::Root => Target::Root,
-        };
-        return Ok(Addressed {
-            target,
-            access_point: Some(ap),
-            host_bucket,
-        });
-    }
-    Ok(Addressed {
-        target,
-        access_point: None,
-        host_bucket,
-    })
-}
-
 /// Step 3: the operation, from the route and the authenticated request (STS names its action in
 /// the signed form body, so this comes after authentication).
 fn resolve(
@@ -262,7 +62,7 @@ fn resolve(
     match route {
         Route::S3(addressed) => {
             let query_keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
-            let form_upload = header(parts, "content-type")
+            let form_upload = router::header(parts, "content-type")
                 .is_some_and(|ct| ct.starts_with("multipart/form-data"));
             S3Op::resolve(
                 &parts.method,
@@ -315,11 +115,11 @@ pub async fn run(
     request_id: &str,
 ) -> Outcome {
     // 1. Address.
-    let query = match decode_query(parts.uri.query()) {
+    let query = match router::decode_query(parts.uri.query()) {
         Ok(q) => q,
         Err(e) => return Outcome::failed(e, "-"),
     };
-    let route = match route(state, parts, raw_path, &query) {
+    let route = match router::route(state, parts, raw_path, &query) {
         Ok(r) => r,
         Err(e) => return Outcome::failed(e, "-"),
     };
@@ -393,7 +193,7 @@ pub async fn run(
     // 3. Operation.
     let sts_params = if matches!(route, Route::Sts) {
         let mut params = query.clone();
-        match crate::sts::parse_form(&authenticated.body) {
+        match router::form_params(&authenticated.body) {
             Ok(form) => params.extend(form),
             Err(e) => {
                 out.result = Err(e);
@@ -430,7 +230,7 @@ pub async fn run(
         return out;
     }
 
-    // 4. Handler (authorizes inside, with the request's condition keys).
+    // 4. Prepare, authorize, handle ([`serve`]), with the request's condition keys.
     let mut facts = RequestFacts {
         source_ip: Some(peer.ip().to_string()),
         carried: operation::carried_keys(&parts.headers),
@@ -455,8 +255,7 @@ pub async fn run(
             }
             (result, decision)
         }
-        (Route::Control { op, name, account }, _) => {
-            let body = authenticated.body.clone();
+        (Route::Control { op, name, account }, operation) => {
             let mut ctx = crate::control::ControlCtx {
                 state,
                 auth: &authenticated,
@@ -464,18 +263,24 @@ pub async fn run(
                 account,
                 name,
                 query: &query,
-                headers: &parts.headers,
                 decision: None,
                 facts,
+                body: authenticated.body.clone(),
             };
-            let result = crate::control::handle(&mut ctx, &body);
+            let result = serve(&mut ctx, operation.authorization());
             (result, ctx.decision.map(|(d, e)| (d.to_string(), e)))
         }
-        (_, _) => {
-            let (action, result, decision) =
-                crate::sts::handle(state, &authenticated, &sts_params, request_id, &facts);
-            out.operation = action;
-            (result, decision.map(|(d, e)| (d.to_string(), e)))
+        (_, operation) => {
+            let mut ctx = crate::sts::StsCtx {
+                state,
+                auth: &authenticated,
+                params: &sts_params,
+                request_id,
+                facts,
+                decision: None,
+            };
+            let result = serve(&mut ctx, operation.authorization());
+            (result, ctx.decision.map(|(d, e)| (d.to_string(), e)))
         }
     };
     out.result = result;
@@ -522,7 +327,6 @@ fn run_s3(
         }
         other => other.map(str::to_owned),
     };
-    let body = authenticated.body.clone();
     let mut ctx = Ctx {
         state,
         auth: authenticated,
@@ -536,8 +340,9 @@ fn run_s3(
         facts,
         verdict: None,
         form_signer: None,
+        body: authenticated.body.clone(),
     };
-    let result = s3::handle(&mut ctx, &body);
+    let result = serve(&mut ctx, op.authorization());
     let (decision, explanation) = s3::journal_decision(&ctx);
     let signer = ctx.form_signer.take();
     (
@@ -546,6 +351,16 @@ fn run_s3(
         signer,
         resolved,
     )
+}
+
+/// Steps 4 and 5 for every API: the request read and checked ([`Handler::prepare`]), the one
+/// authorization the operation declares ([`crate::operation::Authorization`]), then its handler.
+fn serve<H: Handler>(handler: &mut H, authorization: Authorization) -> Result<Resp, AwsError> {
+    let prepared = handler.prepare()?;
+    if let Some(action) = authorization.action_for(H::names_version(&prepared)) {
+        handler.decide(action, &prepared)?;
+    }
+    handler.handle(prepared)
 }
 
 /// Applies the configured faults to one call of `operation`: waits the injected latency and

@@ -15,8 +15,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::error::{Api, AwsError};
+use crate::response::Resp;
 use crate::router::{self, HostForm};
-use crate::s3::{self, Resp};
+use crate::s3;
 use crate::state::{JournalEntry, State};
 
 /// Accepts connections until `shutdown` changes.
@@ -165,7 +166,7 @@ pub async fn handle(
             parts.uri.path()
         );
     }
-    let host = crate::pipeline::host_of(&parts);
+    let host = crate::router::host_of(&parts);
     state.record(JournalEntry {
         request_id: request_id.clone(),
         time: received

@@ -11,30 +11,12 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::auth::Authenticated;
 use crate::error::AwsError;
-use crate::identity::{KeyOwner, Session};
-use crate::s3::Resp;
+use crate::identity::{KeyOwner, Role, Session};
+use crate::response::Resp;
 use crate::state::State;
 use crate::xml::escape;
 
 const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
-
-/// Reads `application/x-www-form-urlencoded` pairs (`+` is a space).
-pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, AwsError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| AwsError::invalid_argument("the form body is not UTF-8"))?;
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| {
-                crate::sigv4::percent_decode(&s.replace('+', " ")).ok_or_else(|| {
-                    AwsError::invalid_argument("the form body is not valid percent-encoding")
-                })
-            };
-            Ok((dec(k)?, dec(v)?))
-        })
-        .collect()
-}
 
 /// The request's parameters, query and form together.
 #[derive(Debug, Clone, Copy)]
@@ -59,50 +41,106 @@ fn wrap(action: &str, result: &str, request_id: &str) -> Resp {
     }
 }
 
-/// Handles one STS request; returns the action name and, for authorization decisions, a summary.
-pub fn handle(
-    state: &State,
-    auth: &Authenticated,
-    params: &[(String, String)],
-    request_id: &str,
-    facts: &crate::authz::RequestFacts,
-) -> (
-    String,
-    Result<Resp, AwsError>,
-    Option<(policy_eval::Decision, String)>,
-) {
-    let p = Params(params);
-    let action = p.get("Action").unwrap_or_default().to_owned();
-    if auth.caller.principal.is_anonymous() {
-        return (
-            action,
-            Err(AwsError::access_denied("STS requests must be signed")),
-            None,
-        );
-    }
-    let mut decision = None;
-    let result = match action.as_str() {
-        "GetCallerIdentity" => {
-            let pr = &auth.caller.principal;
-            Ok(wrap(
-                "GetCallerIdentity",
-                &format!(
-                    "<Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>",
-                    escape(&pr.arn),
-                    escape(pr.userid.as_deref().unwrap_or_default()),
-                    pr.account
-                ),
-                request_id,
-            ))
+/// One STS request: its parameters (query and form) and, once authorized, the decision for the
+/// journal.
+#[derive(Debug)]
+pub struct StsCtx<'a> {
+    pub state: &'a State,
+    pub auth: &'a Authenticated,
+    pub params: &'a [(String, String)],
+    pub request_id: &'a str,
+    pub facts: crate::authz::RequestFacts,
+    /// The authorization outcome, for the journal.
+    pub decision: Option<(policy_eval::Decision, String)>,
+}
+
+/// An STS request read and checked, ready to be decided.
+#[derive(Debug)]
+pub enum Prepared {
+    CallerIdentity,
+    AssumeRole(Box<RoleRequest>),
+    FederationToken(FederationRequest),
+}
+
+/// AssumeRole's parameters, checked, and the role (which exists).
+#[derive(Debug)]
+pub struct RoleRequest {
+    role: Role,
+    account: String,
+    session_name: String,
+    secs: i64,
+    session_policies: Vec<Policy>,
+    policy_size: usize,
+}
+
+/// GetFederationToken's parameters, checked.
+#[derive(Debug)]
+pub struct FederationRequest {
+    name: String,
+    secs: i64,
+    session_policies: Vec<Policy>,
+}
+
+impl crate::operation::Handler for StsCtx<'_> {
+    type Prepared = Prepared;
+
+    fn prepare(&mut self) -> Result<Prepared, AwsError> {
+        let p = Params(self.params);
+        if self.auth.caller.principal.is_anonymous() {
+            return Err(AwsError::access_denied("STS requests must be signed"));
         }
-        "AssumeRole" => assume_role(state, auth, p, request_id, facts, &mut decision),
-        "GetFederationToken" => federation_token(state, auth, p, request_id, facts),
-        "" => Err(AwsError::invalid_argument("the request has no Action")),
-        other => Err(AwsError::not_implemented(format!(
-            "the fake does not implement STS {other}"
-        ))),
-    };
-    (action, result, decision)
+        match p.get("Action").unwrap_or_default() {
+            "GetCallerIdentity" => Ok(Prepared::CallerIdentity),
+            "AssumeRole" => {
+                prepare_assume_role(self.state, p).map(|r| Prepared::AssumeRole(Box::new(r)))
+            }
+            "GetFederationToken" => {
+                prepare_federation_token(self.state, self.auth, p).map(Prepared::FederationToken)
+            }
+            "" => Err(AwsError::invalid_argument("the request has no Action")),
+            other => Err(AwsError::not_implemented(format!(
+                "the fake does not implement STS {other}"
+            ))),
+        }
+    }
+
+    fn names_version(_: &Prepared) -> bool {
+        false
+    }
+
+    fn decide(&mut self, action: &'static str, p: &Prepared) -> Result<(), AwsError> {
+        match p {
+            Prepared::CallerIdentity => Ok(()),
+            Prepared::AssumeRole(r) => {
+                let (result, decision) = decide_assume_role(self, action, r);
+                self.decision = Some(decision);
+                result
+            }
+            Prepared::FederationToken(f) => decide_federation_token(self, action, f),
+        }
+    }
+
+    fn handle(&mut self, p: Prepared) -> Result<Resp, AwsError> {
+        match p {
+            Prepared::CallerIdentity => {
+                let pr = &self.auth.caller.principal;
+                Ok(wrap(
+                    "GetCallerIdentity",
+                    &format!(
+                        "<Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>",
+                        escape(&pr.arn),
+                        escape(pr.userid.as_deref().unwrap_or_default()),
+                        pr.account
+                    ),
+                    self.request_id,
+                ))
+            }
+            Prepared::AssumeRole(r) => issue_role_session(self.state, *r, self.request_id),
+            Prepared::FederationToken(f) => {
+                issue_federation_token(self.state, self.auth, f, self.request_id)
+            }
+        }
+    }
 }
 
 fn duration(p: Params<'_>, max: i64) -> Result<i64, AwsError> {
@@ -147,14 +185,9 @@ fn credentials_xml(c: &crate::identity::Credentials, expires: time::OffsetDateTi
     )
 }
 
-fn assume_role(
-    state: &State,
-    auth: &Authenticated,
-    p: Params<'_>,
-    request_id: &str,
-    facts: &crate::authz::RequestFacts,
-    decision: &mut Option<(policy_eval::Decision, String)>,
-) -> Result<Resp, AwsError> {
+/// AssumeRole's checks before it is decided: the session name, the duration, the session policy,
+/// and a role that exists (a missing role is refused as AWS refuses it, without saying so).
+fn prepare_assume_role(state: &State, p: Params<'_>) -> Result<RoleRequest, AwsError> {
     let role_arn = p
         .get("RoleArn")
         .ok_or_else(|| AwsError::validation_error("RoleArn is required"))?;
@@ -194,23 +227,46 @@ fn assume_role(
     let account = policy_eval::arn::Arn::parse(&role.arn)
         .map(|a| a.account.to_owned())
         .unwrap_or_default();
-    // The trust policy is the role's resource policy; the caller's identity policies must also
-    // allow sts:AssumeRole when the caller is in another account.
-    let mut req = Request::for_resource(
-        auth.caller.principal.clone(),
-        "sts:AssumeRole",
-        &role.arn,
-        &account,
-    );
-    let mut facts = facts.clone();
+    Ok(RoleRequest {
+        role,
+        account,
+        session_name: session_name.to_owned(),
+        secs,
+        session_policies,
+        policy_size: p.get("Policy").map_or(0, str::len),
+    })
+}
+
+/// The request's facts with the `sts:` keys its parameters carry.
+fn sts_facts(ctx: &StsCtx<'_>) -> crate::authz::RequestFacts {
+    let p = Params(ctx.params);
+    let mut facts = ctx.facts.clone();
     if let Some(session) = p.get("RoleSessionName") {
         facts.keys.push(("sts:RoleSessionName", session.to_owned()));
     }
     if let Some(id) = p.get("ExternalId") {
         facts.keys.push(("sts:ExternalId", id.to_owned()));
     }
-    crate::authz::add_request_keys(&mut req, auth, &facts, state.now());
-    let trust = role.trust_policy.as_ref();
+    facts
+}
+
+/// The trust policy is the role's resource policy; the caller's identity policies must also allow
+/// `sts:AssumeRole` when the caller is in another account. Returns the outcome and the decision
+/// for the journal.
+fn decide_assume_role(
+    ctx: &StsCtx<'_>,
+    action: &str,
+    r: &RoleRequest,
+) -> (Result<(), AwsError>, (policy_eval::Decision, String)) {
+    let auth = ctx.auth;
+    let mut req = Request::for_resource(
+        auth.caller.principal.clone(),
+        action,
+        &r.role.arn,
+        &r.account,
+    );
+    crate::authz::add_request_keys(&mut req, auth, &sts_facts(ctx), ctx.state.now());
+    let trust = r.role.trust_policy.as_ref();
     let policies = PolicySet {
         identity: &auth.caller.identity,
         session: &auth.caller.session,
@@ -227,27 +283,33 @@ fn assume_role(
         && trusted
         && !is_root
         && explanation.decision == policy_eval::Decision::Allow;
-    *decision = Some((explanation.decision, explanation.summary.clone()));
-    if !allowed {
-        return Err(AwsError::access_denied(format!(
-            "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-            auth.caller.principal.arn
-        )));
-    }
+    let decision = (explanation.decision, explanation.summary.clone());
+    let result = if allowed {
+        Ok(())
+    } else {
+        Err(AwsError::access_denied(format!(
+            "User: {} is not authorized to perform: {action} on resource: {}",
+            auth.caller.principal.arn, r.role.arn
+        )))
+    };
+    (result, decision)
+}
+
+fn issue_role_session(state: &State, r: RoleRequest, request_id: &str) -> Result<Resp, AwsError> {
     let now = state.now();
-    let expires = now + time::Duration::seconds(secs);
+    let expires = now + time::Duration::seconds(r.secs);
     let session_arn = format!(
-        "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
-        role.name
+        "arn:aws:sts::{}:assumed-role/{}/{}",
+        r.account, r.role.name, r.session_name
     );
-    let userid = format!("{}:{session_name}", role.role_id);
+    let userid = format!("{}:{}", r.role.role_id, r.session_name);
     let creds = state.iam_mut().add_session(Session {
         arn: session_arn.clone(),
-        account,
+        account: r.account,
         userid: userid.clone(),
-        role_arn: Some(role.arn.clone()),
-        policies: Arc::clone(&role.policies),
-        session_policies: Arc::new(session_policies),
+        role_arn: Some(r.role.arn.clone()),
+        policies: Arc::clone(&r.role.policies),
+        session_policies: Arc::new(r.session_policies),
         issued: now,
         expires,
     });
@@ -258,19 +320,19 @@ fn assume_role(
             credentials_xml(&creds, expires),
             escape(&userid),
             escape(&session_arn),
-            p.get("Policy").map_or(0, |t| (t.len() * 100 / 2048).min(100))
+            (r.policy_size * 100 / 2048).min(100)
         ),
         request_id,
     ))
 }
 
-fn federation_token(
+/// GetFederationToken's checks before it is decided: the name, the duration, the session policy,
+/// and long-term credentials (an IAM user's or the account root's).
+fn prepare_federation_token(
     state: &State,
     auth: &Authenticated,
     p: Params<'_>,
-    request_id: &str,
-    facts: &crate::authz::RequestFacts,
-) -> Result<Resp, AwsError> {
+) -> Result<FederationRequest, AwsError> {
     let name = p
         .get("Name")
         .ok_or_else(|| AwsError::validation_error("Name is required"))?;
@@ -291,21 +353,30 @@ fn federation_token(
             "GetFederationToken needs long-term credentials (an IAM user's or the account root's)",
         ));
     }
+    Ok(FederationRequest {
+        name: name.to_owned(),
+        secs,
+        session_policies,
+    })
+}
+
+/// The caller's identity policies must allow the federated user's ARN; the account root may
+/// always ask.
+fn decide_federation_token(
+    ctx: &StsCtx<'_>,
+    action: &str,
+    f: &FederationRequest,
+) -> Result<(), AwsError> {
+    let auth = ctx.auth;
+    let is_root = auth.caller.principal.kind == policy_eval::PrincipalKind::Root;
     let account = auth.caller.account().to_owned();
     let mut req = Request::for_resource(
         auth.caller.principal.clone(),
-        "sts:GetFederationToken",
-        &format!("arn:aws:sts::{account}:federated-user/{name}"),
+        action,
+        &format!("arn:aws:sts::{account}:federated-user/{}", f.name),
         &account,
     );
-    let mut facts = facts.clone();
-    if let Some(session) = p.get("RoleSessionName") {
-        facts.keys.push(("sts:RoleSessionName", session.to_owned()));
-    }
-    if let Some(id) = p.get("ExternalId") {
-        facts.keys.push(("sts:ExternalId", id.to_owned()));
-    }
-    crate::authz::add_request_keys(&mut req, auth, &facts, state.now());
+    crate::authz::add_request_keys(&mut req, auth, &sts_facts(ctx), ctx.state.now());
     let verdict = policy_eval::evaluate(
         &req,
         &PolicySet {
@@ -315,10 +386,24 @@ fn federation_token(
     );
     if verdict.decision != policy_eval::Decision::Allow && !is_root {
         return Err(AwsError::access_denied(format!(
-            "User: {} is not authorized to perform: sts:GetFederationToken",
+            "User: {} is not authorized to perform: {action}",
             auth.caller.principal.arn
         )));
     }
+    Ok(())
+}
+
+fn issue_federation_token(
+    state: &State,
+    auth: &Authenticated,
+    f: FederationRequest,
+    request_id: &str,
+) -> Result<Resp, AwsError> {
+    let FederationRequest {
+        name,
+        secs,
+        session_policies,
+    } = f;
     let (account, policies) = {
         let iam = state.iam();
         let key = iam.key(auth_key(auth).as_str()).cloned();

@@ -5,12 +5,7 @@ use super::*;
 use crate::storage::Ownership;
 
 pub(super) fn list_buckets(ctx: &mut Ctx<'_>) -> Result<Resp, AwsError> {
-    if ctx.auth.caller.principal.is_anonymous() {
-        return Err(AwsError::access_denied("Access Denied"));
-    }
     let account = ctx.auth.caller.account().to_owned();
-    let pseudo = pseudo_bucket("", &account, &ctx.state.region);
-    ctx.authorize("s3:ListAllMyBuckets", &pseudo, None)?;
     let st = ctx.state.storage();
     let mut items = String::new();
     // The caller's account's buckets, all in its own tenant (a bucket can only be created in its
@@ -53,69 +48,13 @@ pub(super) fn pseudo_bucket(name: &str, owner: &str, region: &str) -> Bucket {
     }
 }
 
-pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
-    let name = ctx.bucket.unwrap_or_default().to_owned();
-    if ctx.auth.caller.principal.is_anonymous() {
-        return Err(AwsError::access_denied("Access Denied"));
-    }
-    // In the Ceph dialect `name` is a store key: the bucket's name, after its tenant if any.
-    let (tenant, plain) = {
-        let iam = ctx.state.iam();
-        if iam.ceph_dialect {
-            crate::tenant::split(&name)
-        } else {
-            ("", name.as_str())
-        }
-    };
-    if !crate::storage::valid_bucket_name(plain) {
-        return Err(
-            AwsError::invalid_bucket_name("The specified bucket is not valid.")
-                .with_resource(&name),
-        );
-    }
-    // RGW lets a user create buckets in its own tenant only (rgw_op.cc,
-    // `RGWCreateBucket::verify_permission`: "user cannot create a bucket in a different tenant").
-    if tenant != ctx.state.iam().tenant_of(ctx.auth.caller.account()) {
-        return Err(AwsError::access_denied("Access Denied"));
-    }
-    // No LocationConstraint means us-east-1; naming us-east-1 explicitly is refused, as S3 does.
-    let constraint = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        xml::parse(body)?
-            .child_text("LocationConstraint")
-            .map(str::to_owned)
-    };
-    let region = match constraint.as_deref() {
-        None | Some("") => "us-east-1",
-        Some("us-east-1") => {
-            return Err(AwsError::invalid_argument(
-                "The specified location-constraint is not valid",
-            )
-            .with_code("InvalidLocationConstraint"))
-        }
-        Some(r) => r,
-    };
-    if region != ctx.state.region {
-        return Err(AwsError::invalid_argument(format!(
-            "The {region} location constraint is incompatible for the region specific endpoint this request was sent to ({}).",
-            ctx.state.region
-        ))
-        .with_code("IllegalLocationConstraintException"));
-    }
-    let account = ctx.auth.caller.account().to_owned();
-    let pseudo = pseudo_bucket(&name, &account, &ctx.state.region);
-    // Set when the request carries a LocationConstraint, as the key's name says.
-    if let Some(c) = constraint.as_deref().filter(|c| !c.is_empty()) {
-        ctx.facts.keys.push(("s3:locationconstraint", c.to_owned()));
-    }
-    let requested_ownership = match ctx.h("x-amz-object-ownership") {
-        None => None,
-        Some(o) => Some(Ownership::parse(o).ok_or_else(|| {
-            AwsError::invalid_argument(format!("Invalid x-amz-object-ownership header: {o}"))
-        })?),
-    };
-    ctx.authorize("s3:CreateBucket", &pseudo, None)?;
+/// CreateBucket, once [`super::prepare`] has checked the name, the tenant and the location
+/// constraint, and the pipeline has authorized `s3:CreateBucket`.
+pub(super) fn create_bucket(ctx: &mut Ctx<'_>, p: Prepared) -> Result<Resp, AwsError> {
+    let requested_ownership = p.ownership;
+    let pseudo = p.bucket;
+    let name = pseudo.name.clone();
+    let account = pseudo.owner.clone();
     if requested_ownership.is_some() {
         // Setting ownership at creation also needs the ownership-controls permission.
         ctx.authorize("s3:PutBucketOwnershipControls", &pseudo, None)?;
@@ -158,8 +97,7 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, Aws
     Ok(Resp::ok().header("location", format!("/{name}")))
 }
 
-pub(super) fn get_ownership_controls(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketOwnershipControls", bucket, None)?;
+pub(super) fn get_ownership_controls(bucket: &Bucket) -> Result<Resp, AwsError> {
     let ownership = bucket.ownership.ok_or_else(|| {
         AwsError::ownership_controls_not_found("The bucket ownership controls were not found")
             .with_resource(&bucket.name)
@@ -175,7 +113,6 @@ pub(super) fn put_ownership_controls(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketOwnershipControls", bucket, None)?;
     let el = xml::parse(body)?;
     let rules: Vec<&xml::Element> = el.children_named("Rule").collect();
     let ownership = match (el.name.as_str(), rules.as_slice()) {
@@ -201,20 +138,17 @@ pub(super) fn delete_ownership_controls(
     ctx: &mut Ctx<'_>,
     bucket: &Bucket,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketOwnershipControls", bucket, None)?;
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.ownership = None;
     }
     Ok(Resp::ok().status(StatusCode::NO_CONTENT))
 }
 
-pub(super) fn head_bucket(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:ListBucket", bucket, None)?;
+pub(super) fn head_bucket(bucket: &Bucket) -> Result<Resp, AwsError> {
     Ok(Resp::ok().header("x-amz-bucket-region", bucket.region.clone()))
 }
 
 pub(super) fn delete_bucket(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:DeleteBucket", bucket, None)?;
     let mut st = ctx.state.storage_mut();
     let empty = st
         .buckets
@@ -235,8 +169,7 @@ pub(super) fn delete_bucket(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
     Ok(Resp::ok().status(StatusCode::NO_CONTENT))
 }
 
-pub(super) fn get_bucket_location(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketLocation", bucket, None)?;
+pub(super) fn get_bucket_location(bucket: &Bucket) -> Result<Resp, AwsError> {
     let region = if bucket.region == "us-east-1" {
         String::new()
     } else {

@@ -41,14 +41,6 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
     let max = max_keys(ctx)?;
-    ctx.facts.keys.push(("s3:prefix", prefix.clone()));
-    if let Some(d) = &delimiter {
-        ctx.facts.keys.push(("s3:delimiter", d.clone()));
-    }
-    if let Some(raw) = ctx.q("max-keys") {
-        ctx.facts.keys.push(("s3:max-keys", raw.to_owned()));
-    }
-    ctx.authorize("s3:ListBucket", bucket, None)?;
     let v2 = ctx.op == S3Op::ListObjectsV2;
     let url_encode = ctx.q("encoding-type") == Some("url");
     let enc = |s: &str| {

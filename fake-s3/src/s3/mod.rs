@@ -1,10 +1,13 @@
 //! S3 operations (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>),
 //! one module per resource: [`bucket`], [`policy`] (bucket policies and public access blocks),
-//! [`list`], [`object`], [`multipart`], [`post_object`]. This module holds what they share (the
-//! request context, the response) and the dispatch. Each handler authorizes through
-//! [`crate::authz::authorize`] before it reads or writes anything.
+//! [`list`], [`object`], [`multipart`], [`post_object`], [`tagging`], [`versioning`], [`cors`],
+//! [`acl`]. This module holds what they share (the request context) and the dispatch.
+//! [`prepare`] reads and checks what a request says before it is decided; the pipeline then
+//! authorizes it once (policies through [`crate::authz`], ACLs through [`acl_eval`]) as
+//! [`crate::operation`] declares, and only then does the handler run.
 
 mod acl;
+mod acl_eval;
 mod bucket;
 mod cors;
 mod list;
@@ -12,10 +15,12 @@ mod multipart;
 mod object;
 mod policy;
 mod post_object;
+mod prepare;
 mod tagging;
 mod versioning;
 
 use acl::*;
+use acl_eval::with_acls;
 use bucket::*;
 use cors::*;
 pub use cors::{preflight, response_headers as cors_headers};
@@ -23,8 +28,10 @@ use list::*;
 use multipart::*;
 use object::*;
 use policy::*;
-pub use policy::{parse_pab, show_policy, validate_bucket_policy, validate_resource_policy};
+pub use policy::{show_policy, validate_bucket_policy, validate_resource_policy};
 use post_object::*;
+use prepare::prepare;
+pub use prepare::Prepared;
 use tagging::*;
 use versioning::*;
 
@@ -42,52 +49,15 @@ use time::OffsetDateTime;
 use crate::auth::Authenticated;
 use crate::authz::{self, RequestFacts, Verdict};
 use crate::error::AwsError;
+pub use crate::response::Resp;
 use crate::router::S3Op;
 use crate::state::State;
 use crate::storage::{
-    etag_of, AccessPoint, Bucket, Object, PublicAccessBlock, ResourcePolicy, Upload,
+    etag_of, AccessPoint, Bucket, Object, PublicAccessBlock, ResourcePolicy, TagSet, Upload,
 };
 use crate::xml::{self, escape};
 
 const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-/// A response before it becomes HTTP.
-#[derive(Debug, Clone)]
-pub struct Resp {
-    pub status: StatusCode,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-impl Resp {
-    fn ok() -> Self {
-        Resp {
-            status: StatusCode::OK,
-            headers: Vec::new(),
-            body: Bytes::new(),
-        }
-    }
-
-    fn xml(body: String) -> Self {
-        Resp {
-            status: StatusCode::OK,
-            headers: vec![("content-type".into(), "application/xml".into())],
-            body: Bytes::from(format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"
-            )),
-        }
-    }
-
-    fn status(mut self, s: StatusCode) -> Self {
-        self.status = s;
-        self
-    }
-
-    fn header(mut self, k: &str, v: impl Into<String>) -> Self {
-        self.headers.push((k.to_owned(), v.into()));
-        self
-    }
-}
 
 /// Everything a handler needs about the request.
 #[derive(Debug)]
@@ -111,6 +81,30 @@ pub struct Ctx<'a> {
     /// Who signed a browser POST form (the request itself carries no signature), for the log
     /// line and the journal.
     pub form_signer: Option<String>,
+    /// The request's body (decoded from aws-chunked when it was).
+    pub body: Bytes,
+}
+
+impl crate::operation::Handler for Ctx<'_> {
+    type Prepared = Prepared;
+
+    fn prepare(&mut self) -> Result<Prepared, AwsError> {
+        let body = self.body.clone();
+        prepare(self, &body)
+    }
+
+    fn names_version(p: &Prepared) -> bool {
+        p.version.is_some()
+    }
+
+    fn decide(&mut self, action: &'static str, p: &Prepared) -> Result<(), AwsError> {
+        self.authorize(action, &p.bucket, p.key.as_deref())
+    }
+
+    fn handle(&mut self, p: Prepared) -> Result<Resp, AwsError> {
+        let body = self.body.clone();
+        handle(self, p, &body)
+    }
 }
 
 impl Ctx<'_> {
@@ -225,59 +219,24 @@ fn load_bucket(state: &State, name: &str) -> Result<Bucket, AwsError> {
         })
 }
 
-/// Runs one S3 operation.
-pub fn handle(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsError> {
-    if ctx.access_point.is_some()
-        && matches!(
-            ctx.op,
-            S3Op::CreateBucket
-                | S3Op::DeleteBucket
-                | S3Op::GetBucketPolicy
-                | S3Op::PutBucketPolicy
-                | S3Op::DeleteBucketPolicy
-                | S3Op::GetPublicAccessBlock
-                | S3Op::PutPublicAccessBlock
-                | S3Op::DeletePublicAccessBlock
-                | S3Op::GetBucketCors
-                | S3Op::PutBucketCors
-                | S3Op::DeleteBucketCors
-                | S3Op::PutBucketVersioning
-                | S3Op::GetBucketVersioning
-                | S3Op::GetBucketAcl
-                | S3Op::PutBucketAcl
-                | S3Op::GetBucketOwnershipControls
-                | S3Op::PutBucketOwnershipControls
-                | S3Op::DeleteBucketOwnershipControls
-                | S3Op::GetBucketTagging
-                | S3Op::PutBucketTagging
-                | S3Op::DeleteBucketTagging
-                | S3Op::ListBuckets
-        )
-    {
-        return Err(AwsError::invalid_request(format!(
-            "{} is not supported through an access point",
-            ctx.op.name()
-        )));
-    }
+/// Runs one S3 operation, [`prepare`]d and authorized by the pipeline.
+fn handle(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsError> {
     match ctx.op {
         S3Op::ListBuckets => list_buckets(ctx),
-        S3Op::CreateBucket => create_bucket(ctx, body),
+        S3Op::CreateBucket => create_bucket(ctx, p),
         S3Op::PostObject => post_object(ctx, body),
-        _ => {
-            let name = ctx.bucket.unwrap_or_default().to_owned();
-            let bucket = load_bucket(ctx.state, &name)?;
-            bucket_op(ctx, &bucket, body)
-        }
+        _ => bucket_op(ctx, p, body),
     }
 }
 
-fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, AwsError> {
-    let key = ctx.key.map(str::to_owned);
+fn bucket_op(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsError> {
+    let bucket = &p.bucket;
+    let key = p.key.clone();
     match ctx.op {
-        S3Op::HeadBucket => head_bucket(ctx, bucket),
+        S3Op::HeadBucket => head_bucket(bucket),
         S3Op::DeleteBucket => delete_bucket(ctx, bucket),
-        S3Op::GetBucketLocation => get_bucket_location(ctx, bucket),
-        S3Op::GetBucketVersioning => get_bucket_versioning(ctx, bucket),
+        S3Op::GetBucketLocation => get_bucket_location(bucket),
+        S3Op::GetBucketVersioning => get_bucket_versioning(bucket),
         S3Op::PutBucketVersioning => put_bucket_versioning(ctx, bucket, body),
         S3Op::ListObjects | S3Op::ListObjectsV2 => list_objects(ctx, bucket),
         S3Op::ListObjectVersions => list_versions(ctx, bucket),
@@ -285,39 +244,67 @@ fn bucket_op(ctx: &mut Ctx<'_>, bucket: &Bucket, body: &Bytes) -> Result<Resp, A
         S3Op::GetBucketPolicy => get_bucket_policy(ctx, bucket),
         S3Op::PutBucketPolicy => put_bucket_policy(ctx, bucket, body),
         S3Op::DeleteBucketPolicy => delete_bucket_policy(ctx, bucket),
-        S3Op::GetBucketPolicyStatus => get_bucket_policy_status(ctx, bucket),
-        S3Op::GetBucketCors => get_bucket_cors(ctx, bucket),
+        S3Op::GetBucketPolicyStatus => get_bucket_policy_status(bucket),
+        S3Op::GetBucketCors => get_bucket_cors(bucket),
         S3Op::PutBucketCors => put_bucket_cors(ctx, bucket, body),
         S3Op::DeleteBucketCors => delete_bucket_cors(ctx, bucket),
         S3Op::GetBucketAcl => get_bucket_acl(ctx, bucket),
         S3Op::PutBucketAcl => put_bucket_acl(ctx, bucket, body),
         S3Op::GetObjectAcl => get_object_acl(ctx, bucket, key.unwrap_or_default()),
         S3Op::PutObjectAcl => put_object_acl(ctx, bucket, key.unwrap_or_default(), body),
-        S3Op::GetBucketOwnershipControls => get_ownership_controls(ctx, bucket),
+        S3Op::GetBucketOwnershipControls => get_ownership_controls(bucket),
         S3Op::PutBucketOwnershipControls => put_ownership_controls(ctx, bucket, body),
         S3Op::DeleteBucketOwnershipControls => delete_ownership_controls(ctx, bucket),
-        S3Op::GetBucketTagging => get_bucket_tagging(ctx, bucket),
+        S3Op::GetBucketTagging => get_bucket_tagging(bucket),
         S3Op::PutBucketTagging => put_bucket_tagging(ctx, bucket, body),
         S3Op::DeleteBucketTagging => delete_bucket_tagging(ctx, bucket),
-        S3Op::GetObjectTagging => get_object_tagging(ctx, bucket, key.unwrap_or_default()),
-        S3Op::PutObjectTagging => put_object_tagging(ctx, bucket, key.unwrap_or_default(), body),
+        S3Op::GetObjectTagging => {
+            get_object_tagging(ctx, key.unwrap_or_default(), p.existing_tags.clone())
+        }
+        S3Op::PutObjectTagging => put_object_tagging(
+            ctx,
+            bucket,
+            key.unwrap_or_default(),
+            p.tags.clone().unwrap_or_default(),
+        ),
         S3Op::DeleteObjectTagging => delete_object_tagging(ctx, bucket, key.unwrap_or_default()),
-        S3Op::GetPublicAccessBlock => get_public_access_block(ctx, bucket),
+        S3Op::GetPublicAccessBlock => get_public_access_block(bucket),
         S3Op::PutPublicAccessBlock => put_public_access_block(ctx, bucket, body),
         S3Op::DeletePublicAccessBlock => delete_public_access_block(ctx, bucket),
         S3Op::DeleteObjects => delete_objects(ctx, bucket, body),
-        S3Op::PutObject => put_object(ctx, bucket, key.unwrap_or_default(), body),
-        S3Op::CopyObject => copy_object(ctx, bucket, key.unwrap_or_default()),
+        S3Op::PutObject => put_object(
+            ctx,
+            bucket,
+            key.unwrap_or_default(),
+            body,
+            p.tags.clone().unwrap_or_default(),
+        ),
+        S3Op::CopyObject => match p.copy_source {
+            Some(ref source) => {
+                copy_object(ctx, bucket, key.unwrap_or_default(), source, p.tags.clone())
+            }
+            None => Err(AwsError::internal_error("a copy without its source")),
+        },
         S3Op::GetObject | S3Op::HeadObject => get_object(ctx, bucket, key.unwrap_or_default()),
         S3Op::DeleteObject => delete_object(ctx, bucket, key),
-        S3Op::CreateMultipartUpload => create_upload(ctx, bucket, key.unwrap_or_default()),
+        S3Op::CreateMultipartUpload => create_upload(
+            ctx,
+            bucket,
+            key.unwrap_or_default(),
+            p.tags.clone().unwrap_or_default(),
+        ),
         S3Op::UploadPart => upload_part(ctx, bucket, key.unwrap_or_default(), body),
         S3Op::CompleteMultipartUpload => {
             complete_upload(ctx, bucket, key.unwrap_or_default(), body)
         }
         S3Op::AbortMultipartUpload => abort_upload(ctx, bucket, key),
         S3Op::ListParts => list_parts(ctx, bucket, key.unwrap_or_default()),
-        S3Op::UploadPartCopy => upload_part_copy(ctx, bucket, key.unwrap_or_default()),
+        S3Op::UploadPartCopy => match (&p.copy_source, p.part) {
+            (Some(source), Some(part)) => {
+                upload_part_copy(ctx, bucket, key.unwrap_or_default(), source, part)
+            }
+            _ => Err(AwsError::internal_error("a part copy without its source")),
+        },
         S3Op::ListBuckets | S3Op::CreateBucket | S3Op::PostObject => Err(AwsError::internal_error(
             "operation routed to the wrong handler",
         )),

@@ -7,10 +7,8 @@ pub(super) fn create_upload(
     ctx: &mut Ctx<'_>,
     bucket: &Bucket,
     key: String,
+    tags: TagSet,
 ) -> Result<Resp, AwsError> {
-    add_acl_fact(ctx, bucket)?;
-    let tags = request_tags(ctx)?;
-    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     authorize_tagging(ctx, bucket, &key, &tags)?;
     let (owner, acl) = write_acl(ctx, bucket)?;
     let mut st = ctx.state.storage_mut();
@@ -51,7 +49,7 @@ pub(super) fn create_upload(
     )))
 }
 
-fn part_number(ctx: &Ctx<'_>) -> Result<u32, AwsError> {
+pub(super) fn part_number(ctx: &Ctx<'_>) -> Result<u32, AwsError> {
     ctx.q("partNumber")
         .and_then(|p| p.parse().ok())
         .filter(|p| (1..=10_000).contains(p))
@@ -89,7 +87,6 @@ pub(super) fn upload_part(
     key: String,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     let part = part_number(ctx)?;
     verify_checksums(ctx, body)?;
     let etag = store_part(ctx, bucket, &key, part, body.clone())?;
@@ -103,11 +100,10 @@ pub(super) fn upload_part_copy(
     ctx: &mut Ctx<'_>,
     bucket: &Bucket,
     key: String,
+    source: &CopySource,
+    part: u32,
 ) -> Result<Resp, AwsError> {
-    let source = parse_copy_source(ctx)?;
-    let part = part_number(ctx)?;
-    let (object, source_version) = read_copy_source(ctx, &source)?;
-    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let (object, source_version) = read_copy_source(ctx, source)?;
     let size = object.data.len();
     let data = match ctx.h("x-amz-copy-source-range") {
         None => object.data.clone(),
@@ -147,7 +143,6 @@ pub(super) fn complete_upload(
     key: String,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     let el = xml::parse(body)?;
     let mut wanted: Vec<(u32, String)> = Vec::new();
     for p in el.children_named("Part") {
@@ -239,7 +234,6 @@ pub(super) fn list_parts(
     bucket: &Bucket,
     key: String,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:ListMultipartUploadParts", bucket, Some(&key))?;
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
     let st = ctx.state.storage();
     let upload = st
@@ -264,7 +258,6 @@ pub(super) fn list_parts(
 }
 
 pub(super) fn list_uploads(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:ListBucketMultipartUploads", bucket, None)?;
     // Only uploads whose key starts with `prefix`, in key order, as S3 lists them
     // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html>).
     let prefix = ctx.q("prefix").unwrap_or_default().to_owned();
@@ -299,7 +292,6 @@ pub(super) fn abort_upload(
     key: Option<String>,
 ) -> Result<Resp, AwsError> {
     let key = key.unwrap_or_default();
-    ctx.authorize("s3:AbortMultipartUpload", bucket, Some(&key))?;
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
     let mut st = ctx.state.storage_mut();
     let b = st

@@ -64,16 +64,8 @@ pub(super) fn put_object(
     bucket: &Bucket,
     key: String,
     body: &Bytes,
+    tags: TagSet,
 ) -> Result<Resp, AwsError> {
-    if key.len() > 1024 {
-        // AWS: 400 KeyTooLongError, "Your key is too long."
-        return Err(
-            AwsError::invalid_argument("Your key is too long.").with_code("KeyTooLongError")
-        );
-    }
-    add_acl_fact(ctx, bucket)?;
-    let tags = request_tags(ctx)?;
-    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
     authorize_tagging(ctx, bucket, &key, &tags)?;
     let checksums = verify_checksums(ctx, body)?;
     let (owner, acl) = write_acl(ctx, bucket)?;
@@ -254,34 +246,12 @@ pub(super) fn parse_range(h: &str, len: usize) -> Result<Option<(usize, usize)>,
     }
 }
 
-/// The action for an object operation that may name a version. Buckets here are unversioned:
-/// only the `null` version exists.
-pub(super) fn versioned_action(
-    ctx: &Ctx<'_>,
-    plain: &'static str,
-    versioned: &'static str,
-) -> Result<&'static str, AwsError> {
-    Ok(if requested_version(ctx)?.is_some() {
-        versioned
-    } else {
-        plain
-    })
-}
-
 pub(super) fn get_object(
     ctx: &mut Ctx<'_>,
     bucket: &Bucket,
     key: String,
 ) -> Result<Resp, AwsError> {
-    let action = versioned_action(ctx, "s3:GetObject", "s3:GetObjectVersion")?;
     let version = requested_version(ctx)?;
-    if let Some(v) = &version {
-        ctx.facts.keys.push(("s3:VersionId", v.clone()));
-    }
-    if let Some(tags) = stored_tags(ctx, &bucket.name, &key) {
-        add_existing_tag_facts(ctx, &tags);
-    }
-    ctx.authorize(action, bucket, Some(&key))?;
     let object = read_target(ctx.state, &bucket.name, &key, version.as_deref())?;
     let Some(o) = object else {
         // Without s3:ListBucket the caller may not learn whether the key exists.
@@ -370,7 +340,8 @@ pub(super) fn get_object(
 
 /// `x-amz-copy-source`: `BUCKET/KEY` (URL-encoded, optionally with a leading `/`) and an
 /// optional `?versionId=`.
-pub(super) struct CopySource {
+#[derive(Debug)]
+pub struct CopySource {
     /// The source bucket's store key: in the Ceph dialect, `BUCKET` is read in the caller's tenant
     /// unless written `TENANT:BUCKET` ([`crate::tenant::resolve`]).
     pub bucket: String,
@@ -515,27 +486,10 @@ pub(super) fn copy_object(
     ctx: &mut Ctx<'_>,
     bucket: &Bucket,
     key: String,
+    source: &CopySource,
+    new_tags: Option<TagSet>,
 ) -> Result<Resp, AwsError> {
-    let source = parse_copy_source(ctx)?;
-    add_acl_fact(ctx, bucket)?;
-    // The tags the copy gets: the source's (`COPY`, the default) or the request's (`REPLACE`).
-    let replace_tags = match ctx.h("x-amz-tagging-directive") {
-        None => false,
-        Some(d) if d.eq_ignore_ascii_case("COPY") => false,
-        Some(d) if d.eq_ignore_ascii_case("REPLACE") => true,
-        Some(d) => {
-            return Err(AwsError::invalid_argument(format!(
-                "Unknown tagging directive `{d}`"
-            )))
-        }
-    };
-    let new_tags = if replace_tags {
-        Some(request_tags(ctx)?)
-    } else {
-        None
-    };
-    let (mut object, source_version) = read_copy_source(ctx, &source)?;
-    ctx.authorize("s3:PutObject", bucket, Some(&key))?;
+    let (mut object, source_version) = read_copy_source(ctx, source)?;
     if let Some(tags) = &new_tags {
         authorize_tagging(ctx, bucket, &key, tags)?;
     }
@@ -546,7 +500,7 @@ pub(super) fn copy_object(
         && source.key == key
         && source.version.is_none()
         && !replace
-        && !replace_tags
+        && new_tags.is_none()
     {
         return Err(AwsError::invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",

@@ -109,7 +109,6 @@ pub fn parse_pab(body: &[u8]) -> Result<PublicAccessBlock, AwsError> {
 }
 
 pub(super) fn get_bucket_policy(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketPolicy", bucket, None)?;
     let policy = bucket.policy.as_ref().ok_or_else(|| {
         AwsError::no_such_bucket_policy("The bucket policy does not exist")
             .with_resource(&bucket.name)
@@ -127,7 +126,6 @@ pub(super) fn put_bucket_policy(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketPolicy", bucket, None)?;
     let text = std::str::from_utf8(body)
         .map_err(|_| AwsError::malformed_policy("Policies must be valid UTF-8 JSON"))?;
     let stored = validate_bucket_policy(ctx.state, text, &bucket.name)?;
@@ -147,18 +145,13 @@ pub(super) fn put_bucket_policy(
 }
 
 pub(super) fn delete_bucket_policy(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:DeleteBucketPolicy", bucket, None)?;
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.policy = None;
     }
     Ok(Resp::ok().status(StatusCode::NO_CONTENT))
 }
 
-pub(super) fn get_bucket_policy_status(
-    ctx: &mut Ctx<'_>,
-    bucket: &Bucket,
-) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketPolicyStatus", bucket, None)?;
+pub(super) fn get_bucket_policy_status(bucket: &Bucket) -> Result<Resp, AwsError> {
     let public = bucket
         .policy
         .as_ref()
@@ -168,11 +161,7 @@ pub(super) fn get_bucket_policy_status(
     )))
 }
 
-pub(super) fn get_public_access_block(
-    ctx: &mut Ctx<'_>,
-    bucket: &Bucket,
-) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketPublicAccessBlock", bucket, None)?;
+pub(super) fn get_public_access_block(bucket: &Bucket) -> Result<Resp, AwsError> {
     let pab = bucket.public_access_block.ok_or_else(|| {
         AwsError::no_such_public_access_block("The public access block configuration was not found")
             .with_resource(&bucket.name)
@@ -185,7 +174,6 @@ pub(super) fn put_public_access_block(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketPublicAccessBlock", bucket, None)?;
     let pab = parse_pab(body)?;
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.public_access_block = Some(pab);
@@ -197,7 +185,6 @@ pub(super) fn delete_public_access_block(
     ctx: &mut Ctx<'_>,
     bucket: &Bucket,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketPublicAccessBlock", bucket, None)?;
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.public_access_block = None;
     }

@@ -177,14 +177,10 @@ fn no_such_key(key: &str) -> AwsError {
 
 pub(super) fn get_object_tagging(
     ctx: &mut Ctx<'_>,
-    bucket: &Bucket,
     key: String,
+    existing: Option<TagSet>,
 ) -> Result<Resp, AwsError> {
-    let action = versioned_action(ctx, "s3:GetObjectTagging", "s3:GetObjectVersionTagging")?;
-    let tags = stored_tags(ctx, &bucket.name, &key);
-    add_existing_tag_facts(ctx, tags.as_ref().unwrap_or(&TagSet::new()));
-    ctx.authorize(action, bucket, Some(&key))?;
-    let tags = tags.ok_or_else(|| no_such_key(&key))?;
+    let tags = existing.ok_or_else(|| no_such_key(&key))?;
     let mut resp = Resp::xml(tagging_xml(&tags));
     if let Some(v) = ctx.q("versionId") {
         resp = resp.header("x-amz-version-id", v.to_owned());
@@ -196,15 +192,8 @@ pub(super) fn put_object_tagging(
     ctx: &mut Ctx<'_>,
     bucket: &Bucket,
     key: String,
-    body: &Bytes,
+    tags: TagSet,
 ) -> Result<Resp, AwsError> {
-    let action = versioned_action(ctx, "s3:PutObjectTagging", "s3:PutObjectVersionTagging")?;
-    let tags = parse_xml(body)?;
-    validate(&tags, MAX_OBJECT_TAGS)?;
-    let existing = stored_tags(ctx, &bucket.name, &key);
-    add_existing_tag_facts(ctx, existing.as_ref().unwrap_or(&TagSet::new()));
-    add_request_tag_facts(ctx, &tags);
-    ctx.authorize(action, bucket, Some(&key))?;
     let mut st = ctx.state.storage_mut();
     let object = st
         .buckets
@@ -221,14 +210,6 @@ pub(super) fn delete_object_tagging(
     bucket: &Bucket,
     key: String,
 ) -> Result<Resp, AwsError> {
-    let action = versioned_action(
-        ctx,
-        "s3:DeleteObjectTagging",
-        "s3:DeleteObjectVersionTagging",
-    )?;
-    let existing = stored_tags(ctx, &bucket.name, &key);
-    add_existing_tag_facts(ctx, existing.as_ref().unwrap_or(&TagSet::new()));
-    ctx.authorize(action, bucket, Some(&key))?;
     let mut st = ctx.state.storage_mut();
     let object = st
         .buckets
@@ -242,8 +223,7 @@ pub(super) fn delete_object_tagging(
         .header("x-amz-version-id", version))
 }
 
-pub(super) fn get_bucket_tagging(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketTagging", bucket, None)?;
+pub(super) fn get_bucket_tagging(bucket: &Bucket) -> Result<Resp, AwsError> {
     let tags = bucket.tags.as_ref().ok_or_else(|| {
         AwsError::no_such_tag_set("The TagSet does not exist").with_resource(&bucket.name)
     })?;
@@ -255,7 +235,6 @@ pub(super) fn put_bucket_tagging(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketTagging", bucket, None)?;
     let tags = parse_xml(body)?;
     validate(&tags, MAX_BUCKET_TAGS)?;
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
@@ -266,7 +245,6 @@ pub(super) fn put_bucket_tagging(
 
 /// DeleteBucketTagging needs `s3:PutBucketTagging`: IAM has no separate delete action.
 pub(super) fn delete_bucket_tagging(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketTagging", bucket, None)?;
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.tags = None;
     }

@@ -116,8 +116,7 @@ pub(super) fn read_target(
     }
 }
 
-pub(super) fn get_bucket_versioning(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:GetBucketVersioning", bucket, None)?;
+pub(super) fn get_bucket_versioning(bucket: &Bucket) -> Result<Resp, AwsError> {
     let status = match bucket.versioning {
         Versioning::Unversioned => String::new(),
         Versioning::Enabled => "<Status>Enabled</Status>".to_owned(),
@@ -133,7 +132,6 @@ pub(super) fn put_bucket_versioning(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    ctx.authorize("s3:PutBucketVersioning", bucket, None)?;
     let el = xml::parse(body)?;
     if el.name != "VersioningConfiguration" {
         return Err(AwsError::malformed_xml(
@@ -173,11 +171,6 @@ pub(super) fn delete_object(
 ) -> Result<Resp, AwsError> {
     let key = key.unwrap_or_default();
     let version = requested_version(ctx)?;
-    let action = versioned_action(ctx, "s3:DeleteObject", "s3:DeleteObjectVersion")?;
-    if let Some(v) = &version {
-        ctx.facts.keys.push(("s3:VersionId", v.clone()));
-    }
-    ctx.authorize(action, bucket, Some(&key))?;
     let mut resp = Resp::ok().status(StatusCode::NO_CONTENT);
     for (k, v) in delete_one(ctx.state, &bucket.name, &key, version.as_deref(), ctx.now())? {
         resp = resp.header(&k, v);
@@ -332,14 +325,6 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
     let max = max_keys(ctx)?;
-    ctx.facts.keys.push(("s3:prefix", prefix.clone()));
-    if let Some(d) = &delimiter {
-        ctx.facts.keys.push(("s3:delimiter", d.clone()));
-    }
-    if let Some(raw) = ctx.q("max-keys") {
-        ctx.facts.keys.push(("s3:max-keys", raw.to_owned()));
-    }
-    ctx.authorize("s3:ListBucketVersions", bucket, None)?;
     let url_encode = ctx.q("encoding-type") == Some("url");
     let enc = |s: &str| {
         if url_encode {

@@ -1,6 +1,8 @@
 //! The standalone binary's configuration file (SPEC §3.1; an external contract). Unknown fields
 //! are errors naming the field; a bad file stops start-up before anything listens.
 
+mod build;
+
 use serde::Deserialize;
 use serde_json::Value;
 
