@@ -2,7 +2,7 @@
 //! message says what to do next.
 
 use crate::aws::error::AwsFailure;
-use crate::keeper::verify::VerifyError;
+use crate::keeper::people::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeeperError {

@@ -8,9 +8,9 @@ use clap::Args;
 use crate::aws::Aws;
 use crate::db::{Db, DEFAULT_URL};
 use crate::error::KeeperError;
+use crate::keeper::shares::Dialect;
 use crate::keeper::verify::S3Endpoint;
 use crate::keeper::{self, Keeper, Settings};
-use crate::shares::Dialect;
 
 /// Settings shared by every command that reaches the database or AWS.
 #[derive(Debug, Clone, Args)]

@@ -2,22 +2,29 @@
 //! Every error is JSON `{"error": CODE, "message": TEXT}` with a 4xx status for bad input; request
 //! bodies are parsed here rather than by axum's extractor so that malformed JSON and unknown
 //! fields get the same shape of answer as every other mistake.
+//!
+//! This module holds the router, [`ApiError`], the body parser and the middleware (the bearer
+//! token, the request count, axum's own refusals as JSON); one file per concern holds its
+//! handlers: `people` (verification), `datasets` (datasets and grants), `uploads`, `shares`, and
+//! `ops` (health, metrics, the OpenAPI document, reconcile, audit).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::KeeperError;
-use crate::keeper::{AuditFilter, Client, Keeper, Kind, Quiet};
+use crate::keeper::{Client, Keeper};
 
+mod datasets;
+mod ops;
+mod people;
 mod shares;
 mod uploads;
 
@@ -40,9 +47,6 @@ struct AppState {
     /// balancer must not become as many STS calls.
     aws_health: std::sync::Mutex<Option<(std::time::Instant, String)>>,
 }
-
-/// How long an AWS health answer is reused.
-const AWS_HEALTH_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// An error answer.
 #[derive(Debug)]
@@ -94,31 +98,31 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
         aws_health: std::sync::Mutex::new(None),
     });
     Router::new()
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
-        .route("/people", post(add_person))
-        .route("/people/{email}", get(get_person))
-        .route("/people/{email}/verification", post(start_verification))
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/people", post(people::add_person))
+        .route("/people/{email}", get(people::get_person))
+        .route("/people/{email}/verification", post(people::start_verification))
         .route(
             "/people/{email}/verification/url",
-            post(complete_verification),
+            post(people::complete_verification),
         )
         .route(
             "/people/{email}/identity",
-            axum::routing::delete(remove_identity),
+            axum::routing::delete(people::remove_identity),
         )
-        .route("/datasets", post(register_dataset).get(list_datasets))
-        .route("/datasets/{slug}/{version}", get(get_dataset))
-        .route("/datasets/{slug}/{version}/upload", post(upload))
+        .route("/datasets", post(datasets::register_dataset).get(datasets::list_datasets))
+        .route("/datasets/{slug}/{version}", get(datasets::get_dataset))
+        .route("/datasets/{slug}/{version}/upload", post(datasets::upload))
         .route(
             "/datasets/{slug}/{version}/agreements",
-            post(sign_agreement),
+            post(datasets::sign_agreement),
         )
-        .route("/datasets/{slug}/{version}/grants", post(grant))
+        .route("/datasets/{slug}/{version}/grants", post(datasets::grant))
         .route(
             "/datasets/{slug}/{version}/grants/{email}",
-            get(access).delete(revoke),
+            get(datasets::access).delete(datasets::revoke),
         )
         .route("/uploads", post(uploads::start).get(uploads::list))
         .route("/uploads/{id}", get(uploads::show))
@@ -130,8 +134,8 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
         .route("/shares/{bucket}/forget", post(shares::forget))
         .route("/shares/{bucket}/import", post(shares::import))
         .route("/shares/{bucket}/report", get(shares::report))
-        .route("/reconcile", post(reconcile))
-        .route("/audit", get(audit))
+        .route("/reconcile", post(ops::reconcile))
+        .route("/audit", get(ops::audit))
         .fallback(|| async {
             ApiError(KeeperError::NotFound(
                 "no such endpoint; see /openapi.json".to_owned(),
@@ -274,235 +278,6 @@ async fn count(
         .metrics
         .http_request(&route, &method, response.status().as_u16());
     response
-}
-
-/// Whether the database and AWS answer (STS `GetCallerIdentity`, which needs no permission,
-/// its answer reused for 10 s), each within a few seconds: 200 when both do, 503 otherwise.
-async fn health(State(s): State<Arc<AppState>>) -> Response {
-    let limit = std::time::Duration::from_secs(3);
-    let database =
-        match tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&s.keeper.db.pool)).await
-        {
-            Ok(Ok(_)) => "ok".to_owned(),
-            Ok(Err(e)) => format!("database error: {e}"),
-            Err(_) => "no answer within 3 s".to_owned(),
-        };
-    let cached = s
-        .aws_health
-        .lock()
-        .ok()
-        .and_then(|c| c.clone())
-        .filter(|(at, _)| at.elapsed() < AWS_HEALTH_TTL)
-        .map(|(_, answer)| answer);
-    let aws = match cached {
-        Some(answer) => answer,
-        None => {
-            let answer = match tokio::time::timeout(limit, s.keeper.aws.caller_account()).await {
-                Ok(Ok(_)) => "ok".to_owned(),
-                Ok(Err(e)) => e.to_string(),
-                Err(_) => "no answer within 3 s".to_owned(),
-            };
-            if let Ok(mut c) = s.aws_health.lock() {
-                *c = Some((std::time::Instant::now(), answer.clone()));
-            }
-            answer
-        }
-    };
-    if database == "ok" && aws == "ok" {
-        return Json(json!({"status": "ok", "database": "ok", "aws": "ok"})).into_response();
-    }
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(
-            json!({"error": "Unavailable", "message": format!("database: {database}; aws: {aws}")}),
-        ),
-    )
-        .into_response()
-}
-
-async fn metrics(State(s): State<Arc<AppState>>) -> Response {
-    match s.keeper.upload_capacity().await {
-        Ok(c) => s
-            .keeper
-            .aws
-            .metrics
-            .upload_sessions(c.live_sessions, c.capacity),
-        Err(e) => tracing::warn!(error = %e, "reading the upload capacity failed"),
-    }
-    (
-        [(
-            "content-type",
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        s.keeper.aws.metrics.render(),
-    )
-        .into_response()
-}
-
-async fn openapi() -> Response {
-    ([("content-type", "application/json")], OPENAPI).into_response()
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewPerson {
-    email: String,
-    #[serde(default)]
-    name: String,
-}
-
-async fn add_person(State(s): State<Arc<AppState>>, bytes: Bytes) -> ApiResult {
-    let p: NewPerson = body(&bytes)?;
-    let person = s.keeper.add_person(&p.email, &p.name).await?;
-    Ok((StatusCode::CREATED, Json(person)).into_response())
-}
-
-async fn get_person(State(s): State<Arc<AppState>>, Path(email): Path<String>) -> ApiResult {
-    ok(s.keeper.person(&email).await?)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CallerIdentity {
-    /// What `aws sts get-caller-identity` printed, as text.
-    caller_identity: String,
-}
-
-async fn start_verification(
-    State(s): State<Arc<AppState>>,
-    Path(email): Path<String>,
-    bytes: Bytes,
-) -> ApiResult {
-    let b: CallerIdentity = body(&bytes)?;
-    ok(s.keeper
-        .start_verification(&email, &b.caller_identity)
-        .await?)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignedUrl {
-    url: String,
-}
-
-async fn complete_verification(
-    State(s): State<Arc<AppState>>,
-    Path(email): Path<String>,
-    bytes: Bytes,
-) -> ApiResult {
-    let b: SignedUrl = body(&bytes)?;
-    ok(s.keeper.complete_verification(&email, &b.url).await?)
-}
-
-async fn remove_identity(State(s): State<Arc<AppState>>, Path(email): Path<String>) -> ApiResult {
-    s.keeper.remove_identity(&email).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewDataset {
-    slug: String,
-    version: String,
-    kind: String,
-    source: String,
-}
-
-async fn register_dataset(State(s): State<Arc<AppState>>, bytes: Bytes) -> ApiResult {
-    let d: NewDataset = body(&bytes)?;
-    let kind = Kind::parse(&d.kind)?;
-    let ds = s
-        .keeper
-        .register_dataset(&d.slug, &d.version, kind, std::path::Path::new(&d.source))
-        .await?;
-    Ok((StatusCode::CREATED, Json(ds)).into_response())
-}
-
-async fn list_datasets(State(s): State<Arc<AppState>>) -> ApiResult {
-    ok(s.keeper.datasets().await?)
-}
-
-async fn get_dataset(
-    State(s): State<Arc<AppState>>,
-    Path((slug, version)): Path<(String, String)>,
-) -> ApiResult {
-    ok(s.keeper.dataset(&slug, &version).await?)
-}
-
-async fn upload(
-    State(s): State<Arc<AppState>>,
-    Path((slug, version)): Path<(String, String)>,
-) -> ApiResult {
-    ok(s.keeper.upload(&slug, &version, &Quiet).await?)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Who {
-    email: String,
-}
-
-async fn sign_agreement(
-    State(s): State<Arc<AppState>>,
-    Path((slug, version)): Path<(String, String)>,
-    bytes: Bytes,
-) -> ApiResult {
-    let w: Who = body(&bytes)?;
-    let access = s.keeper.sign_agreement(&w.email, &slug, &version).await?;
-    ok(json!({"signed": true, "access": access}))
-}
-
-async fn grant(
-    State(s): State<Arc<AppState>>,
-    Path((slug, version)): Path<(String, String)>,
-    bytes: Bytes,
-) -> ApiResult {
-    let w: Who = body(&bytes)?;
-    ok(s.keeper.grant(&w.email, &slug, &version).await?)
-}
-
-async fn access(
-    State(s): State<Arc<AppState>>,
-    Path((slug, version, email)): Path<(String, String, String)>,
-) -> ApiResult {
-    ok(s.keeper.access(&email, &slug, &version).await?)
-}
-
-async fn revoke(
-    State(s): State<Arc<AppState>>,
-    Path((slug, version, email)): Path<(String, String, String)>,
-) -> ApiResult {
-    s.keeper.revoke(&email, &slug, &version).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn reconcile(State(s): State<Arc<AppState>>) -> ApiResult {
-    ok(s.keeper.reconcile().await?)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditQuery {
-    person: Option<String>,
-    dataset: Option<String>,
-    action: Option<String>,
-    after: Option<i64>,
-    limit: Option<i64>,
-}
-
-async fn audit(
-    State(s): State<Arc<AppState>>,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult {
-    let Query(q) = query.map_err(|e| ApiError(KeeperError::Invalid(e.body_text())))?;
-    let filter = AuditFilter {
-        person: q.person,
-        dataset: q.dataset,
-        action: q.action,
-        after: q.after,
-        limit: q.limit,
-    };
-    ok(s.keeper.audit(&filter).await?)
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

@@ -108,7 +108,7 @@ pub fn part_size(size: u64) -> u64 {
 }
 
 impl Aws {
-    /// Clients for `config`, acting for `account`, counting their calls in new [`Metrics`].
+    /// Clients for `config`, acting for `account`, counting their calls in new `Metrics`.
     pub fn new(config: &aws_config::SdkConfig, account: &str) -> Aws {
         let region = config
             .region()

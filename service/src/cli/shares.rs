@@ -4,10 +4,10 @@ use clap::Subcommand;
 
 use super::output::{keeper, print_json};
 use crate::error::KeeperError;
+use crate::keeper::shares::{Report, Role};
 use crate::keeper::{ShareChange, ShareView};
 use crate::policies::POLICY_LIMIT;
 use crate::runtime::ServiceArgs;
-use crate::shares::{Report, Role};
 
 /// `s3keeper share …`.
 #[derive(Debug, Subcommand)]
@@ -318,7 +318,7 @@ pub fn report_lines(r: &Report) -> Vec<String> {
         r.bucket,
         if r.has_policy { "" } else { " (it has none)" }
     )];
-    let name = |p: &crate::shares::PrincipalReport| {
+    let name = |p: &crate::keeper::shares::PrincipalReport| {
         let mut n = p.user.clone();
         if p.owner {
             // S3 names the owner by a 64-hex canonical id (RGW: the user id).

@@ -17,25 +17,24 @@
 //! principal that no longer exists with `MalformedPolicy` ("Invalid principal in policy"),
 //! without saying which one.
 //!
-//! One module per concern, each adding its operations to [`Keeper`]: [`setup`] (the buckets),
-//! [`people`] (people and identity verification), [`datasets`] (registering and uploading
-//! datasets), [`grants`] (agreements, grants, revocation and the access points that carry them),
-//! [`reconcile`] (bringing AWS back in line with the database), [`audit`] (the log),
-//! [`uploads`] (upload tickets for machines without credentials, and the API clients that
-//! open them) and [`shares`] (shared buckets with roles).
+//! One module per concern, each adding its operations to [`Keeper`]: `setup` (the buckets),
+//! `people` (people and identity verification), `datasets` (registering and uploading
+//! datasets, and in `datasets::grants` agreements, grants, revocation and the access points that
+//! carry them), `reconcile` (bringing AWS back in line with the database), `audit` (the log),
+//! `uploads` (upload tickets for machines without credentials, and the API clients that
+//! open them) and [`shares`] (shared buckets with roles: the role table, its policy, and the
+//! operations that keep it on S3).
 
 mod audit;
 mod datasets;
-mod grants;
-mod people;
+pub(crate) mod people;
 mod reconcile;
 mod setup;
-mod shares;
+pub mod shares;
 mod uploads;
 
 pub use audit::{AuditEntry, AuditFilter};
-pub use datasets::{Dataset, Kind, Progress, Quiet, UploadReport};
-pub use grants::Access;
+pub use datasets::{Access, Dataset, Kind, Progress, Quiet, UploadReport};
 pub use people::{fetch, verify, Identity, Person, VerificationStart};
 pub use reconcile::{Drift, ReconcileReport};
 pub use shares::{ShareChange, ShareDrift, ShareView};
@@ -79,7 +78,7 @@ pub struct Settings {
     /// Bucket name patterns `share` may manage (empty: any but the service's own).
     pub shared_buckets: Vec<String>,
     /// AWS, or Ceph RGW for shared buckets (bare user names; only S3 is called).
-    pub dialect: crate::shares::Dialect,
+    pub dialect: shares::Dialect,
     /// At most this many people per access point.
     pub capacity: usize,
     /// The account's access point quota in this region (AWS: 10,000).
@@ -120,7 +119,7 @@ impl Settings {
             upload_origins: Vec::new(),
             uploader_role_arn: None,
             site: DEFAULT_SITE.to_owned(),
-            dialect: crate::shares::Dialect::Aws,
+            dialect: shares::Dialect::Aws,
             shared_buckets: Vec::new(),
             capacity: DEFAULT_CAPACITY,
             max_access_points: DEFAULT_MAX_ACCESS_POINTS,
@@ -134,7 +133,7 @@ impl Settings {
     pub fn validate(&self) -> Result<(), KeeperError> {
         let bad = |m: String| Err(KeeperError::Config(m));
         // RGW has no account ids; its default tenant is the empty string.
-        let ceph_tenant = self.dialect == crate::shares::Dialect::Ceph
+        let ceph_tenant = self.dialect == shares::Dialect::Ceph
             && (self.account.is_empty() || policy_eval::arn::is_tenant_name(&self.account));
         if !ceph_tenant && !policy_eval::arn::is_account_id(&self.account) {
             return bad(format!(

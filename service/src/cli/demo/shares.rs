@@ -8,9 +8,9 @@
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::error::KeeperError;
+use crate::keeper::shares::Role;
 use crate::keeper::Keeper;
 use crate::runtime::{self, ServiceArgs, EMBEDDED_ACCOUNT};
-use crate::shares::Role;
 
 const BUCKET: &str = "lab-data";
 

@@ -2,7 +2,7 @@
 //! allocated to numbered access points of bounded capacity, and each access point's policy is
 //! written from the database (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html>).
 
-use super::*;
+use crate::keeper::*;
 
 /// What a granted person needs.
 #[derive(Debug, Clone, Serialize)]
@@ -339,7 +339,7 @@ impl Keeper {
     }
 
     /// Brings each access point in line, then any that a dropped identity touched.
-    pub(super) async fn apply_all(&self, ids: &[i64]) -> Result<(), KeeperError> {
+    pub(in crate::keeper) async fn apply_all(&self, ids: &[i64]) -> Result<(), KeeperError> {
         let mut queue: Vec<i64> = ids.to_vec();
         let mut seen = HashSet::new();
         let mut first_error = None;

@@ -1,6 +1,11 @@
 //! Datasets: registering a version (open or controlled) and uploading its files, with ETags
 //! computed as S3 computes them for single and multipart uploads
-//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html>).
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html>);
+//! and, in [`grants`], who may read a controlled dataset and the access points that carry them.
+
+mod grants;
+
+pub use grants::Access;
 
 use super::*;
 

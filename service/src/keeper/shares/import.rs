@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::render::{former_guard, upload_guards};
-use super::{
+use super::roles::{
     bucket_arn, label_for, list_scope, Dialect, FormerMember, Member, Role, LIST_BUCKET,
     POLICY_ACTIONS, PUT_BUCKET_POLICY,
 };
@@ -274,12 +274,12 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
             };
             let prefix = prefix_of(pattern);
             // A wildcard in the folder part lists every folder it matches: kept as written.
-            if super::folder_has_wildcard(&prefix) {
+            if super::roles::folder_has_wildcard(&prefix) {
                 continue;
             }
             // Only a pattern the table renders back exactly: an exact key (`README.txt`) or
             // `bucket/` would come back as a prefix and reach more keys.
-            if super::object_pattern(&prefix) != *pattern {
+            if super::roles::object_pattern(&prefix) != *pattern {
                 continue;
             }
             let scope = list_scope(&prefix);

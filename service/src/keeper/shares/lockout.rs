@@ -17,9 +17,10 @@
 
 use super::super::Keeper;
 use super::no_bucket;
+use super::report;
+use super::roles::Dialect;
 use crate::aws::aws_code;
 use crate::error::KeeperError;
-use crate::shares::{self, Dialect};
 
 /// What S3 (since 2024, for a caller of the bucket owner's own account) adds to AccessDenied when
 /// a bucket policy's `Deny` refused the request
@@ -93,7 +94,7 @@ impl Keeper {
             (Dialect::Aws, Some(text)) => {
                 // Without STS the owner's root alone is checked; the message may still say so.
                 let service = self.service_principal("").await.ok();
-                said || shares::denies(
+                said || report::denies(
                     bucket,
                     &self.settings.account,
                     text,
@@ -104,7 +105,7 @@ impl Keeper {
                 .unwrap_or(false)
             }
             (Dialect::Ceph, Some(text)) => {
-                shares::denies_someone(bucket, text, dialect, action).unwrap_or(false)
+                report::denies_someone(bucket, text, dialect, action).unwrap_or(false)
             }
             (Dialect::Aws, None) => said,
             (Dialect::Ceph, None) => true,

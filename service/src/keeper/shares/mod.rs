@@ -1,5 +1,5 @@
 //! Shared buckets with roles (SPEC §7): the role table of each bucket in the database, written to
-//! S3 as the bucket's policy ([`crate::shares::render`]).
+//! S3 as the bucket's policy ([`render()`]).
 //!
 //! Every change runs with the bucket's `shares` row locked, so concurrent changes (also from
 //! several instances on one PostgreSQL) serialise and never lose each other. Before writing, the
@@ -26,13 +26,39 @@
 //! is reported as a lock-out that names the bucket policy and the way back in.
 //!
 //! This module holds the operations (grant, revoke, forget, show, import, report, drift) and the
-//! one path every change takes; [`store`] the rows (roles, former members, the policy last
-//! written) and their locking; [`probe`] finding which principal S3 refuses; [`lockout`] the
+//! one path every change takes; `store` the rows (roles, former members, the policy last
+//! written) and their locking; `probe` finding which principal S3 refuses; `lockout` the
 //! identity s3keeper runs as, its reads of the bucket, and the lock-out errors.
+//!
+//! Beside them, the pure functions over a role table, which reach neither a database nor S3 and
+//! are re-exported here: `roles` the table itself (dialects, roles, members, principals);
+//! [`render`] writes the table as a bucket policy the way the UAB LTS guide writes them by hand
+//! (<https://docs.rc.uab.edu/data_management/lts/iam_and_policies/>: a `list-bucket` statement,
+//! one statement per role and prefix naming all its principals, a `change-policy` statement for
+//! stewards); [`import`] reads a hand-written policy back into a table, keeping verbatim whatever
+//! the table cannot express; [`report`] decides with policy-eval who can do what under the live
+//! policy; [`diff`] compares the live policy with the one last written.
 
+pub mod diff;
+mod import;
 mod lockout;
 mod probe;
+mod render;
+mod report;
+mod roles;
 mod store;
+
+pub use import::{import, Imported};
+pub use render::{render, render_text, render_text_with, render_with};
+pub use report::{
+    denies, denies_someone, report, report_with, Access, Lockout, PrincipalReport, Report,
+    CEPH_HOME_TENANT,
+};
+pub use roles::{
+    bucket_arn, check_prefix, folder_has_wildcard, label_for, list_scope, object_pattern,
+    principal_for, Dialect, FormerMember, Member, Role, ACL_ACTIONS, DELETE_OBJECT, GET_OBJECT,
+    GRANT_KEYS, LIST_BUCKET, POLICY_ACTIONS, PUT_BUCKET_POLICY, PUT_OBJECT, UPLOAD_ACLS,
+};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -41,7 +67,6 @@ use super::{invalid, is_invalid_principal, valid_bucket_name, Keeper};
 use crate::aws::aws_code;
 use crate::error::KeeperError;
 use crate::policies::POLICY_LIMIT;
-use crate::shares::{self, diff, Dialect, FormerMember, Member, Report, Role};
 use store::{lock_share, read_share, save_former, save_members, save_share, ShareState, Table};
 
 /// A bucket's role table, the statements kept verbatim, and the policy they render to.
@@ -90,9 +115,9 @@ impl Keeper {
         prefix: &str,
         adopt: bool,
     ) -> Result<ShareChange, KeeperError> {
-        let mut who = shares::principal_for(user, self.settings.dialect)?;
+        let mut who = principal_for(user, self.settings.dialect)?;
         if !prefix.is_empty() {
-            shares::check_prefix(prefix)?;
+            check_prefix(prefix)?;
             if role == Role::Steward {
                 return Err(invalid(
                     "a steward manages the whole bucket and its policy; --prefix is for readers, writers and managers",
@@ -126,7 +151,7 @@ impl Keeper {
         prefix: Option<&str>,
         adopt: bool,
     ) -> Result<ShareChange, KeeperError> {
-        let who = shares::principal_for(user, self.settings.dialect)?;
+        let who = principal_for(user, self.settings.dialect)?;
         let detail = match prefix {
             Some(p) => format!("{} under {p}", who.principal),
             None => who.principal.clone(),
@@ -178,7 +203,7 @@ impl Keeper {
         user: &str,
         adopt: bool,
     ) -> Result<ShareChange, KeeperError> {
-        let who = shares::principal_for(user, self.settings.dialect)?;
+        let who = principal_for(user, self.settings.dialect)?;
         self.change_share(bucket, adopt, "share-forgotten", &who.principal, |t| {
             let before = t.former.len();
             t.former.retain(|f| f.principal != who.principal);
@@ -208,7 +233,7 @@ impl Keeper {
         }
     }
 
-    /// Replaces the table with the live policy read back ([`shares::import`]), writing nothing to
+    /// Replaces the table with the live policy read back ([`import()`]), writing nothing to
     /// S3: what the policy grants is unchanged, and the next change renders it from the table.
     pub async fn share_import(&self, bucket: &str) -> Result<ShareView, KeeperError> {
         self.check_share_bucket(bucket)?;
@@ -220,7 +245,7 @@ impl Keeper {
                 "{bucket} has no bucket policy to import"
             )));
         };
-        let imported = shares::import(bucket, &live, self.settings.dialect)?;
+        let imported = import(bucket, &live, self.settings.dialect)?;
         let old = read_share(&mut tx, bucket).await?.unwrap_or_default();
         save_members(&mut tx, bucket, &old.members, &imported.members).await?;
         save_former(&mut tx, bucket, &old.former, &imported.former).await?;
@@ -259,7 +284,7 @@ impl Keeper {
                 None
             }
         };
-        shares::report_with(
+        report_with(
             bucket,
             &owner,
             live.as_deref(),
@@ -318,7 +343,7 @@ impl Keeper {
     }
 
     fn view(&self, bucket: &str, table: Table) -> ShareView {
-        let policy = shares::render_with(bucket, &table.members, &table.former, &table.kept);
+        let policy = render_with(bucket, &table.members, &table.former, &table.kept);
         let text = policy.as_ref().map(Value::to_string);
         let findings = text
             .as_deref()
@@ -357,7 +382,7 @@ impl Keeper {
             (Table::from(old.clone()), false)
         } else if adopt {
             let table = match &live {
-                Some(text) => shares::import(bucket, text, self.settings.dialect)?.into(),
+                Some(text) => import(bucket, text, self.settings.dialect)?.into(),
                 // A deleted policy (a steward's, or the way back from a lock-out) adopted as an
                 // empty table.
                 None => Table::default(),
@@ -367,7 +392,7 @@ impl Keeper {
             return Err(hand_edit(bucket, old.applied.as_deref(), live.as_deref()));
         };
         let removed_from_kept = change(&mut table)?;
-        let text = shares::render_text_with(bucket, &table.members, &table.former, &table.kept);
+        let text = render_text_with(bucket, &table.members, &table.former, &table.kept);
         if let Some(t) = &text {
             if t.len() > POLICY_LIMIT {
                 return Err(KeeperError::Limit(format!(

@@ -7,12 +7,13 @@
 use serde_json::{json, Value};
 
 use super::super::{invalid, is_invalid_principal, refused_principals, Keeper};
+use super::diff;
+use super::roles::{FormerMember, Member};
 use super::store::ShareState;
 use super::Table;
 use crate::aws::aws_code;
 use crate::error::KeeperError;
 use crate::policies::POLICY_LIMIT;
-use crate::shares::{diff, FormerMember, Member};
 
 /// The principals a probe found refused, by what they are in the table.
 #[derive(Debug, Default)]

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde_json::{json, Map, Value};
 
-use super::{
+use super::roles::{
     bucket_arn, list_scope, object_pattern, FormerMember, Member, Role, ACL_ACTIONS, GRANT_KEYS,
     LIST_BUCKET, POLICY_ACTIONS, PUT_OBJECT, UPLOAD_ACLS,
 };

@@ -25,7 +25,7 @@ use policy_eval::{
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{label_for, Dialect, LIST_BUCKET, PUT_BUCKET_POLICY};
+use super::roles::{label_for, Dialect, LIST_BUCKET, PUT_BUCKET_POLICY};
 use crate::error::KeeperError;
 
 /// The account the Ceph dialect's default tenant is decided in (RGW users named
@@ -288,7 +288,7 @@ pub fn report_with(
     // Listing is decided on the literal prefix, so `a/*` and `a/*jpg` are one listing scope.
     let mut list_scopes: Vec<(String, String)> = Vec::new();
     for (pattern, _) in &scopes {
-        if let Some(scope) = super::list_scope(pattern) {
+        if let Some(scope) = super::roles::list_scope(pattern) {
             if !list_scopes.iter().any(|(p, _)| *p == scope) {
                 let key = scope.replace(['*', '?'], PROBE);
                 list_scopes.push((scope, key));

@@ -1,11 +1,7 @@
-//! Shared buckets with roles (SPEC §7): the role table a bucket's members are kept in, and the
-//! pure functions over it. [`render`] writes the table as a bucket policy the way the UAB LTS guide
-//! writes them by hand (<https://docs.rc.uab.edu/data_management/lts/iam_and_policies/>: a
-//! `list-bucket` statement, one statement per role and prefix naming all its principals, a
-//! `change-policy` statement for stewards); [`import`] reads a hand-written policy back into a
-//! table, keeping verbatim whatever the table cannot express; [`report`] decides with policy-eval
-//! who can do what under the live policy; [`diff`] compares the live policy with the one last
-//! written. Nothing here reaches a database or S3; `keeper::shares` does.
+//! The role table a shared bucket's members are kept in (SPEC §7): the dialect, the roles and the
+//! actions each allows, members and former members, prefixes as resources and listing scopes, and
+//! users as principals. [`super::render`], [`super::import`] and [`super::report`] build on it;
+//! nothing here reaches a database or S3.
 //!
 //! Principals are written as AWS and Ceph RGW accept them in bucket policies: IAM user ARNs and
 //! account roots on AWS
@@ -13,18 +9,6 @@
 //! `arn:aws:iam:::user/NAME` and `arn:aws:iam::TENANT:user/NAME` on RGW
 //! (<https://docs.ceph.com/en/latest/radosgw/bucketpolicy/>). An account id is written as its root
 //! ARN because that is how S3 stores and returns it, so the policy read back compares equal.
-
-pub mod diff;
-mod import;
-mod render;
-mod report;
-
-pub use import::{import, Imported};
-pub use render::{render, render_text, render_text_with, render_with};
-pub use report::{
-    denies, denies_someone, report, report_with, Access, Lockout, PrincipalReport, Report,
-    CEPH_HOME_TENANT,
-};
 
 use std::fmt;
 use std::str::FromStr;

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::super::Tx;
+use super::import::Imported;
+use super::roles::{FormerMember, Member};
 use crate::db::now;
 use crate::error::KeeperError;
-use crate::shares::{FormerMember, Imported, Member};
 
 /// A bucket's share as the database holds it.
 #[derive(Debug, Clone, Default)]
