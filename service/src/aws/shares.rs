@@ -23,4 +23,69 @@ impl Aws {
             .unwrap_or_default()
             .to_owned())
     }
+
+    /// Keys of `bucket` whose owner is not `owner` (ListObjectsV2 with `fetch-owner`), the first
+    /// `limit` found, and whether the listing went on beyond them.
+    pub async fn keys_owned_by_others(
+        &self,
+        bucket: &str,
+        region: &str,
+        owner: &str,
+        limit: usize,
+    ) -> Result<(Vec<String>, bool), KeeperError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .s3_in(region)
+                .list_objects_v2()
+                .bucket(bucket)
+                .fetch_owner(true)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.failed("ListObjectsV2", e))?;
+            for o in page.contents() {
+                let theirs = o.owner().and_then(|w| w.id()).is_some_and(|id| id != owner);
+                if theirs {
+                    if out.len() == limit {
+                        return Ok((out, true));
+                    }
+                    out.push(o.key().unwrap_or_default().to_owned());
+                }
+            }
+            match page.next_continuation_token() {
+                Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
+                _ => return Ok((out, false)),
+            }
+        }
+    }
+
+    /// Whether the caller may read `key` (HeadObject: 403 means no; a missing key is readable
+    /// as far as this question goes).
+    pub async fn may_read(
+        &self,
+        bucket: &str,
+        region: &str,
+        key: &str,
+    ) -> Result<bool, KeeperError> {
+        match self
+            .s3_in(region)
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                match status {
+                    Some(403) => Ok(false),
+                    Some(404) => Ok(true),
+                    _ => Err(self.failed("HeadObject", e)),
+                }
+            }
+        }
+    }
 }

@@ -222,6 +222,9 @@ fn print_change(change: &ShareChange, json: bool, what: &str) {
         print_json(change);
         return;
     }
+    for w in &change.warnings {
+        eprintln!("warning: {w}");
+    }
     if change.adopted {
         println!("adopted a hand edit of the live policy first (the audit log has the diff)");
     }
@@ -390,6 +393,18 @@ pub fn report_lines(r: &Report) -> Vec<String> {
     }
     if r.principals.iter().any(|p| p.needs_own_allow) {
         out.push("  * of another account or tenant: its own policies must allow it too".to_owned());
+    }
+    if !r.unreadable_by_owner.is_empty() {
+        out.push(format!(
+            "the owner cannot read {} object(s) other users uploaded without `x-amz-acl: bucket-owner-full-control`{}: {}",
+            r.unreadable_by_owner.len(),
+            if r.unreadable_truncated {
+                " (among those checked; there are more)"
+            } else {
+                ""
+            },
+            r.unreadable_by_owner.join(", ")
+        ));
     }
     for l in &r.lockouts {
         out.push(format!(

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::render::{former_guard, upload_guards};
+use super::render::{former_guard, legacy_upload_guards, upload_guards};
 use super::roles::{
     bucket_arn, label_for, list_scope, Dialect, FormerMember, Member, Role, LIST_BUCKET,
     POLICY_ACTIONS, PUT_BUCKET_POLICY,
@@ -237,7 +237,11 @@ pub fn import(bucket: &str, policy: &str, dialect: Dialect) -> Result<Imported, 
     }
     let arn = bucket_arn(bucket);
     let denies = Denies {
-        guards: upload_guards(bucket).into_iter().map(|g| g.1).collect(),
+        guards: upload_guards(bucket)
+            .into_iter()
+            .map(|g| g.1)
+            .chain(legacy_upload_guards(bucket))
+            .collect(),
         former: former_guard(bucket),
     };
     let shapes: Vec<Option<(Shape, Vec<String>)>> =
@@ -554,5 +558,75 @@ mod tests {
         want.sort();
         assert_eq!(table(&i), want);
         assert!(i.kept.is_empty(), "{:?}", i.kept);
+    }
+
+    /// A policy s3keeper wrote with the old `Null` guards (which RGW 16.2 misreads) still reads as
+    /// its table, and the rendering of that table carries the new guards only.
+    #[test]
+    fn guards_written_with_null_are_read_and_rewritten() {
+        let mut members = Vec::new();
+        for (user, role, prefix) in [
+            ("dave", Role::Writer, "incoming/"),
+            ("erin", Role::Manager, ""),
+        ] {
+            let Ok(mut m) = super::super::principal_for(user, Dialect::Ceph) else {
+                panic!("{user}")
+            };
+            m.role = role;
+            m.prefix = prefix.into();
+            members.push(m);
+        }
+        let Some(text) = render_text("lab", &members, &[]) else {
+            panic!("empty")
+        };
+        let Ok(mut doc) = serde_json::from_str::<Value>(&text) else {
+            panic!("json")
+        };
+        let legacy = super::super::render::legacy_upload_guards("lab");
+        let Some(statements) = doc["Statement"].as_array_mut() else {
+            panic!("statements")
+        };
+        let mut swapped = 0;
+        for st in statements.iter_mut() {
+            let sid = st["Sid"].as_str().unwrap_or_default().to_owned();
+            let old = match sid.as_str() {
+                "no-acl-upload" => &legacy[0],
+                s if s.starts_with("no-grant-") => {
+                    let key = format!("s3:x-amz-{}", s.trim_start_matches("no-"));
+                    match legacy
+                        .iter()
+                        .find(|g| g["Condition"]["Null"].get(&key).is_some())
+                    {
+                        Some(g) => g,
+                        None => panic!("{key}"),
+                    }
+                }
+                _ => continue,
+            };
+            let principal = st["Principal"].clone();
+            *st = old.clone();
+            st["Sid"] = json!(sid);
+            st["Principal"] = principal;
+            swapped += 1;
+        }
+        assert_eq!(swapped, 6, "{text}");
+        let old_text = doc.to_string();
+        assert!(old_text.contains("\"Null\""));
+        let Ok(i) = import("lab", &old_text, Dialect::Ceph) else {
+            panic!("import")
+        };
+        assert_eq!(
+            table(&i),
+            vec![
+                ("dave".to_owned(), Role::Writer, "incoming/".to_owned()),
+                ("erin".to_owned(), Role::Manager, String::new())
+            ]
+        );
+        assert!(i.kept.is_empty(), "{:?}", i.kept);
+        let Some(again) = render_text("lab", &i.members, &[]) else {
+            panic!("empty")
+        };
+        assert!(!again.contains("\"Null\""), "{again}");
+        assert_eq!(again, text);
     }
 }

@@ -95,6 +95,8 @@ pub struct ShareChange {
     /// Kept statements the revoked principal was removed from.
     pub removed_from_kept: usize,
     pub share: ShareView,
+    /// What the caller should know that S3 could not tell (printed as `warning:` lines).
+    pub warnings: Vec<String>,
 }
 
 /// A difference between a share's live policy and the one last written.
@@ -103,6 +105,10 @@ pub struct ShareDrift {
     pub bucket: String,
     pub diff: String,
 }
+
+/// How many objects of other users `share report` checks the owner can read (one HeadObject
+/// each).
+const OWNER_READ_CHECKS: usize = 200;
 
 impl Keeper {
     /// Gives USER `role` on `bucket` (under `prefix` when not empty), replacing the role they had
@@ -131,14 +137,24 @@ impl Keeper {
         } else {
             format!("{} {role} under {prefix}", who.principal)
         };
-        self.change_share(bucket, adopt, "share-granted", &detail, |t| {
-            t.members
-                .retain(|m| !(m.principal == who.principal && m.prefix == who.prefix));
-            t.former.retain(|f| f.principal != who.principal);
-            t.members.push(who.clone());
-            Ok(0)
-        })
-        .await
+        let mut change = self
+            .change_share(bucket, adopt, "share-granted", &detail, |t| {
+                t.members
+                    .retain(|m| !(m.principal == who.principal && m.prefix == who.prefix));
+                t.former.retain(|f| f.principal != who.principal);
+                t.members.push(who.clone());
+                Ok(0)
+            })
+            .await?;
+        // RGW accepts any principal in a bucket policy, a user that does not exist included, and
+        // it then matches nobody (measured on RGW 16.2; docs/shares.md): S3 cannot tell a
+        // misspelled name, so the caller is told.
+        if self.settings.dialect == Dialect::Ceph {
+            change.warnings.push(format!(
+                "Ceph RGW does not check that `{user}` exists: an unknown or misspelled name is accepted and grants nothing (names are case-sensitive)"
+            ));
+        }
+        Ok(change)
     }
 
     /// Takes USER's role under `prefix` away, or with `None` every role they have on the bucket
@@ -284,13 +300,51 @@ impl Keeper {
                 None
             }
         };
-        report_with(
+        let mut report = report_with(
             bucket,
             &owner,
             live.as_deref(),
             self.settings.dialect,
             service.as_deref(),
-        )
+        )?;
+        if self.settings.dialect == Dialect::Ceph {
+            // s3keeper holds the owner's key pair in the Ceph dialect, so HeadObject answers for
+            // the owner.
+            match self.unreadable_by_owner(bucket, &owner).await {
+                Ok((keys, more)) => {
+                    report.unreadable_by_owner = keys;
+                    report.unreadable_truncated = more;
+                    report.owner_reads_checked = true;
+                }
+                // A key pair that may manage the policy but not list the bucket: the rest of the
+                // report stands.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot check which objects the owner can read");
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The first [`OWNER_READ_CHECKS`] objects of other users in `bucket` that the owner (whose
+    /// key pair s3keeper holds in the Ceph dialect) cannot read, and whether there are more.
+    async fn unreadable_by_owner(
+        &self,
+        bucket: &str,
+        owner: &str,
+    ) -> Result<(Vec<String>, bool), KeeperError> {
+        let region = &self.settings.region;
+        let (theirs, more) = self
+            .aws
+            .keys_owned_by_others(bucket, region, owner, OWNER_READ_CHECKS)
+            .await?;
+        let mut out = Vec::new();
+        for key in theirs {
+            if !self.aws.may_read(bucket, region, &key).await? {
+                out.push(key);
+            }
+        }
+        Ok((out, more))
     }
 
     /// Shares whose live policy is not the one last written (reported, never overwritten: only a
@@ -444,6 +498,7 @@ impl Keeper {
             adopted,
             removed_from_kept,
             share: self.view(bucket, table),
+            warnings: Vec::new(),
         })
     }
 }

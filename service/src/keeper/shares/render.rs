@@ -14,12 +14,15 @@
 //! <https://docs.ceph.com/en/latest/radosgw/bucketpolicy/>; AWS while ACLs are enabled,
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>), so an
 //! ACL they set (`public-read`) would outlive their role. `PutObjectAcl`/`PutObjectVersionAcl`
-//! are denied, and so is an upload whose `x-amz-acl` is not `private` or
+//! are denied, and so is an upload whose `x-amz-acl` is a canned ACL other than `private` and
 //! `bucket-owner-full-control` or that carries any `x-amz-grant-*` header (the `s3:x-amz-acl`
 //! and `s3:x-amz-grant-*` condition keys of `PutObject`; one statement per grant key, because a
-//! statement's conditions must all hold). The `Null` test on `s3:x-amz-acl` keeps an upload
-//! without the header allowed: IAM makes a negated operator true on a missing key. Former members
-//! (Ceph) are denied everything on the bucket and its objects.
+//! statement's conditions must all hold). The conditions are written so AWS and Ceph RGW read
+//! them alike: `StringEquals` on the ACLs that are refused (a missing key matches nothing on
+//! both), and `StringLike "*"` for "the header is there". `Null` is not used: RGW 16.2 reads
+//! `{"Null": {KEY: "false"}}` as "KEY is absent" whatever the value, which would refuse every
+//! plain upload and let through the ones carrying a grant (measured on real RGW; docs/shares.md).
+//! Former members (Ceph) are denied everything on the bucket and its objects.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -27,7 +30,7 @@ use serde_json::{json, Map, Value};
 
 use super::roles::{
     bucket_arn, list_scope, object_pattern, FormerMember, Member, Role, ACL_ACTIONS, GRANT_KEYS,
-    LIST_BUCKET, POLICY_ACTIONS, PUT_OBJECT, UPLOAD_ACLS,
+    LIST_BUCKET, POLICY_ACTIONS, PUT_OBJECT, SHARING_ACLS, UPLOAD_ACLS,
 };
 
 /// The policy for `members` plus `kept`, or `None` when there is nothing to grant (S3 refuses a
@@ -48,8 +51,7 @@ pub(crate) fn upload_guards(bucket: &str) -> Vec<(String, Value)> {
         (
             "no-acl-upload".to_owned(),
             json!({"Effect": "Deny", "Action": [PUT_OBJECT], "Resource": [objects],
-                   "Condition": {"StringNotEquals": {"s3:x-amz-acl": UPLOAD_ACLS},
-                                 "Null": {"s3:x-amz-acl": "false"}}}),
+                   "Condition": {"StringEquals": {"s3:x-amz-acl": SHARING_ACLS}}}),
         ),
     ];
     for key in GRANT_KEYS {
@@ -57,8 +59,26 @@ pub(crate) fn upload_guards(bucket: &str) -> Vec<(String, Value)> {
         out.push((
             format!("no-{name}"),
             json!({"Effect": "Deny", "Action": [PUT_OBJECT], "Resource": [objects],
-                   "Condition": {"Null": {*key: "false"}}}),
+                   "Condition": {"StringLike": {*key: "*"}}}),
         ));
+    }
+    out
+}
+
+/// The guards as s3keeper wrote them before 2026-12 (with `Null`, which RGW misreads), so that a
+/// policy written then is still read as a table and rewritten with [`upload_guards`].
+pub(crate) fn legacy_upload_guards(bucket: &str) -> Vec<Value> {
+    let objects = format!("{}/*", bucket_arn(bucket));
+    let mut out = vec![
+        json!({"Effect": "Deny", "Action": [PUT_OBJECT], "Resource": [objects],
+                              "Condition": {"StringNotEquals": {"s3:x-amz-acl": UPLOAD_ACLS},
+                                            "Null": {"s3:x-amz-acl": "false"}}}),
+    ];
+    for key in GRANT_KEYS {
+        out.push(
+            json!({"Effect": "Deny", "Action": [PUT_OBJECT], "Resource": [objects],
+                        "Condition": {"Null": {*key: "false"}}}),
+        );
     }
     out
 }

@@ -102,6 +102,14 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The owner or s3keeper locked out of the bucket by the policy.
     pub lockouts: Vec<Lockout>,
+    /// Ceph dialect: objects other users uploaded that the bucket owner cannot read (RGW gives
+    /// the owner no access to another user's object unless its ACL does, as after an upload
+    /// with `x-amz-acl: bucket-owner-full-control`), found by HeadObject with the owner's key.
+    pub unreadable_by_owner: Vec<String>,
+    /// More objects belong to other users than were checked.
+    pub unreadable_truncated: bool,
+    /// Whether the objects were checked at all (Ceph dialect, with a key that may list the bucket).
+    pub owner_reads_checked: bool,
 }
 
 /// What `p` is denied of list, read, write and change-policy (see [`Lockout::denied`]).
@@ -395,6 +403,9 @@ pub fn report_with(
         principals,
         findings: parsed.as_ref().map(lint).unwrap_or_default(),
         lockouts,
+        unreadable_by_owner: Vec::new(),
+        unreadable_truncated: false,
+        owner_reads_checked: false,
     })
 }
 

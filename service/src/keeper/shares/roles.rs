@@ -165,6 +165,19 @@ pub const ACL_ACTIONS: &[&str] = &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"];
 /// The canned ACLs an upload may ask for: neither gives anyone but the owners access.
 pub const UPLOAD_ACLS: &[&str] = &["bucket-owner-full-control", "private"];
 
+/// Every other canned ACL S3 accepts on an upload
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#canned-acl>): each
+/// grants someone besides the uploader and the bucket owner, or less than full control to the
+/// owner, so an uploading member's upload carrying one is refused.
+pub const SHARING_ACLS: &[&str] = &[
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "log-delivery-write",
+    "public-read",
+    "public-read-write",
+];
+
 /// The `x-amz-grant-*` condition keys of `PutObject` (the Service Authorization Reference lists
 /// all five for it); an upload carrying any of them is refused.
 pub const GRANT_KEYS: &[&str] = &[
