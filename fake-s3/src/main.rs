@@ -30,6 +30,22 @@ struct Args {
     config: Option<PathBuf>,
 }
 
+/// Where the log lines go: standard error, written as a plain file descriptor. tracing formats each
+/// line into a buffer and writes it with one call; `std::io::stderr()` would also take its
+/// process-wide lock around that write, and with two worker threads logging every request the lock
+/// was contended on almost every request (a futex call per request, measured with `strace -c`
+/// under `scripts/bench-fake-get.sh`). A `write` of one line to a file or pipe needs no lock of
+/// ours (the kernel keeps the file offset consistent between threads).
+fn log_writer() -> tracing_subscriber::fmt::writer::BoxMakeWriter {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Arc::new(
+            std::fs::File::from(fd),
+        )),
+        Err(_) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+    }
+}
+
 const DEFAULT_ACCOUNT: &str = "111122223333";
 const DEFAULT_KEY: &str = "AKIAFAKES3ADMIN00001";
 const DEFAULT_SECRET: &str = "fake-s3-admin-secret";
@@ -42,7 +58,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
-        .with_writer(std::io::stderr)
+        .with_writer(log_writer())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
