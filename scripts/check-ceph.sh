@@ -51,7 +51,8 @@ for who in pi bob jane mallory; do
     [ -f "$TMPD/$who.s3cfg" ] || { echo "$CEPH_CONFIG has no user $who" >&2; exit 2; }
 done
 as() { local who=$1; shift; s3cmd -c "$TMPD/$who.s3cfg" "$@"; }
-DENIED='AccessDenied\): Access Denied|403 \(Forbidden\)|Access to bucket .* was denied'
+# RGW's AccessDenied carries an empty <Message> (s3cmd: `403 (AccessDenied)`), AWS's "Access Denied".
+DENIED='AccessDenied\): Access Denied|403 \(AccessDenied\)|403 \(Forbidden\)|Access to bucket .* was denied'
 
 # The guide's policies, verbatim but for the bucket name: "Tiered Permissions" and "Read-Only for All Files".
 lts_tiered_policy "$LAB" >"$TMPD/tiered.json"

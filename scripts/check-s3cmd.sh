@@ -67,10 +67,10 @@ EOF
     tiered|tiered-location|tiered-info)
     # tiered is the guide's policy; tiered-location adds s3:GetBucketLocation, which `s3cmd info`
     # calls before anything else; tiered-info adds the other bucket settings `s3cmd info` reads
-    # and does not forgive a 403 for (CORS, ACL), as S3 would refuse them too.
+    # and does not forgive a 403 for (lifecycle, CORS, ACL), as S3 and RGW would refuse them too.
     local list='"s3:ListBucket"'
     [ "$1" = tiered-location ] && list='"s3:ListBucket", "s3:GetBucketLocation"'
-    [ "$1" = tiered-info ] && list='"s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketCORS", "s3:GetBucketAcl"'
+    [ "$1" = tiered-info ] && list='"s3:ListBucket", "s3:GetBucketLocation", "s3:GetLifecycleConfiguration", "s3:GetBucketCORS", "s3:GetBucketAcl"'
     cat >"$TMPD/$1.json" <<EOF
 {"Version": "2012-10-17",
  "Statement": [
@@ -183,7 +183,7 @@ expect_err "tiered (guide's policy): member's s3cmd info is AccessDenied (it sta
     "AccessDenied\\): $DENIED_MESSAGE" as alice info "s3://$LAB"
 policy tiered-location
 expect_ok "owner s3cmd setpolicy tiered + s3:GetBucketLocation" as owner setpolicy "$TMPD/tiered-location.json" "s3://$LAB"
-expect_err "tiered + location: member's s3cmd info is still AccessDenied (it reads the CORS configuration next)" \
+expect_err "tiered + location: member's s3cmd info is still AccessDenied (it reads the lifecycle and CORS configurations next)" \
     "AccessDenied\\): $DENIED_MESSAGE" as alice info "s3://$LAB"
 policy tiered-info
 expect_ok "owner s3cmd setpolicy tiered + what s3cmd info reads" as owner setpolicy "$TMPD/tiered-info.json" "s3://$LAB"

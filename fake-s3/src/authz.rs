@@ -22,6 +22,9 @@ pub struct RequestFacts {
     pub dynamic: Vec<(String, ContextValue)>,
     /// Keys read from the request's headers ([`crate::operation::carried_keys`]).
     pub carried: Vec<(&'static str, String)>,
+    /// Whose semantics decide the request: Ceph RGW's in the Ceph dialect, where `Null` means
+    /// "the key is absent" whatever its value ([`policy_eval::Dialect`]).
+    pub dialect: policy_eval::Dialect,
 }
 
 /// The AccessDenied message S3 gives for a refused request. Requests from the resource owner's
@@ -102,6 +105,7 @@ pub fn add_request_keys(
     now: time::OffsetDateTime,
 ) {
     req.set_time(now);
+    req.set_dialect(facts.dialect);
     let single = |s: &str| ContextValue::Single(s.to_owned());
     req.insert("aws:SecureTransport", single("false"));
     if let Some(ip) = &facts.source_ip {
@@ -279,6 +283,7 @@ mod catalogue_walk {
         Bucket {
             name: "walk".into(),
             owner: OWNER.into(),
+            owner_id: String::new(),
             region: "us-east-1".into(),
             created: OffsetDateTime::UNIX_EPOCH,
             policy: None,
@@ -319,6 +324,7 @@ mod catalogue_walk {
         Authenticated {
             caller: Caller {
                 principal,
+                owner_id: String::new(),
                 identity: Arc::new(vec![policy]),
                 session: Arc::new(Vec::new()),
                 token_issued: None,

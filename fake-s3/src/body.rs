@@ -31,6 +31,16 @@ pub enum Limit {
     Data(usize),
 }
 
+impl Limit {
+    /// The limit where policies are documents like any other (Ceph RGW 16.2 sets no 20 KB limit).
+    pub fn without_policy_limit(self) -> Limit {
+        match self {
+            Limit::Policy(_) => Limit::Document(MAX_DOCUMENT_BYTES),
+            other => other,
+        }
+    }
+}
+
 /// The S3 query parameters that make a request's body an XML document.
 const XML_SUBRESOURCES: [&str; 13] = [
     "cors",

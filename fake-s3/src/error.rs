@@ -64,9 +64,11 @@ errors! {
     no_such_version => "NoSuchVersion", NOT_FOUND;
     illegal_versioning_configuration => "IllegalVersioningConfigurationException", BAD_REQUEST;
     no_such_cors_configuration => "NoSuchCORSConfiguration", NOT_FOUND;
+    no_such_lifecycle_configuration => "NoSuchLifecycleConfiguration", NOT_FOUND;
     no_such_tag_set => "NoSuchTagSet", NOT_FOUND;
     ownership_controls_not_found => "OwnershipControlsNotFoundError", NOT_FOUND;
     acl_not_supported => "AccessControlListNotSupported", BAD_REQUEST;
+    invalid_bucket_acl_with_object_ownership => "InvalidBucketAclWithObjectOwnership", BAD_REQUEST;
     malformed_acl_error => "MalformedACLError", BAD_REQUEST;
     invalid_tag => "InvalidTag", BAD_REQUEST;
     cors_forbidden => "AccessForbidden", FORBIDDEN;

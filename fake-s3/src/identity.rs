@@ -3,6 +3,12 @@
 //!
 //! Unique ids (`AIDA…`, `AROA…`) and canonical ids are derived from names with SHA-256, so the same
 //! configuration always yields the same ids.
+//!
+//! Owners: S3 names whoever owns a bucket or object by a canonical user id. On AWS that is the
+//! account's (every identity of an account owns as the account). In the Ceph dialect a user owns
+//! as itself, under its RGW user id (`NAME` in the default tenant, `TENANT$NAME` in a named one),
+//! shown with the display name `NAME`, as RGW 16.2 shows its users; roots and role sessions,
+//! which RGW does not have, own as their account (its 64-hex canonical id).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -116,6 +122,9 @@ impl KeyEntry {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub principal: Principal,
+    /// The canonical id the caller owns what it creates under (see the module's doc); empty for
+    /// anonymous callers.
+    pub owner_id: String,
     pub identity: Arc<Vec<Policy>>,
     pub session: Arc<Vec<Policy>>,
     /// For temporary credentials, when they were issued.
@@ -127,6 +136,7 @@ impl Caller {
     pub fn anonymous() -> Self {
         Caller {
             principal: Principal::anonymous(),
+            owner_id: String::new(),
             identity: Arc::new(Vec::new()),
             session: Arc::new(Vec::new()),
             token_issued: None,
@@ -162,6 +172,15 @@ pub struct Iam {
     /// Unique id → ARN of every user and role: a policy names up to hundreds of ids, and a scan of
     /// every user per id made storing one cost time proportional to the size of IAM.
     by_unique_id: HashMap<String, String>,
+}
+
+/// The RGW user id of user `name` of `tenant` (`""`: the default tenant): `NAME` or `TENANT$NAME`.
+pub fn rgw_user_id(tenant: &str, name: &str) -> String {
+    if tenant.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{tenant}${name}")
+    }
 }
 
 fn derived_id(prefix: &str, seed: &str) -> String {
@@ -204,6 +223,46 @@ impl Iam {
                 roles: BTreeMap::new(),
             });
         Ok(())
+    }
+
+    /// The canonical id of `account` itself (empty when it does not exist).
+    pub fn account_canonical_id(&self, account: &str) -> String {
+        self.accounts
+            .get(account)
+            .map(|a| a.canonical_id.clone())
+            .unwrap_or_default()
+    }
+
+    /// The canonical id user `name` of `account` owns under: its RGW user id in the Ceph dialect,
+    /// its account's on AWS.
+    pub fn user_owner_id(&self, account: &str, name: &str) -> String {
+        if self.ceph_dialect {
+            rgw_user_id(self.tenant_of(account), name)
+        } else {
+            self.account_canonical_id(account)
+        }
+    }
+
+    /// The canonical id a bucket the configuration gives `account` is owned under: in the Ceph
+    /// dialect its only user's (the configurations' one RGW user per account), else the account's.
+    pub fn configured_owner_id(&self, account: &str) -> String {
+        let only_user = self
+            .accounts
+            .get(account)
+            .filter(|a| a.users.len() == 1)
+            .and_then(|a| a.users.keys().next());
+        match only_user {
+            Some(name) if self.ceph_dialect => self.user_owner_id(account, name),
+            _ => self.account_canonical_id(account),
+        }
+    }
+
+    /// Whether `id` is the canonical id of an account or, in the Ceph dialect, an RGW user id.
+    pub fn is_owner_id(&self, id: &str) -> bool {
+        self.accounts.values().any(|a| {
+            a.canonical_id == id
+                || (self.ceph_dialect && a.users.keys().any(|n| self.user_owner_id(&a.id, n) == id))
+        })
     }
 
     /// The Ceph RGW tenant `account` stands for (`""`: the default tenant; see the crate's `tenant` module).
@@ -396,6 +455,7 @@ impl Iam {
             KeyOwner::Root { account } => Ok(Caller {
                 principal: Principal::from_arn(&format!("arn:aws:iam::{account}:root"), None, None)
                     .map_err(|e| AwsError::internal_error(e.to_string()))?,
+                owner_id: self.account_canonical_id(account),
                 identity: Arc::new(Vec::new()),
                 session: Arc::new(Vec::new()),
                 token_issued: None,
@@ -412,7 +472,8 @@ impl Iam {
                     })?;
                 let mut principal = Principal::from_arn(&user.arn, Some(&user.user_id), None)
                     .map_err(|e| AwsError::internal_error(e.to_string()))?;
-                principal.canonical_id = self.accounts.get(account).map(|a| a.canonical_id.clone());
+                let owner_id = self.user_owner_id(account, &user.name);
+                principal.canonical_id = Some(owner_id.clone());
                 // Users of 12-digit accounts stand for RGW's default tenant (`arn:aws:iam:::user/NAME`);
                 // a named tenant's users are only `arn:aws:iam::TENANT:user/NAME`.
                 if self.ceph_dialect && policy_eval::arn::is_account_id(account) {
@@ -422,6 +483,7 @@ impl Iam {
                 }
                 Ok(Caller {
                     principal,
+                    owner_id,
                     identity: Arc::clone(&user.policies),
                     session: Arc::new(Vec::new()),
                     token_issued: None,
@@ -435,6 +497,7 @@ impl Iam {
                     .map_err(|e| AwsError::internal_error(e.to_string()))?;
                 Ok(Caller {
                     principal,
+                    owner_id: self.account_canonical_id(&s.account),
                     identity: Arc::clone(&s.policies),
                     session: Arc::clone(&s.session_policies),
                     token_issued: Some(s.issued),
@@ -485,7 +548,7 @@ impl Iam {
                     _ => false,
                 }
             }
-            "CanonicalUser" => self.accounts.values().any(|a| a.canonical_id == value),
+            "CanonicalUser" => self.is_owner_id(value),
             _ => true,
         }
     }

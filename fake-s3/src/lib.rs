@@ -125,7 +125,9 @@ impl FakeAws {
         self
     }
 
-    /// Accepts Ceph RGW's `arn:aws:iam:::user/NAME` principals for users (see [`Config`]).
+    /// Answers as Ceph RGW 16.2 where it differs from AWS: `arn:aws:iam:::user/NAME` and tenant
+    /// principals, owners as RGW user ids, RGW's policy checks and `Null`, its error shapes (see
+    /// [`Config`] and docs/fake-s3.md, "Dialects"). Set it before adding accounts.
     pub fn ceph_dialect(mut self, on: bool) -> Self {
         self.iam.ceph_dialect = on;
         self

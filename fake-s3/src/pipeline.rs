@@ -36,6 +36,8 @@ pub struct Outcome {
     pub explanation: String,
     /// The bucket the request addressed, when it got that far.
     pub bucket: Option<String>,
+    /// Whether the request was authenticated (as a caller or as anonymous).
+    pub authenticated: bool,
 }
 
 impl Outcome {
@@ -47,6 +49,7 @@ impl Outcome {
             decision: None,
             explanation: String::new(),
             bucket: None,
+            authenticated: false,
         }
     }
 }
@@ -144,6 +147,7 @@ pub async fn run(
                 decision: None,
                 explanation: String::new(),
                 bucket,
+                authenticated: false,
             };
         }
     }
@@ -188,6 +192,7 @@ pub async fn run(
         decision: None,
         explanation: String::new(),
         bucket,
+        authenticated: true,
     };
 
     // 3. Operation.
@@ -234,6 +239,11 @@ pub async fn run(
     let mut facts = RequestFacts {
         source_ip: Some(peer.ip().to_string()),
         carried: operation::carried_keys(&parts.headers),
+        dialect: if state.iam().ceph_dialect {
+            policy_eval::Dialect::CephRgw
+        } else {
+            policy_eval::Dialect::Aws
+        },
         ..RequestFacts::default()
     };
     if let Operation::S3(op) = &op {

@@ -102,8 +102,14 @@ pub struct Upload {
     pub data: Vec<u8>,
     pub content_type: Option<String>,
     pub success_status: u16,
+    /// `success_action_redirect` (or the older `redirect`): where to send the browser (303).
+    pub redirect: Option<String>,
     pub fields: Vec<(String, String)>,
     pub sigv2: bool,
+    /// A form without a policy or signature: an anonymous upload, which S3 accepts only into a
+    /// publicly writable bucket (<https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html>,
+    /// `policy`).
+    pub anonymous: bool,
 }
 
 fn text(f: &Field) -> String {
@@ -128,9 +134,32 @@ pub fn verify(
             "the file field must be the last field of the form",
         ));
     }
+    let signed = [
+        "policy",
+        "x-amz-credential",
+        "awsaccesskeyid",
+        "x-amz-signature",
+        "signature",
+    ]
+    .iter()
+    .any(|n| get(n).is_some());
+    if !signed {
+        return anonymous_upload(fields, file);
+    }
     let policy_b64 = get("policy")
         .map(text)
         .ok_or_else(|| denied("Bucket POST must contain a field named 'policy'".into()))?;
+    // A form that names its signer but carries no signature is malformed (400), as S3 and RGW
+    // answer ceph's s3-tests `test_post_object_missing_signature`.
+    let missing = |field: &str| {
+        AwsError::invalid_argument(format!("Bucket POST must contain a field named '{field}'."))
+    };
+    if get("x-amz-credential").is_some() && get("x-amz-signature").is_none() {
+        return Err(missing("x-amz-signature"));
+    }
+    if get("awsaccesskeyid").is_some() && get("signature").is_none() {
+        return Err(missing("signature"));
+    }
     let (access_key, sigv2) = if let Some(cred) = get("x-amz-credential").map(text) {
         let credential = sigv4::Credential::parse(&cred)
             .map_err(|e| AwsError::invalid_argument(e.to_string()))?;
@@ -220,6 +249,12 @@ pub fn verify(
     let size = file.value.len() as u64;
     for c in conditions {
         match c {
+            // ceph's s3-tests `test_post_object_empty_conditions`: a malformed policy, 400.
+            Value::Object(map) if map.is_empty() => {
+                return Err(AwsError::invalid_argument(
+                    "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.",
+                ))
+            }
             Value::Object(map) => {
                 for (k, want) in map {
                     let name = k.trim_start_matches('$').to_ascii_lowercase();
@@ -312,6 +347,7 @@ pub fn verify(
         Some("201") => 201,
         _ => 204,
     };
+    let redirect = redirect_of(&values);
     Ok(Upload {
         access_key,
         key,
@@ -320,8 +356,58 @@ pub fn verify(
             .map(str::to_owned)
             .or_else(|| file.content_type.clone()),
         success_status,
+        redirect,
         fields: values,
         sigv2,
+        anonymous: false,
+    })
+}
+
+/// `success_action_redirect` (or `redirect`) when it is a URL S3 can use: otherwise S3 acts as if
+/// the field were absent.
+fn redirect_of(values: &[(String, String)]) -> Option<String> {
+    ["success_action_redirect", "redirect"]
+        .iter()
+        .find_map(|n| values.iter().find(|(k, _)| k == n))
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| v.starts_with("http://") || v.starts_with("https://"))
+}
+
+/// A form with no policy and no signature: its fields as given, nothing to check.
+fn anonymous_upload(fields: &[Field], file: &Field) -> Result<Upload, AwsError> {
+    let values: Vec<(String, String)> = fields
+        .iter()
+        .filter(|f| f.name != "file")
+        .map(|f| {
+            let mut v = text(f);
+            if f.name == "key" {
+                v = v.replace("${filename}", file.filename.as_deref().unwrap_or_default());
+            }
+            (f.name.clone(), v)
+        })
+        .collect();
+    let value_of = |n: &str| values.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let key = value_of("key")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| AwsError::invalid_argument("Bucket POST must contain a field named 'key'."))?
+        .to_owned();
+    let success_status = match value_of("success_action_status") {
+        Some("200") => 200,
+        Some("201") => 201,
+        _ => 204,
+    };
+    Ok(Upload {
+        access_key: String::new(),
+        key,
+        data: file.value.clone(),
+        content_type: value_of("content-type")
+            .map(str::to_owned)
+            .or_else(|| file.content_type.clone()),
+        success_status,
+        redirect: redirect_of(&values),
+        fields: values,
+        sigv2: false,
+        anonymous: true,
     })
 }
 

@@ -68,11 +68,17 @@ fn finish(resp: Resp, request_id: &str) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-fn error_response(e: &AwsError, api: Api, request_id: &str, head: bool) -> Response<Full<Bytes>> {
+fn error_response(
+    e: &AwsError,
+    api: Api,
+    request_id: &str,
+    head: bool,
+    rgw: Option<crate::xml::RgwError<'_>>,
+) -> Response<Full<Bytes>> {
     let body = if head {
         String::new()
     } else {
-        crate::xml::error_body(e, api, request_id)
+        crate::xml::error_body(e, api, request_id, rgw)
     };
     let mut r = Resp {
         status: e.status,
@@ -84,6 +90,13 @@ fn error_response(e: &AwsError, api: Api, request_id: &str, head: bool) -> Respo
     }
     r.headers.extend(e.headers.iter().cloned());
     finish(r, request_id)
+}
+
+/// S3 errors in the Ceph dialect take RGW's shape, naming `bucket` (its store key) if given.
+fn rgw(ceph: bool, api: Api, bucket: Option<&str>) -> Option<crate::xml::RgwError<'_>> {
+    (ceph && api == Api::S3).then_some(crate::xml::RgwError {
+        bucket: bucket.map(|b| crate::tenant::split(b).1),
+    })
 }
 
 /// Handles one request; never panics on input and always answers.
@@ -122,10 +135,14 @@ pub async fn handle(
     } else {
         Api::S3
     };
-    let limit = crate::body::limit_for(&parts, state.limits.max_body_bytes);
+    let ceph = state.iam().ceph_dialect;
+    let mut limit = crate::body::limit_for(&parts, state.limits.max_body_bytes);
+    if ceph {
+        limit = limit.without_policy_limit();
+    }
     let body = match crate::body::read(&parts, body, limit).await {
         Ok(b) => b,
-        Err(e) => return error_response(&e, api, &request_id, head),
+        Err(e) => return error_response(&e, api, &request_id, head, rgw(ceph, api, None)),
     };
     let crate::pipeline::Outcome {
         result,
@@ -134,6 +151,7 @@ pub async fn handle(
         decision,
         explanation,
         bucket,
+        authenticated,
     } = crate::pipeline::run(state, peer, &parts, body, &raw_path, &request_id).await;
     let status = match &result {
         Ok(r) => r.status.as_u16(),
@@ -183,7 +201,10 @@ pub async fn handle(
     });
     let mut response = match result {
         Ok(resp) => finish(resp, &request_id),
-        Err(e) => error_response(&e, api, &request_id, head),
+        Err(e) => {
+            let named = bucket.as_deref().filter(|_| authenticated);
+            error_response(&e, api, &request_id, head, rgw(ceph, api, named))
+        }
     };
     // A request with an `Origin` earns its bucket's CORS headers, on errors too.
     let cors = match &bucket {

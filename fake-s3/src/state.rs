@@ -78,6 +78,10 @@ impl crate::auth::Keys for State {
     ) -> Result<crate::identity::Caller, crate::error::AwsError> {
         self.iam().caller(entry, now)
     }
+
+    fn ceph_dialect(&self) -> bool {
+        self.iam().ceph_dialect
+    }
 }
 
 /// How many journal entries are kept.

@@ -72,6 +72,9 @@ pub struct Object {
     pub version_id: String,
     /// The owning account (the writer's under `ObjectWriter`, else the bucket owner's).
     pub owner: String,
+    /// The owner's canonical id ([`crate::identity`]: the account's, or in the Ceph dialect the
+    /// writing user's RGW user id).
+    pub owner_id: String,
     pub acl: Vec<Grant>,
 }
 
@@ -122,7 +125,8 @@ pub enum Versioning {
 /// One version of a key: an object or a delete marker.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    Object(Object),
+    /// Boxed: an object is several times the size of a delete marker.
+    Object(Box<Object>),
     DeleteMarker {
         version_id: String,
         last_modified: OffsetDateTime,
@@ -139,7 +143,7 @@ impl Entry {
 
     pub fn object(&self) -> Option<&Object> {
         match self {
-            Entry::Object(o) => Some(o),
+            Entry::Object(o) => Some(o.as_ref()),
             Entry::DeleteMarker { .. } => None,
         }
     }
@@ -167,6 +171,7 @@ pub struct Upload {
     pub tags: TagSet,
     /// The owner and ACL the object gets when the upload completes.
     pub owner: String,
+    pub owner_id: String,
     pub acl: Vec<Grant>,
 }
 
@@ -176,7 +181,11 @@ pub struct Bucket {
     /// The bucket's identity in the store, its key in [`Storage::buckets`]: the name, or
     /// `TENANT:NAME` for a Ceph RGW tenant's bucket ([`crate::tenant`]).
     pub name: String,
+    /// The owning account.
     pub owner: String,
+    /// The owner's canonical id ([`crate::identity`]): the account's, or in the Ceph dialect the
+    /// creating user's RGW user id.
+    pub owner_id: String,
     pub region: String,
     pub created: OffsetDateTime,
     pub policy: Option<ResourcePolicy>,
@@ -234,7 +243,7 @@ impl Bucket {
 
     pub fn version_mut(&mut self, key: &str, id: &str) -> Option<&mut Object> {
         self.objects.get_mut(key)?.iter_mut().find_map(|e| match e {
-            Entry::Object(o) if o.version_id == id => Some(o),
+            Entry::Object(o) if o.version_id == id => Some(o.as_mut()),
             _ => None,
         })
     }
@@ -254,19 +263,19 @@ impl Bucket {
             Versioning::Unversioned => {
                 object.version_id = "null".to_owned();
                 history.clear();
-                history.push(Entry::Object(object));
+                history.push(Entry::Object(Box::new(object)));
                 None
             }
             Versioning::Enabled => {
                 let id = new_id();
                 object.version_id.clone_from(&id);
-                history.push(Entry::Object(object));
+                history.push(Entry::Object(Box::new(object)));
                 Some(id)
             }
             Versioning::Suspended => {
                 history.retain(|e| e.version_id() != "null");
                 object.version_id = "null".to_owned();
-                history.push(Entry::Object(object));
+                history.push(Entry::Object(Box::new(object)));
                 Some("null".to_owned())
             }
         }
@@ -364,7 +373,13 @@ pub struct Storage {
     pub access_points: BTreeMap<(String, String), AccessPoint>,
     pub upload_counter: u64,
     pub version_counter: u64,
+    /// The latest completed multipart uploads (bucket, upload id, key, ETag), newest last, so a
+    /// repeated CompleteMultipartUpload is answered as the first was (the Ceph dialect).
+    pub completed_uploads: std::collections::VecDeque<(String, String, String, String)>,
 }
+
+/// How many completed uploads [`Storage::completed_uploads`] remembers.
+pub const REMEMBERED_COMPLETIONS: usize = 1000;
 
 impl Storage {
     /// The access point whose alias is `alias`.

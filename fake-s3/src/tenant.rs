@@ -107,8 +107,9 @@ pub fn read_in_tenant(policy: &mut Policy, tenant: &str) {
 
 /// Checks that every resource of a bucket policy names the bucket stored as `key` (or its
 /// objects), as S3 checks it on PUT; a tenant's bucket may also be written with its tenant
-/// (`arn:aws:s3::uab:b/*`). Another tenant's resources are refused rather than silently
-/// dropped as RGW drops them, in line with the fake's AWS-strict check.
+/// (`arn:aws:s3::uab:b/*`). The Ceph dialect does not call it: RGW 16.2 stores a policy naming
+/// other buckets (another tenant's too) and those statements grant nothing there
+/// (`s3::validate_bucket_policy`).
 pub fn check_bucket_resources(policy: &Policy, key: &str) -> Result<(), PolicyError> {
     let (tenant, name) = split(key);
     if tenant.is_empty() {

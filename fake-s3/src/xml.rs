@@ -23,15 +23,27 @@ pub fn escape(s: &str) -> String {
 }
 
 /// The XML body of an error for `api`, as each API shapes it (S3 `<Error>`, S3 Control and STS
-/// `<ErrorResponse>`).
-pub fn error_body(e: &AwsError, api: Api, request_id: &str) -> String {
+/// `<ErrorResponse>`), or for an S3 error in the Ceph dialect as RGW does (`rgw`).
+pub fn error_body(e: &AwsError, api: Api, request_id: &str, rgw: Option<RgwError<'_>>) -> String {
+    let message = match rgw {
+        Some(_) if RGW_WITHOUT_MESSAGE.contains(&e.code) => "",
+        _ => e.message.as_str(),
+    };
     let mut inner = format!(
         "<Code>{}</Code><Message>{}</Message>",
         e.code,
-        escape(&e.message)
+        escape(message)
     );
-    if let Some(r) = &e.resource {
-        inner.push_str(&format!("<Resource>{}</Resource>", escape(r)));
+    match rgw {
+        Some(RgwError { bucket: Some(b) }) => {
+            inner.push_str(&format!("<BucketName>{}</BucketName>", escape(b)));
+        }
+        Some(_) => {}
+        None => {
+            if let Some(r) = &e.resource {
+                inner.push_str(&format!("<Resource>{}</Resource>", escape(r)));
+            }
+        }
     }
     match api {
         Api::S3 => format!(
@@ -47,6 +59,25 @@ pub fn error_body(e: &AwsError, api: Api, request_id: &str) -> String {
         ),
     }
 }
+
+/// How Ceph RGW 16.2 shapes an S3 error (observed with `scripts/rgw-diff.py`): no `<Resource>`,
+/// a `<BucketName>` once the request was authenticated and names a bucket, and an empty
+/// `<Message>` for the codes in [`RGW_WITHOUT_MESSAGE`].
+#[derive(Debug, Clone, Copy)]
+pub struct RgwError<'a> {
+    /// The bucket's name (without its tenant).
+    pub bucket: Option<&'a str>,
+}
+
+/// Codes RGW 16.2 answers with an empty `<Message>` (others, such as NoSuchBucketPolicy's "The
+/// bucket policy does not exist", keep theirs).
+const RGW_WITHOUT_MESSAGE: [&str; 5] = [
+    "AccessDenied",
+    "NoSuchKey",
+    "NoSuchBucket",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+];
 
 /// A parsed element: name (without namespace prefix), text and children.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

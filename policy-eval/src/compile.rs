@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use crate::actions::{pattern_resource_types, s3_action, ResourceType};
 use crate::arn::Arn;
 use crate::condition::Condition;
+use crate::dialect::Dialect;
 use crate::error::{ErrorKind, PolicyError};
 use crate::pattern::{Glob, Pattern, Syntax};
 use crate::principal::PrincipalSet;
@@ -132,21 +133,34 @@ pub struct PolicySet<'a> {
 }
 
 impl Policy {
-    /// Parses and validates policy text.
+    /// Parses and validates policy text as AWS does.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
+        Policy::parse_in(text, kind, Dialect::Aws)
+    }
+
+    /// Parses and validates policy text as `dialect` does: [`Dialect::CephRgw`] checks less and
+    /// reads principals as RGW identities (see [`crate::dialect`]).
+    pub fn parse_in(text: &str, kind: PolicyKind, dialect: Dialect) -> Result<Policy, PolicyError> {
         let doc = Json::parse(text)
             .map_err(|e| PolicyError::new(ErrorKind::NotJson, format!("not valid JSON: {e}")))?;
-        Policy::compile(&doc, non_whitespace_len(text), kind)
+        Policy::compile(&doc, non_whitespace_len(text), kind, dialect)
     }
 
     /// Validates a parsed JSON document.
     pub fn from_value(value: &Value, kind: PolicyKind) -> Result<Policy, PolicyError> {
         let size = serde_json::to_string(value).map_or(0, |s| non_whitespace_len(&s));
-        Policy::compile(&Json::from_value(value), size, kind)
+        Policy::compile(&Json::from_value(value), size, kind, Dialect::Aws)
     }
 
-    fn compile(value: &Json<'_>, size: usize, kind: PolicyKind) -> Result<Policy, PolicyError> {
+    fn compile(
+        value: &Json<'_>,
+        size: usize,
+        kind: PolicyKind,
+        dialect: Dialect,
+    ) -> Result<Policy, PolicyError> {
+        // RGW 16.2 sets no size limit on bucket policies.
         if matches!(kind, PolicyKind::Bucket | PolicyKind::AccessPoint)
+            && dialect == Dialect::Aws
             && size > MAX_RESOURCE_POLICY_BYTES
         {
             return Err(PolicyError::new(
@@ -198,6 +212,8 @@ impl Policy {
             }
         };
         let raw_statements: Vec<&Json<'_>> = match doc.get("Statement") {
+            // RGW 16.2 stores a policy without statements, which allows nothing.
+            None if dialect == Dialect::CephRgw => Vec::new(),
             None => {
                 return Err(
                     PolicyError::new(ErrorKind::MissingElement, "`Statement` is absent")
@@ -218,7 +234,7 @@ impl Policy {
         let mut sids: HashSet<&str> = HashSet::new();
         let mut actions = ActionCache::new();
         for (index, raw) in raw_statements.into_iter().enumerate() {
-            let stmt = compile_statement(index, raw, kind, version, &mut actions)?;
+            let stmt = compile_statement(index, raw, kind, version, dialect, &mut actions)?;
             if let Some(sid) = raw.get("Sid").and_then(Json::as_str) {
                 if !sids.insert(sid) {
                     return Err(PolicyError::new(
@@ -336,6 +352,7 @@ fn compile_statement(
     raw: &Json<'_>,
     kind: PolicyKind,
     version: Version,
+    dialect: Dialect,
     actions: &mut ActionCache,
 ) -> Result<Statement, PolicyError> {
     let Json::Object(map) = raw else {
@@ -357,7 +374,7 @@ fn compile_statement(
             .in_statement(index, None))
         }
     };
-    compile_statement_body(index, map, kind, version, actions)
+    compile_statement_body(index, map, kind, version, dialect, actions)
         .map_err(|e| e.in_statement(index, sid.as_deref()))
         .map(|mut s| {
             s.sid = sid;
@@ -370,6 +387,7 @@ fn compile_statement_body(
     map: &Obj<'_>,
     kind: PolicyKind,
     version: Version,
+    dialect: Dialect,
     cache: &mut ActionCache,
 ) -> Result<Statement, PolicyError> {
     for key in map.keys() {
@@ -416,7 +434,7 @@ fn compile_statement_body(
         }
         Some((field, v)) => Some(PrincipalElement {
             negated: field == "NotPrincipal",
-            set: PrincipalSet::parse_json(v).map_err(|e| e.at_field(field))?,
+            set: PrincipalSet::parse_json_in(v, dialect).map_err(|e| e.at_field(field))?,
         }),
     };
     let (action_field, action_value) =
@@ -439,6 +457,11 @@ fn compile_statement_body(
             )
             .at_field(field))
         }
+        // RGW 16.2 keeps a statement without `Resource`; it applies to nothing.
+        (None, _) if dialect == Dialect::CephRgw => Some(PatternSet {
+            negated: false,
+            patterns: Vec::new(),
+        }),
         (None, _) => return Err(missing("Resource")),
         (Some((field, v)), _) => {
             let texts = strings(v, field)?;
@@ -460,7 +483,11 @@ fn compile_statement_body(
             })
         }
     };
-    if matches!(kind, PolicyKind::Bucket | PolicyKind::AccessPoint) && !actions.negated {
+    // RGW 16.2 does not check that a statement's actions can act on its resources.
+    if matches!(kind, PolicyKind::Bucket | PolicyKind::AccessPoint)
+        && !actions.negated
+        && dialect == Dialect::Aws
+    {
         if let Some(res) = resources.as_ref().filter(|r| !r.negated) {
             check_action_resource_fit(&actions, res, cache)?;
         }

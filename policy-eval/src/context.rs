@@ -11,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::arn;
+use crate::dialect::Dialect;
 use crate::principal::{Principal, PrincipalKind};
 
 /// The bucket a request is about.
@@ -94,6 +95,8 @@ pub struct Request {
     extra: Vec<(String, ContextValue)>,
     current_time: String,
     epoch_time: String,
+    /// Whose semantics decide the request (AWS's unless [`Request::set_dialect`] says otherwise).
+    dialect: Dialect,
 }
 
 impl Request {
@@ -125,6 +128,7 @@ impl Request {
             extra: Vec::new(),
             current_time: String::new(),
             epoch_time: String::new(),
+            dialect: Dialect::Aws,
         };
         req.set_time(OffsetDateTime::now_utc());
         req
@@ -153,6 +157,18 @@ impl Request {
         let t = t.replace_nanosecond(0).unwrap_or(t);
         self.current_time = t.format(&Rfc3339).unwrap_or_default();
         self.epoch_time = t.unix_timestamp().to_string();
+    }
+
+    /// Decides the request with `dialect`'s semantics: [`Dialect::CephRgw`] reads the `Null`
+    /// condition operator as Ceph RGW 16.2 does, true exactly when the key is absent whatever
+    /// value the policy writes ([`crate::dialect`]). AWS's semantics are the default.
+    pub fn set_dialect(&mut self, dialect: Dialect) {
+        self.dialect = dialect;
+    }
+
+    /// The semantics the request is decided with.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Adds a request context key (name compared without regard to case).

@@ -6,7 +6,9 @@
 //! data; [`scenario`] reads the JSON scenarios `s3keeper policy eval` takes.
 //!
 //! The semantics follow AWS's documentation, cited in each module; where AWS leaves room, the
-//! choice is written where it is made.
+//! choice is written where it is made. Ceph RGW 16.2's readings, where they differ, are an
+//! explicit option ([`Dialect`]): of the parser ([`Policy::parse_in`]) and of the request
+//! being decided ([`Request::set_dialect`]).
 
 pub mod actions;
 pub mod arn;
@@ -14,6 +16,7 @@ mod compile;
 pub mod condition;
 pub mod context;
 mod decision;
+pub mod dialect;
 mod error;
 mod eval;
 mod json;
@@ -31,6 +34,7 @@ pub use decision::{
     CheckReport, Decision, Evaluation, Explanation, Miss, NamedStatement, NearMiss, PolicyRef,
     Reason, StatementRef, StatementTrace,
 };
+pub use dialect::Dialect;
 pub use error::{ErrorKind, Location, PolicyError};
 pub use eval::{evaluate, evaluate_traced};
 pub use principal::{Principal, PrincipalKind, PrincipalMatch};

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use crate::arn::{is_account_id, is_tenant_name, Arn};
+use crate::dialect::Dialect;
 use crate::error::{ErrorKind, PolicyError};
 use crate::json::Json;
 
@@ -193,10 +194,15 @@ pub struct WrittenPrincipal {
 impl PrincipalSet {
     /// Reads the JSON of a `Principal` element.
     pub fn parse(value: &serde_json::Value) -> Result<Self, PolicyError> {
-        PrincipalSet::parse_json(&Json::from_value(value))
+        PrincipalSet::parse_json_in(&Json::from_value(value), Dialect::Aws)
     }
 
-    pub(crate) fn parse_json(value: &Json<'_>) -> Result<Self, PolicyError> {
+    /// Reads the JSON of a `Principal` element as `dialect` reads it ([`crate::dialect`]).
+    pub fn parse_in(value: &serde_json::Value, dialect: Dialect) -> Result<Self, PolicyError> {
+        PrincipalSet::parse_json_in(&Json::from_value(value), dialect)
+    }
+
+    pub(crate) fn parse_json_in(value: &Json<'_>, dialect: Dialect) -> Result<Self, PolicyError> {
         let mut set = PrincipalSet::default();
         match value {
             Json::String(s) if s == "*" => {
@@ -212,7 +218,7 @@ impl PrincipalSet {
                 }
                 for (kind, entries) in map.iter() {
                     for entry in string_list(entries)? {
-                        set.add(kind, entry)?;
+                        set.add(kind, entry, dialect)?;
                     }
                 }
             }
@@ -225,12 +231,13 @@ impl PrincipalSet {
         Ok(set)
     }
 
-    fn add(&mut self, kind: &str, entry: &str) -> Result<(), PolicyError> {
+    fn add(&mut self, kind: &str, entry: &str, dialect: Dialect) -> Result<(), PolicyError> {
         let written = WrittenPrincipal {
             kind: kind.to_owned(),
             value: entry.to_owned(),
         };
         match kind {
+            "AWS" if dialect == Dialect::CephRgw => self.add_rgw(entry)?,
             "AWS" => self.add_aws(entry)?,
             "CanonicalUser" => {
                 if entry.is_empty() || entry.contains('*') {
@@ -309,6 +316,33 @@ impl PrincipalSet {
             self.arns.insert(entry.to_owned());
         }
         Ok(())
+    }
+
+    /// An `AWS` entry as Ceph RGW 16.2 reads it (`rgw::IAM::parse_principal`): `*`, a bare name
+    /// without `:` or `/` is a tenant, and ARNs name users, roles and tenants (`…:root`) whose
+    /// account field is the tenant. A 12-digit account is a tenant no identity belongs to (users
+    /// of 12-digit accounts stand for the default tenant), so such an entry matches nobody.
+    fn add_rgw(&mut self, entry: &str) -> Result<(), PolicyError> {
+        if entry == "*" {
+            self.everyone = true;
+            return Ok(());
+        }
+        if !entry.contains([':', '/']) {
+            if !is_account_id(entry) {
+                self.accounts.insert(entry.to_owned());
+            }
+            return Ok(());
+        }
+        let arn = Arn::parse(entry).ok_or_else(|| {
+            invalid(format!(
+                "`{entry}` is not a tenant name or an IAM user, role or tenant ARN"
+            ))
+        })?;
+        if is_account_id(arn.account) {
+            // Checked for its form only: it names nobody.
+            return PrincipalSet::default().add_aws(entry);
+        }
+        self.add_aws(entry)
     }
 
     /// How `p` matches, if it does.

@@ -124,6 +124,10 @@ pub trait Keys {
     fn key(&self, access_key_id: &str) -> Option<Arc<KeyEntry>>;
     /// The caller a key belongs to.
     fn caller(&self, entry: &KeyEntry, now: OffsetDateTime) -> Result<Caller, AwsError>;
+    /// Whether requests are answered as Ceph RGW answers them (the Ceph dialect).
+    fn ceph_dialect(&self) -> bool {
+        false
+    }
 }
 
 impl Keys for Iam {
@@ -133,6 +137,10 @@ impl Keys for Iam {
 
     fn caller(&self, entry: &KeyEntry, now: OffsetDateTime) -> Result<Caller, AwsError> {
         Iam::caller(self, entry, now)
+    }
+
+    fn ceph_dialect(&self) -> bool {
+        self.ceph_dialect
     }
 }
 

@@ -105,6 +105,7 @@ impl Config {
                     storage::Bucket {
                         name: key,
                         owner: acct.id.clone(),
+                        owner_id: iam.configured_owner_id(&acct.id),
                         region: region.to_owned(),
                         created: time::OffsetDateTime::now_utc(),
                         policy,

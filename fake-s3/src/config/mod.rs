@@ -19,7 +19,9 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
 }
 
-/// Which principal forms policies may use.
+/// Whose server the fake answers as: AWS's, or Ceph RGW 16.2's where RGW differs (principal
+/// forms and tenants, owners as RGW users, policy checks and condition semantics, error shapes;
+/// docs/fake-s3.md, "Dialects").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {

@@ -325,6 +325,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     action!("s3:GetBucketOwnershipControls", Bucket, false, common!()),
     action!("s3:PutBucketOwnershipControls", Bucket, false, common!()),
     action!("s3:GetBucketTagging", Bucket, false, common!()),
+    action!("s3:GetLifecycleConfiguration", Bucket, false, common!()),
     action!("s3:PutBucketTagging", Bucket, false, common!()),
     action!("s3:GetBucketPublicAccessBlock", Bucket, false, common!()),
     action!("s3:PutBucketPublicAccessBlock", Bucket, false, common!()),

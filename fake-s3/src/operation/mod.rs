@@ -148,6 +148,7 @@ impl S3Op {
                 A::action("s3:PutBucketOwnershipControls")
             }
             S3Op::GetBucketTagging => A::action("s3:GetBucketTagging"),
+            S3Op::GetBucketLifecycleConfiguration => A::action("s3:GetLifecycleConfiguration"),
             S3Op::PutBucketTagging | S3Op::DeleteBucketTagging => A::action("s3:PutBucketTagging"),
             S3Op::GetObjectTagging => {
                 A::versioned("s3:GetObjectTagging", "s3:GetObjectVersionTagging")
@@ -205,6 +206,7 @@ impl S3Op {
                 | S3Op::GetBucketTagging
                 | S3Op::PutBucketTagging
                 | S3Op::DeleteBucketTagging
+                | S3Op::GetBucketLifecycleConfiguration
                 | S3Op::ListBuckets
         )
     }

@@ -36,6 +36,7 @@ pub enum S3Op {
     GetBucketTagging,
     PutBucketTagging,
     DeleteBucketTagging,
+    GetBucketLifecycleConfiguration,
     GetObjectTagging,
     PutObjectTagging,
     DeleteObjectTagging,
@@ -89,6 +90,7 @@ impl S3Op {
         S3Op::GetBucketTagging,
         S3Op::PutBucketTagging,
         S3Op::DeleteBucketTagging,
+        S3Op::GetBucketLifecycleConfiguration,
         S3Op::GetObjectTagging,
         S3Op::PutObjectTagging,
         S3Op::DeleteObjectTagging,
@@ -139,6 +141,7 @@ impl S3Op {
             S3Op::PutBucketOwnershipControls => "PutBucketOwnershipControls",
             S3Op::DeleteBucketOwnershipControls => "DeleteBucketOwnershipControls",
             S3Op::GetBucketTagging => "GetBucketTagging",
+            S3Op::GetBucketLifecycleConfiguration => "GetBucketLifecycleConfiguration",
             S3Op::PutBucketTagging => "PutBucketTagging",
             S3Op::DeleteBucketTagging => "DeleteBucketTagging",
             S3Op::GetObjectTagging => "GetObjectTagging",
@@ -184,6 +187,10 @@ impl S3Op {
                     ))
                 }
             },
+            // A bucket never has lifecycle rules here; asking for them is answered (404).
+            Target::Bucket(_) if *method == Method::GET && has("lifecycle") => {
+                S3Op::GetBucketLifecycleConfiguration
+            }
             Target::Bucket(_) => {
                 const SUBRESOURCES: [&str; 6] = [
                     "lifecycle",

@@ -43,16 +43,6 @@ fn group(uri: &str) -> Result<Grantee, AwsError> {
     }
 }
 
-/// The canonical user id of `account`.
-pub(super) fn canonical_id(state: &State, account: &str) -> String {
-    state
-        .iam()
-        .accounts
-        .get(account)
-        .map(|a| a.canonical_id.clone())
-        .unwrap_or_default()
-}
-
 /// Whether a grant list makes the resource public.
 pub(super) fn is_public(grants: &[Grant]) -> bool {
     grants
@@ -139,6 +129,8 @@ fn header_grants(headers: &[(String, String)]) -> Result<Vec<Grant>, AwsError> {
 pub(super) struct RequestedAcl {
     pub grants: Vec<Grant>,
     pub bucket_owner_full_control: bool,
+    /// The grants came from `x-amz-grant-*` headers (not a canned ACL).
+    pub explicit: bool,
 }
 
 pub(super) fn requested_acl(
@@ -163,25 +155,55 @@ pub(super) fn requested_acl(
     Ok(RequestedAcl {
         grants,
         bucket_owner_full_control,
+        explicit: canned.is_none() && !grant_headers.is_empty(),
     })
 }
 
-/// The account that owns an object `writer` writes into `bucket`.
-pub(super) fn object_owner(bucket: &Bucket, writer: &str, requested: &RequestedAcl) -> String {
-    match bucket.ownership {
-        Some(Ownership::BucketOwnerEnforced) => bucket.owner.clone(),
-        Some(Ownership::BucketOwnerPreferred) if requested.bucket_owner_full_control => {
-            bucket.owner.clone()
+/// Who owns an object: the account, and the canonical id it is owned under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Owner {
+    pub account: String,
+    pub id: String,
+}
+
+impl Owner {
+    pub fn of_bucket(bucket: &Bucket) -> Owner {
+        Owner {
+            account: bucket.owner.clone(),
+            id: bucket.owner_id.clone(),
         }
-        _ if writer.is_empty() => bucket.owner.clone(),
-        _ => writer.to_owned(),
+    }
+
+    pub fn of_caller(caller: &crate::identity::Caller) -> Owner {
+        Owner {
+            account: caller.account().to_owned(),
+            id: caller.owner_id.clone(),
+        }
     }
 }
 
-/// An object's full ACL: its owner's full control, then what the write asked for.
-pub(super) fn object_acl(owner_canonical: &str, requested: &RequestedAcl) -> Vec<Grant> {
+/// Who owns an object `writer` writes into `bucket` (an anonymous writer's objects are the
+/// bucket owner's, on S3 and on RGW).
+pub(super) fn object_owner(bucket: &Bucket, writer: &Owner, requested: &RequestedAcl) -> Owner {
+    match bucket.ownership {
+        Some(Ownership::BucketOwnerEnforced) => Owner::of_bucket(bucket),
+        Some(Ownership::BucketOwnerPreferred) if requested.bucket_owner_full_control => {
+            Owner::of_bucket(bucket)
+        }
+        _ if writer.account.is_empty() => Owner::of_bucket(bucket),
+        _ => writer.clone(),
+    }
+}
+
+/// An object's full ACL: its owner's full control, then what the write asked for. On Ceph RGW
+/// (`ceph`), `x-amz-grant-*` headers replace the ACL: it holds exactly the grants they name
+/// (observed on RGW 16.2; the owner keeps reading and writing the ACL as its owner).
+pub(super) fn object_acl(owner_id: &str, requested: &RequestedAcl, ceph: bool) -> Vec<Grant> {
+    if ceph && requested.explicit {
+        return requested.grants.clone();
+    }
     let mut acl = vec![Grant {
-        grantee: Grantee::CanonicalUser(owner_canonical.to_owned()),
+        grantee: Grantee::CanonicalUser(owner_id.to_owned()),
         permission: Permission::FullControl,
     }];
     acl.extend(requested.grants.iter().cloned());
@@ -198,7 +220,7 @@ pub(super) fn grant_headers(ctx: &Ctx<'_>) -> Vec<(String, String)> {
 }
 
 /// The ACL a write asks for, with its owner, from the request's headers.
-pub(super) fn write_acl(ctx: &Ctx<'_>, bucket: &Bucket) -> Result<(String, Vec<Grant>), AwsError> {
+pub(super) fn write_acl(ctx: &Ctx<'_>, bucket: &Bucket) -> Result<(Owner, Vec<Grant>), AwsError> {
     let grant_headers = grant_headers(ctx);
     write_acl_from(ctx, bucket, ctx.h("x-amz-acl"), &grant_headers)
 }
@@ -208,12 +230,61 @@ pub(super) fn write_acl_from(
     bucket: &Bucket,
     canned: Option<&str>,
     grant_headers: &[(String, String)],
-) -> Result<(String, Vec<Grant>), AwsError> {
-    let bucket_owner = canonical_id(ctx.state, &bucket.owner);
-    let requested = requested_acl(canned, grant_headers, &bucket_owner)?;
-    let owner = object_owner(bucket, ctx.auth.caller.account(), &requested);
-    let acl = object_acl(&canonical_id(ctx.state, &owner), &requested);
+) -> Result<(Owner, Vec<Grant>), AwsError> {
+    let requested = requested_acl(canned, grant_headers, &bucket.owner_id)?;
+    let owner = object_owner(bucket, &Owner::of_caller(&ctx.auth.caller), &requested);
+    let acl = object_acl(&owner.id, &requested, ctx.state.iam().ceph_dialect);
     Ok((owner, acl))
+}
+
+/// How S3 shows owners: `<Owner><ID>` on AWS; in the Ceph dialect also the display name RGW
+/// shows, the user's name (`pi` for `pi`, `tina` for `uab$tina`), or for an account-level id its
+/// account. Read from IAM once, so listings can use it under the storage lock.
+#[derive(Debug)]
+pub(super) struct OwnerNames {
+    ceph: bool,
+    /// Canonical id → account id.
+    accounts: std::collections::HashMap<String, String>,
+}
+
+impl OwnerNames {
+    pub fn new(state: &State) -> Self {
+        let iam = state.iam();
+        OwnerNames {
+            ceph: iam.ceph_dialect,
+            accounts: iam
+                .accounts
+                .values()
+                .map(|a| (a.canonical_id.clone(), a.id.clone()))
+                .collect(),
+        }
+    }
+
+    /// The display name of `owner_id`.
+    pub fn display_name<'a>(&'a self, owner_id: &'a str) -> &'a str {
+        match self.accounts.get(owner_id) {
+            Some(account) => account,
+            None => owner_id.split_once('$').map_or(owner_id, |(_, name)| name),
+        }
+    }
+
+    /// `<Owner>` of `owner_id`.
+    pub fn xml(&self, owner_id: &str) -> String {
+        if self.ceph {
+            format!(
+                "<Owner><ID>{}</ID><DisplayName>{}</DisplayName></Owner>",
+                escape(owner_id),
+                escape(self.display_name(owner_id))
+            )
+        } else {
+            format!("<Owner><ID>{}</ID></Owner>", escape(owner_id))
+        }
+    }
+}
+
+/// `<Owner>` of `owner_id` ([`OwnerNames`]).
+pub(super) fn owner_xml(state: &State, owner_id: &str) -> String {
+    OwnerNames::new(state).xml(owner_id)
 }
 
 fn grantee_xml(g: &Grantee) -> String {
@@ -235,10 +306,10 @@ fn grantee_xml(g: &Grantee) -> String {
     }
 }
 
-fn acl_xml(owner_canonical: &str, grants: &[Grant]) -> String {
+fn acl_xml(state: &State, owner_id: &str, grants: &[Grant]) -> String {
     let mut out = format!(
-        "<AccessControlPolicy xmlns=\"{NS}\"><Owner><ID>{}</ID></Owner><AccessControlList>",
-        escape(owner_canonical)
+        "<AccessControlPolicy xmlns=\"{NS}\">{}<AccessControlList>",
+        owner_xml(state, owner_id)
     );
     for g in grants {
         out.push_str(&format!(
@@ -294,12 +365,12 @@ fn put_acl_grants(
     let canned = ctx.h("x-amz-acl");
     check_acl(bucket, canned, &grant_headers)?;
     if canned.is_some() || !grant_headers.is_empty() {
-        let requested = requested_acl(
-            canned,
-            &grant_headers,
-            &canonical_id(ctx.state, &bucket.owner),
-        )?;
-        return Ok(object_acl(owner_canonical, &requested));
+        let requested = requested_acl(canned, &grant_headers, &bucket.owner_id)?;
+        return Ok(object_acl(
+            owner_canonical,
+            &requested,
+            ctx.state.iam().ceph_dialect,
+        ));
     }
     let grants = parse_acl_body(body)?;
     // The document is checked like headers: ACLs disabled, or public grants blocked.
@@ -326,10 +397,10 @@ fn put_acl_grants(
 }
 
 /// A bucket's ACL as S3 shows it (the owner's full control when none was set).
-pub(super) fn bucket_grants(state: &State, bucket: &Bucket) -> Vec<Grant> {
+pub(super) fn bucket_grants(bucket: &Bucket) -> Vec<Grant> {
     if bucket.acl.is_empty() || bucket.ownership == Some(Ownership::BucketOwnerEnforced) {
         vec![Grant {
-            grantee: Grantee::CanonicalUser(canonical_id(state, &bucket.owner)),
+            grantee: Grantee::CanonicalUser(bucket.owner_id.clone()),
             permission: Permission::FullControl,
         }]
     } else {
@@ -338,10 +409,10 @@ pub(super) fn bucket_grants(state: &State, bucket: &Bucket) -> Vec<Grant> {
 }
 
 pub(super) fn get_bucket_acl(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
-    let owner = canonical_id(ctx.state, &bucket.owner);
     Ok(Resp::xml(acl_xml(
-        &owner,
-        &bucket_grants(ctx.state, bucket),
+        ctx.state,
+        &bucket.owner_id,
+        &bucket_grants(bucket),
     )))
 }
 
@@ -350,8 +421,7 @@ pub(super) fn put_bucket_acl(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    let owner = canonical_id(ctx.state, &bucket.owner);
-    let grants = put_acl_grants(ctx, bucket, &owner, body)?;
+    let grants = put_acl_grants(ctx, bucket, &bucket.owner_id, body)?;
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.acl = grants;
     }
@@ -368,16 +438,15 @@ pub(super) fn get_object_acl(
         read_target(ctx.state, &bucket.name, &key, version.as_deref())?.ok_or_else(|| {
             AwsError::no_such_key("The specified key does not exist.").with_resource(&key)
         })?;
-    let owner = canonical_id(ctx.state, &object.owner);
     let grants = if bucket.ownership == Some(Ownership::BucketOwnerEnforced) {
         vec![Grant {
-            grantee: Grantee::CanonicalUser(canonical_id(ctx.state, &bucket.owner)),
+            grantee: Grantee::CanonicalUser(bucket.owner_id.clone()),
             permission: Permission::FullControl,
         }]
     } else {
         object.acl.clone()
     };
-    let mut resp = Resp::xml(acl_xml(&owner, &grants));
+    let mut resp = Resp::xml(acl_xml(ctx.state, &object.owner_id, &grants));
     if reports_versions(bucket) {
         resp = resp.header("x-amz-version-id", object.version_id);
     }
@@ -395,8 +464,7 @@ pub(super) fn put_object_acl(
         read_target(ctx.state, &bucket.name, &key, version.as_deref())?.ok_or_else(|| {
             AwsError::no_such_key("The specified key does not exist.").with_resource(&key)
         })?;
-    let owner = canonical_id(ctx.state, &object.owner);
-    let grants = put_acl_grants(ctx, bucket, &owner, body)?;
+    let grants = put_acl_grants(ctx, bucket, &object.owner_id, body)?;
     let mut st = ctx.state.storage_mut();
     if let Some(o) = st
         .buckets

@@ -9,16 +9,20 @@
 //! allow. `AllUsers` serves anyone, `AuthenticatedUsers` any signed request, unless
 //! `IgnorePublicAcls` is on. An object owned by another account than the bucket's is governed by
 //! its ACL: the bucket owner's policies do not grant access to it (their Denies still apply).
-//! Ceph RGW differs here: its bucket policy covers every object in the bucket.
+//! Ceph RGW differs here: its bucket policy covers every object in the bucket, objects belong to
+//! users (not accounts), so a bucket owner reads another user's object only through its ACL or
+//! the bucket policy, and an ACL grant to a user is enough on its own.
 
 use super::*;
-use crate::storage::{Grantee, Ownership, Permission};
+use crate::storage::{Grant, Grantee, Ownership, Permission};
 
 /// The ACL permission an action needs, and whether it is the object's ACL (else the bucket's).
 /// Bucket WRITE lets a grantee create objects; deleting and overwriting others' objects stays
-/// with the owners (API_PutBucketAcl), so it maps to `s3:PutObject` only.
-fn needed(action: &str) -> Option<(Permission, bool)> {
+/// with the owners (API_PutBucketAcl), so it maps to `s3:PutObject` only. RGW also reads an
+/// upload's parts with READ on the upload (`ceph`).
+fn needed(action: &str, ceph: bool) -> Option<(Permission, bool)> {
     Some(match action {
+        "s3:ListMultipartUploadParts" if ceph => (Permission::Read, true),
         "s3:ListBucket" | "s3:ListBucketVersions" | "s3:ListBucketMultipartUploads" => {
             (Permission::Read, false)
         }
@@ -52,11 +56,61 @@ fn owner_governed(action: &str) -> bool {
     )
 }
 
+/// What an object action is decided on: the addressed object version's (or, for ListParts in the
+/// Ceph dialect, the upload's) owner and ACL.
+struct Governed {
+    owner: String,
+    owner_id: String,
+    acl: Vec<Grant>,
+}
+
+fn governed(
+    ctx: &Ctx<'_>,
+    action: &str,
+    bucket: &Bucket,
+    key: Option<&str>,
+    version: Option<&str>,
+    ceph: bool,
+) -> Option<Governed> {
+    let key = key?;
+    if ceph && action == "s3:ListMultipartUploadParts" {
+        let id = ctx.q("uploadId")?;
+        let st = ctx.state.storage();
+        let u = st.buckets.get(&bucket.name)?.uploads.get(id)?;
+        return Some(Governed {
+            owner: u.owner.clone(),
+            owner_id: u.owner_id.clone(),
+            acl: u.acl.clone(),
+        });
+    }
+    if !(owner_governed(action) || needed(action, ceph).is_some_and(|(_, o)| o)) {
+        return None;
+    }
+    object_at(ctx.state, &bucket.name, key, version).map(|o| Governed {
+        owner: o.owner,
+        owner_id: o.owner_id,
+        acl: o.acl,
+    })
+}
+
 /// Applies ACLs and object ownership to a policy verdict (see the module's doc) for `key` at
-/// `version`. Through an access point ACL grants never add an Allow: the access point's policy
-/// must permit every request made through it.
+/// `version`, for the request's caller. Through an access point ACL grants never add an Allow:
+/// the access point's policy must permit every request made through it.
 pub(super) fn with_acls(
     ctx: &Ctx<'_>,
+    action: &str,
+    bucket: &Bucket,
+    key: Option<&str>,
+    version: Option<&str>,
+    verdict: authz::Verdict,
+) -> authz::Verdict {
+    with_acls_as(ctx, &ctx.auth.caller, action, bucket, key, version, verdict)
+}
+
+/// [`with_acls`] for `caller`, who may not be the request's signer (a browser form's).
+pub(super) fn with_acls_as(
+    ctx: &Ctx<'_>,
+    caller: &crate::identity::Caller,
     action: &str,
     bucket: &Bucket,
     key: Option<&str>,
@@ -68,25 +122,44 @@ pub(super) fn with_acls(
     {
         return verdict;
     }
-    let caller = &ctx.auth.caller;
-    let object = match key {
-        Some(k) if owner_governed(action) || needed(action).is_some_and(|(_, o)| o) => {
-            object_at(ctx.state, &bucket.name, k, version)
-        }
-        _ => None,
-    };
+    let ceph = ctx.state.iam().ceph_dialect;
+    let object = governed(ctx, action, bucket, key, version, ceph);
     let identity_allows = verdict
         .explanation
         .checks
         .iter()
         .any(|c| c.identity_allows == Some(true));
     let root = caller.principal.arn.ends_with(":root");
-    // An object another account owns: on AWS the bucket owner's grants do not reach it. Ceph RGW
-    // evaluates the bucket policy first for every object in the bucket (its ACLs only answer what
-    // the policy leaves open), so members' uploads stay readable by whom the policy names.
-    let ceph = ctx.state.iam().ceph_dialect;
-    if let Some(o) = object.as_ref().filter(|_| !ceph && owner_governed(action)) {
-        if o.owner != bucket.owner && verdict.decision == policy_eval::Decision::Allow {
+    let allowed = verdict.decision == policy_eval::Decision::Allow;
+    if let Some(o) = object.as_ref().filter(|_| allowed) {
+        if ceph {
+            // Ceph RGW: the bucket policy reaches every object in the bucket, but what a user's
+            // own rights give (here its identity policies, which stand for them) reaches only
+            // what the user owns: another user's object, even in one's own bucket, is read
+            // through its ACL or the bucket policy (RGW 16.2 `verify_object_permission`; the
+            // bucket owner may still delete it, which is a bucket permission).
+            let bucket_policy_allows = verdict
+                .explanation
+                .checks
+                .iter()
+                .any(|c| c.check == "bucket" && c.resource_policy_allows);
+            // What the account itself owns (its root's or a role session's writes, which RGW
+            // has no users for) stays its users' as on AWS.
+            let account_owned = o.owner_id == ctx.state.iam().account_canonical_id(&o.owner);
+            let own = o.owner_id == caller.owner_id
+                || (caller.account() == o.owner && (root || account_owned));
+            if (owner_governed(action) || action == "s3:ListMultipartUploadParts")
+                && !own
+                && !bucket_policy_allows
+            {
+                verdict.decision = policy_eval::Decision::ImplicitDeny;
+                verdict.explanation.summary = format!(
+                    "the object belongs to RGW user `{}`, so only its ACL or the bucket policy can grant access to it",
+                    o.owner_id
+                );
+            }
+        } else if owner_governed(action) && o.owner != bucket.owner {
+            // An object another account owns: on AWS the bucket owner's grants do not reach it.
             if caller.account() == o.owner {
                 return verdict;
             }
@@ -100,31 +173,27 @@ pub(super) fn with_acls(
     if verdict.decision == policy_eval::Decision::Allow || ctx.access_point.is_some() {
         return verdict;
     }
-    let Some((permission, on_object)) = needed(action) else {
+    let Some((permission, on_object)) = needed(action, ceph) else {
         return verdict;
     };
     let grants = match &object {
         Some(o) if on_object => o.acl.clone(),
         _ if on_object => return verdict,
-        _ => bucket_grants(ctx.state, bucket),
+        _ => bucket_grants(bucket),
     };
     let ignore_public = bucket
         .public_access_block
         .is_some_and(|b| b.ignore_public_acls);
     let anonymous = caller.principal.is_anonymous();
-    let mine = if anonymous {
-        String::new()
-    } else {
-        canonical_id(ctx.state, caller.account())
-    };
+    // On AWS a grant to an account serves its root, and its users only with their own policies'
+    // consent; RGW grants to users, and a grant is enough.
+    let consents = ceph || root || identity_allows;
     let granted = grants.iter().find(|g| {
         let covers = g.permission == permission || g.permission == Permission::FullControl;
         let who = match &g.grantee {
-            Grantee::CanonicalUser(id) => !anonymous && *id == mine && (root || identity_allows),
-            Grantee::AllUsers => !ignore_public && (anonymous || root || identity_allows),
-            Grantee::AuthenticatedUsers => {
-                !ignore_public && !anonymous && (root || identity_allows)
-            }
+            Grantee::CanonicalUser(id) => !anonymous && *id == caller.owner_id && consents,
+            Grantee::AllUsers => !ignore_public && (anonymous || consents),
+            Grantee::AuthenticatedUsers => !ignore_public && !anonymous && consents,
             Grantee::LogDelivery => false,
         };
         covers && who

@@ -19,21 +19,6 @@ pub(super) fn max_keys(ctx: &Ctx<'_>) -> Result<usize, AwsError> {
     }
 }
 
-/// `<Owner><ID>…</ID></Owner>` for each account, read before the storage lock is taken.
-pub(super) fn owner_elements(state: &State) -> BTreeMap<String, String> {
-    state
-        .iam()
-        .accounts
-        .iter()
-        .map(|(id, a)| {
-            (
-                id.clone(),
-                format!("<Owner><ID>{}</ID></Owner>", a.canonical_id),
-            )
-        })
-        .collect()
-}
-
 pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
     let prefix = ctx.q("prefix").unwrap_or_default().to_owned();
     let delimiter = ctx
@@ -43,9 +28,11 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     let max = max_keys(ctx)?;
     let v2 = ctx.op == S3Op::ListObjectsV2;
     let url_encode = ctx.q("encoding-type") == Some("url");
+    // `encoding-type=url` keeps `/` on AWS; RGW 16.2 encodes it too (`dir%2Fa`).
+    let keep_slash = !ctx.state.iam().ceph_dialect;
     let enc = |s: &str| {
         if url_encode {
-            crate::sigv4::uri_encode(s, true)
+            crate::sigv4::uri_encode(s, keep_slash)
         } else {
             escape(s)
         }
@@ -76,7 +63,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
         }
         _ => start,
     };
-    let owners = owner_elements(ctx.state);
+    let owners = OwnerNames::new(ctx.state);
     let st = ctx.state.storage();
     let objects = &st
         .buckets
@@ -101,9 +88,9 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     // ListObjects (v1) always names each object's owner; ListObjectsV2
     // only with `fetch-owner=true`. Objects belong to the bucket owner (ACLs disabled).
     let with_owner = ctx.op != S3Op::ListObjectsV2 || ctx.q("fetch-owner") == Some("true");
-    let owner_of = |account: &str| {
+    let owner_of = |owner_id: &str| {
         if with_owner {
-            owners.get(account).cloned().unwrap_or_default()
+            owners.xml(owner_id)
         } else {
             String::new()
         }
@@ -141,7 +128,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
             iso(o.last_modified),
             escape(&o.etag),
             o.data.len(),
-            owner_of(&o.owner)
+            owner_of(&o.owner_id)
         );
         contents.push_str(&format!("<Contents>{common}</Contents>"));
         last = k.clone();

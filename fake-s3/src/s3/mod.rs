@@ -20,7 +20,7 @@ mod tagging;
 mod versioning;
 
 use acl::*;
-use acl_eval::with_acls;
+use acl_eval::{with_acls, with_acls_as};
 use bucket::*;
 use cors::*;
 pub use cors::{preflight, response_headers as cors_headers};
@@ -202,6 +202,7 @@ fn load_bucket(state: &State, name: &str) -> Result<Bucket, AwsError> {
         .map(|b| Bucket {
             name: b.name.clone(),
             owner: b.owner.clone(),
+            owner_id: b.owner_id.clone(),
             region: b.region.clone(),
             created: b.created,
             policy: b.policy.clone(),
@@ -252,7 +253,10 @@ fn bucket_op(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsEr
         S3Op::PutBucketAcl => put_bucket_acl(ctx, bucket, body),
         S3Op::GetObjectAcl => get_object_acl(ctx, bucket, key.unwrap_or_default()),
         S3Op::PutObjectAcl => put_object_acl(ctx, bucket, key.unwrap_or_default(), body),
-        S3Op::GetBucketOwnershipControls => get_ownership_controls(bucket),
+        S3Op::GetBucketOwnershipControls => {
+            get_ownership_controls(bucket, ctx.state.iam().ceph_dialect)
+        }
+        S3Op::GetBucketLifecycleConfiguration => get_bucket_lifecycle(bucket),
         S3Op::PutBucketOwnershipControls => put_ownership_controls(ctx, bucket, body),
         S3Op::DeleteBucketOwnershipControls => delete_ownership_controls(ctx, bucket),
         S3Op::GetBucketTagging => get_bucket_tagging(bucket),
@@ -268,7 +272,7 @@ fn bucket_op(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsEr
             p.tags.clone().unwrap_or_default(),
         ),
         S3Op::DeleteObjectTagging => delete_object_tagging(ctx, bucket, key.unwrap_or_default()),
-        S3Op::GetPublicAccessBlock => get_public_access_block(bucket),
+        S3Op::GetPublicAccessBlock => get_public_access_block(bucket, ctx.state.iam().ceph_dialect),
         S3Op::PutPublicAccessBlock => put_public_access_block(ctx, bucket, body),
         S3Op::DeletePublicAccessBlock => delete_public_access_block(ctx, bucket),
         S3Op::DeleteObjects => delete_objects(ctx, bucket, body),

@@ -42,6 +42,9 @@ pub fn validate_bucket_policy(
     text: &str,
     key: &str,
 ) -> Result<ResourcePolicy, AwsError> {
+    if state.iam().ceph_dialect {
+        return validate_rgw_bucket_policy(text, key);
+    }
     let mut stored = validate_resource_policy(state, text, PolicyKind::Bucket, |p| {
         crate::tenant::check_bucket_resources(p, key)
     })?;
@@ -49,8 +52,29 @@ pub fn validate_bucket_policy(
     Ok(stored)
 }
 
+/// A bucket policy as Ceph RGW 16.2 takes it (observed with `scripts/rgw-diff.py`): parsed in
+/// RGW's dialect ([`policy_eval::Dialect::CephRgw`]: no size limit, statements without
+/// `Resource`, principals that name nobody), with no check that a principal exists or that a
+/// resource names this bucket (RGW stores such a policy and it grants nothing there). What RGW
+/// refuses (not JSON, an unknown `Version`, an unknown or non-S3 action) is 400
+/// `InvalidArgument`, RGW's code, where AWS says `MalformedPolicy`.
+fn validate_rgw_bucket_policy(text: &str, key: &str) -> Result<ResourcePolicy, AwsError> {
+    let mut compiled =
+        policy_eval::Policy::parse_in(text, PolicyKind::Bucket, policy_eval::Dialect::CephRgw)
+            .map_err(|e| AwsError::invalid_argument(e.to_string()))?;
+    crate::tenant::read_in_tenant(&mut compiled, crate::tenant::split(key).0);
+    Ok(ResourcePolicy {
+        text: text.to_owned(),
+        compiled,
+    })
+}
+
 /// A stored policy as AWS returns it: unique ids of known users and roles shown as their ARNs.
+/// RGW returns the text as it was stored, byte for byte.
 pub fn show_policy(state: &State, text: &str) -> String {
+    if state.iam().ceph_dialect {
+        return text.to_owned();
+    }
     let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
         return text.to_owned();
     };
@@ -126,8 +150,14 @@ pub(super) fn put_bucket_policy(
     bucket: &Bucket,
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| AwsError::malformed_policy("Policies must be valid UTF-8 JSON"))?;
+    let text = std::str::from_utf8(body).map_err(|_| {
+        let e = AwsError::malformed_policy("Policies must be valid UTF-8 JSON");
+        if ctx.state.iam().ceph_dialect {
+            e.with_code("InvalidArgument")
+        } else {
+            e
+        }
+    })?;
     let stored = validate_bucket_policy(ctx.state, text, &bucket.name)?;
     if bucket
         .public_access_block
@@ -144,9 +174,13 @@ pub(super) fn put_bucket_policy(
     Ok(Resp::ok().status(StatusCode::NO_CONTENT))
 }
 
+/// DeleteBucketPolicy: 204 on AWS; RGW 16.2 answers 200 (with or without a policy).
 pub(super) fn delete_bucket_policy(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, AwsError> {
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.policy = None;
+    }
+    if ctx.state.iam().ceph_dialect {
+        return Ok(Resp::ok());
     }
     Ok(Resp::ok().status(StatusCode::NO_CONTENT))
 }
@@ -161,7 +195,12 @@ pub(super) fn get_bucket_policy_status(bucket: &Bucket) -> Result<Resp, AwsError
     )))
 }
 
-pub(super) fn get_public_access_block(bucket: &Bucket) -> Result<Resp, AwsError> {
+/// GetPublicAccessBlock: 404 NoSuchPublicAccessBlockConfiguration for a bucket without one on
+/// AWS; RGW 16.2 answers 200 with all four flags false (`ceph`).
+pub(super) fn get_public_access_block(bucket: &Bucket, ceph: bool) -> Result<Resp, AwsError> {
+    if ceph && bucket.public_access_block.is_none() {
+        return Ok(Resp::xml(pab_xml(&PublicAccessBlock::default())));
+    }
     let pab = bucket.public_access_block.ok_or_else(|| {
         AwsError::no_such_public_access_block("The public access block configuration was not found")
             .with_resource(&bucket.name)

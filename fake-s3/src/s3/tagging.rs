@@ -240,7 +240,7 @@ pub(super) fn put_bucket_tagging(
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.tags = Some(tags);
     }
-    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+    Ok(bucket_tagging_done(ctx))
 }
 
 /// DeleteBucketTagging needs `s3:PutBucketTagging`: IAM has no separate delete action.
@@ -248,7 +248,16 @@ pub(super) fn delete_bucket_tagging(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Resul
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.tags = None;
     }
-    Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+    Ok(bucket_tagging_done(ctx))
+}
+
+/// Put/DeleteBucketTagging's answer: 204 on AWS, 200 on RGW 16.2.
+fn bucket_tagging_done(ctx: &Ctx<'_>) -> Resp {
+    if ctx.state.iam().ceph_dialect {
+        Resp::ok()
+    } else {
+        Resp::ok().status(StatusCode::NO_CONTENT)
+    }
 }
 
 #[cfg(test)]

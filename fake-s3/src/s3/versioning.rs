@@ -19,6 +19,13 @@ pub(super) fn requested_version(ctx: &Ctx<'_>) -> Result<Option<String>, AwsErro
     match ctx.q("versionId") {
         None => Ok(None),
         Some(id) if valid_version_id(id) => Ok(Some(id.to_owned())),
+        // RGW 16.2 reads any version id and answers a GET of one it never made with NoSuchKey.
+        Some(_)
+            if matches!(ctx.op, S3Op::GetObject | S3Op::HeadObject)
+                && ctx.state.iam().ceph_dialect =>
+        {
+            Err(AwsError::no_such_key("").with_resource(ctx.key.unwrap_or_default()))
+        }
         Some(_) => Err(AwsError::invalid_argument("Invalid version id specified")),
     }
 }
@@ -90,7 +97,7 @@ pub(super) fn read_target(
     match version {
         None => match b.latest(key) {
             None => Ok(None),
-            Some(Entry::Object(o)) => Ok(Some(o.clone())),
+            Some(Entry::Object(o)) => Ok(Some(o.as_ref().clone())),
             Some(Entry::DeleteMarker { version_id, .. }) => {
                 let mut e =
                     AwsError::no_such_key("The specified key does not exist.").with_resource(key);
@@ -99,7 +106,7 @@ pub(super) fn read_target(
             }
         },
         Some(id) => match b.version(key, id) {
-            Some(Entry::Object(o)) => Ok(Some(o.clone())),
+            Some(Entry::Object(o)) => Ok(Some(o.as_ref().clone())),
             Some(Entry::DeleteMarker { version_id, .. }) => {
                 let mut e = AwsError::method_not_allowed(
                     "The specified method is not allowed against this resource.",
@@ -141,7 +148,12 @@ pub(super) fn put_bucket_versioning(
     let state = match el.child_text("Status").map(str::trim) {
         Some("Enabled") => Versioning::Enabled,
         Some("Suspended") => Versioning::Suspended,
-        // A bucket can never return to "never versioned".
+        // A bucket can never return to "never versioned". RGW 16.2 says InvalidArgument.
+        _ if ctx.state.iam().ceph_dialect => {
+            return Err(AwsError::invalid_argument(
+                "The Versioning element must be Enabled or Suspended",
+            ))
+        }
         _ => {
             return Err(AwsError::illegal_versioning_configuration(
                 "The Versioning element must be specified",
@@ -326,9 +338,11 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
         .map(str::to_owned);
     let max = max_keys(ctx)?;
     let url_encode = ctx.q("encoding-type") == Some("url");
+    // `encoding-type=url` keeps `/` on AWS; RGW 16.2 encodes it too (`dir%2Fa`).
+    let keep_slash = !ctx.state.iam().ceph_dialect;
     let enc = |s: &str| {
         if url_encode {
-            crate::sigv4::uri_encode(s, true)
+            crate::sigv4::uri_encode(s, keep_slash)
         } else {
             escape(s)
         }
@@ -338,8 +352,8 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
         .q("version-id-marker")
         .filter(|v| !v.is_empty() && !key_marker.is_empty())
         .map(str::to_owned);
-    let owners = owner_elements(ctx.state);
-    let owner_of = |account: &str| owners.get(account).cloned().unwrap_or_default();
+    let owners = OwnerNames::new(ctx.state);
+    let owner_of = |owner_id: &str| owners.xml(owner_id);
     let st = ctx.state.storage();
     let b = st
         .buckets
@@ -408,7 +422,7 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
                     iso(o.last_modified),
                     escape(&o.etag),
                     o.data.len(),
-                    owner_of(&o.owner)
+                    owner_of(&o.owner_id)
                 )),
                 Entry::DeleteMarker {
                     version_id,
@@ -418,7 +432,7 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
                     enc(key),
                     escape(version_id),
                     iso(*last_modified),
-                    owner_of(&bucket.owner)
+                    owner_of(&bucket.owner_id)
                 )),
             }
             next = Some((key.clone(), e.version_id().to_owned()));

@@ -7,7 +7,10 @@
 //!   operator (`StringNotEquals`, `NotIpAddress`, `ArnNotLike`, …) is the negation of its positive
 //!   form, so its values are effectively ANDed.
 //! - A key missing from the request makes a positive operator false and a negated one true;
-//!   `…IfExists` makes either true. `Null` tests presence.
+//!   `…IfExists` makes either true. `Null` tests presence: `"true"` holds when the key is absent,
+//!   `"false"` when it is present. A request decided in Ceph RGW's dialect
+//!   ([`crate::Dialect::CephRgw`]) reads every `Null` as "the key is absent", whatever its value,
+//!   and a negated operator on an absent key as false, as RGW 16.2 does.
 //! - `ForAllValues:` is true when every request value matches (vacuously true for a missing or
 //!   empty key); `ForAnyValue:` when at least one does (false for a missing key).
 //! - Without a set prefix, a multivalued key matches a positive operator when any of its values does.
@@ -286,6 +289,10 @@ impl Condition {
         let values = req.get(&self.key_lc);
         if let Compiled::Null(want_missing) = self.compiled {
             let missing = values.is_none_or(Values::is_empty);
+            // RGW 16.2 (`Condition::eval`) ignores the value: `Null` is "the key is absent".
+            if req.dialect() == crate::Dialect::CephRgw {
+                return bool_outcome(missing);
+            }
             return bool_outcome(missing == want_missing);
         }
         match self.decide(values.filter(|v| !v.is_empty()), req) {
@@ -299,6 +306,9 @@ impl Condition {
             (_, None) if self.operator.if_exists => Ok(true),
             (Some(SetQualifier::ForAllValues), None) => Ok(true),
             (Some(SetQualifier::ForAnyValue), None) => Ok(false),
+            // RGW 16.2 (`Condition::eval`): a condition on an absent key is false, negated
+            // operators included, unless `…IfExists` or `ForAllValues:` says otherwise.
+            (None, None) if req.dialect() == crate::Dialect::CephRgw => Ok(false),
             (None, None) => Ok(self.operator.op.is_negated()),
             (None, Some(vals)) => {
                 // Several values without a set operator: a positive operator needs one to match.
