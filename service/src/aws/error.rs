@@ -172,6 +172,7 @@ pub fn iam_action(operation: &str) -> Option<&'static str> {
         "GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
         "PutPublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
         "ListObjectsV2" => "s3:ListBucket",
+        "HeadObject" => "s3:GetObject",
         "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
             "s3:PutObject"
         }
