@@ -10,6 +10,7 @@
 //! | S3K006 | variables-without-2012 | `${…}` in a policy whose `Version` is not `2012-10-17`: it is literal text there |
 //! | S3K007 | allow-with-notprincipal | `Allow` with `NotPrincipal` grants to every principal not listed, anonymous included |
 //! | S3K008 | list-wildcard-folder | `s3:ListBucket` limited by an `s3:prefix` pattern with a wildcard in its folder part (`*/*`) to principals whose object reads are narrower: they can list the key names of every folder the wildcard matches |
+//! | S3K009 | null-false-on-rgw | `{"Null": {KEY: "false"}}` ("KEY is present"): Ceph RGW 16.2 reads every `Null` as "KEY is absent", so there it holds exactly when it does not on AWS (a `Deny` meant for requests carrying a header then refuses the others); `StringLike {KEY: "*"}` means "present" on both |
 //!
 //! The keys and actions known here come from the service authorization reference for S3
 //! (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>) and the
@@ -267,6 +268,20 @@ pub fn lint(policy: &Policy) -> Vec<Finding> {
                     severity: Severity::Warning,
                     statement: label(stmt),
                     message: format!("`{}` is not a condition key AWS defines for S3 requests; a missing key makes `{}` {}", c.key, c.operator, if c.operator.op.is_negated() || c.operator.if_exists { "always true" } else { "always false" }),
+                });
+            }
+        }
+        // S3K009: `Null` with "false", which Ceph RGW 16.2 reads the other way round.
+        for c in &stmt.conditions {
+            if c.operator.op == crate::condition::Op::Null
+                && c.raw_values.iter().any(|v| v.eq_ignore_ascii_case("false"))
+            {
+                out.push(Finding {
+                    code: "S3K009",
+                    name: "null-false-on-rgw",
+                    severity: Severity::Warning,
+                    statement: label(stmt),
+                    message: format!("`Null` with \"false\" on `{}` means \"the key is present\" on AWS, but Ceph RGW 16.2 reads every `Null` as \"the key is absent\", so there it holds exactly when it does not on AWS; `StringLike {{\"{}\": \"*\"}}` means \"present\" on both", c.key, c.key),
                 });
             }
         }
@@ -601,5 +616,33 @@ mod tests {
         for t in ["${aws:username}", "111122223333", "a{b c}", "100%"] {
             assert!(!looks_like_template(t), "{t}");
         }
+    }
+
+    #[test]
+    fn flags_null_false_which_rgw_reads_the_other_way() {
+        let deny = |cond: serde_json::Value| {
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "guard", "Effect": "Deny", "Principal": {"AWS": "arn:aws:iam:::user/bob"},
+                 "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*", "Condition": cond}
+            ]})
+        };
+        assert_eq!(
+            codes(
+                deny(json!({"Null": {"s3:x-amz-grant-read": "false"}})),
+                PolicyKind::Bucket
+            ),
+            vec!["S3K009"]
+        );
+        // "true" means "absent" on both, and the portable form is clean.
+        assert!(codes(
+            deny(json!({"Null": {"s3:x-amz-grant-read": "true"}})),
+            PolicyKind::Bucket
+        )
+        .is_empty());
+        assert!(codes(
+            deny(json!({"StringLike": {"s3:x-amz-grant-read": "*"}})),
+            PolicyKind::Bucket
+        )
+        .is_empty());
     }
 }
