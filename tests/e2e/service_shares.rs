@@ -19,8 +19,8 @@ use crate::service_support::{fresh_database, Backend, PEOPLE, PLATFORM, READER};
 pub(crate) const LAB: &str = "lab-data";
 
 /// What the PI (the owner's key pair, which the service holds) may do: everything on the lab's
-/// buckets.
-pub(crate) const OWNER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::lab-*"]}]}"#;
+/// buckets, and list its own buckets (which an RGW user always may).
+pub(crate) const OWNER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::lab-*"]},{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#;
 
 pub(crate) struct Lab {
     pub(crate) fake: FakeAwsHandle,
@@ -271,6 +271,7 @@ async fn each_role_does_what_it_says_with_its_own_key_pair_in_the_ceph_dialect()
                 | "PutBucketPolicy"
                 | "GetBucketAcl"
                 // `share report` checks which of the members' uploads the owner can read.
+                | "ListBuckets"
                 | "ListObjectsV2"
                 | "HeadObject"
         )),

@@ -173,6 +173,7 @@ pub fn iam_action(operation: &str) -> Option<&'static str> {
         "PutPublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
         "ListObjectsV2" => "s3:ListBucket",
         "HeadObject" => "s3:GetObject",
+        "ListBuckets" => "s3:ListAllMyBuckets",
         "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
             "s3:PutObject"
         }

@@ -88,4 +88,19 @@ impl Aws {
             }
         }
     }
+
+    /// The caller's own owner id as ListBuckets shows it (on RGW the user id).
+    pub async fn caller_owner_id(&self, region: &str) -> Result<String, KeeperError> {
+        let out = self
+            .s3_in(region)
+            .list_buckets()
+            .send()
+            .await
+            .map_err(|e| self.failed("ListBuckets", e))?;
+        Ok(out
+            .owner()
+            .and_then(|o| o.id())
+            .unwrap_or_default()
+            .to_owned())
+    }
 }

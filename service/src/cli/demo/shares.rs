@@ -54,6 +54,20 @@ impl Member {
             .is_ok()
     }
 
+    /// An upload with `x-amz-acl: bucket-owner-full-control`, which keeps it readable by the
+    /// bucket owner on RGW.
+    async fn writes_for_the_owner(&self, key: &str) -> bool {
+        self.s3
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .acl(aws_sdk_s3::types::ObjectCannedAcl::BucketOwnerFullControl)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .is_ok()
+    }
+
     async fn deletes(&self, key: &str) -> bool {
         self.s3
             .delete_object()
@@ -171,6 +185,24 @@ pub async fn run(database_url: Option<&str>, out: &mut dyn FnMut(&str)) -> Resul
         out,
         "jane@uab.edu uploads incoming/run1.csv",
         jane.writes("incoming/run1.csv").await,
+        true,
+    )?;
+    expect(
+        out,
+        "the PI reads incoming/run1.csv (RGW makes the uploader its owner)",
+        pi.reads("incoming/run1.csv").await,
+        false,
+    )?;
+    expect(
+        out,
+        "jane@uab.edu uploads incoming/run2.csv with `x-amz-acl: bucket-owner-full-control`",
+        jane.writes_for_the_owner("incoming/run2.csv").await,
+        true,
+    )?;
+    expect(
+        out,
+        "the PI reads incoming/run2.csv",
+        pi.reads("incoming/run2.csv").await,
         true,
     )?;
     expect(

@@ -311,10 +311,15 @@ impl Keeper {
             // s3keeper holds the owner's key pair in the Ceph dialect, so HeadObject answers for
             // the owner.
             match self.unreadable_by_owner(bucket, &owner).await {
-                Ok((keys, more)) => {
+                Ok(Some((keys, more))) => {
                     report.unreadable_by_owner = keys;
                     report.unreadable_truncated = more;
                     report.owner_reads_checked = true;
+                }
+                Ok(None) => {
+                    tracing::debug!(
+                        "s3keeper's key pair is not the owner's; the owner's reads are not checked"
+                    );
                 }
                 // A key pair that may manage the policy but not list the bucket: the rest of the
                 // report stands.
@@ -326,14 +331,25 @@ impl Keeper {
         Ok(report)
     }
 
-    /// The first [`OWNER_READ_CHECKS`] objects of other users in `bucket` that the owner (whose
-    /// key pair s3keeper holds in the Ceph dialect) cannot read, and whether there are more.
+    /// The first [`OWNER_READ_CHECKS`] objects of other users in `bucket` that the owner cannot
+    /// read, and whether there are more; `None` when s3keeper's key pair is not the owner's (its
+    /// HeadObject would then answer for someone else).
     async fn unreadable_by_owner(
         &self,
         bucket: &str,
         owner: &str,
-    ) -> Result<(Vec<String>, bool), KeeperError> {
+    ) -> Result<Option<(Vec<String>, bool)>, KeeperError> {
         let region = &self.settings.region;
+        // Who s3keeper is, as ListBuckets says (any RGW user may ask); unknown means not provably
+        // the owner.
+        match self.aws.caller_owner_id(region).await {
+            Ok(me) if me == owner => {}
+            Ok(_) => return Ok(None),
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot tell whether s3keeper's key pair is the owner's");
+                return Ok(None);
+            }
+        }
         let (theirs, more) = self
             .aws
             .keys_owned_by_others(bucket, region, owner, OWNER_READ_CHECKS)
@@ -344,7 +360,7 @@ impl Keeper {
                 out.push(key);
             }
         }
-        Ok((out, more))
+        Ok(Some((out, more)))
     }
 
     /// Shares whose live policy is not the one last written (reported, never overwritten: only a
