@@ -15,6 +15,11 @@ use crate::storage::{AccessPoint, Bucket};
 #[derive(Debug, Clone, Default)]
 pub struct RequestFacts {
     pub source_ip: Option<String>,
+    /// Global keys read from the request's headers: `aws:Referer` (`Referer`) and `aws:UserAgent`
+    /// (`User-Agent`), in every request's context when the header is sent
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-referer>);
+    /// RGW 16.2 sets both too (`rgw_build_iam_environment`).
+    pub globals: Vec<(&'static str, String)>,
     /// Extra keys (`s3:prefix`, `s3:delimiter`, `s3:max-keys`, `s3:x-amz-acl`, …).
     pub keys: Vec<(&'static str, String)>,
     /// Keys whose names are built from the request (`s3:ExistingObjectTag/KEY`) or that hold
@@ -110,6 +115,9 @@ pub fn add_request_keys(
     req.insert("aws:SecureTransport", single("false"));
     if let Some(ip) = &facts.source_ip {
         req.insert("aws:SourceIp", single(ip));
+    }
+    for (k, v) in &facts.globals {
+        req.insert(k, single(v));
     }
     // Temporary credentials carry when they were issued and whether MFA was used (never, here);
     // long-term keys carry neither

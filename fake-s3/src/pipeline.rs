@@ -239,6 +239,10 @@ pub async fn run(
     let mut facts = RequestFacts {
         source_ip: Some(peer.ip().to_string()),
         carried: operation::carried_keys(&parts.headers),
+        globals: [("referer", "aws:Referer"), ("user-agent", "aws:UserAgent")]
+            .into_iter()
+            .filter_map(|(h, key)| Some((key, parts.headers.get(h)?.to_str().ok()?.to_owned())))
+            .collect(),
         dialect: if state.iam().ceph_dialect {
             policy_eval::Dialect::CephRgw
         } else {

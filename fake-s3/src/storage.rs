@@ -65,8 +65,13 @@ pub struct Object {
     pub content_type: String,
     /// `x-amz-meta-*` headers, names lowercase without the prefix.
     pub metadata: BTreeMap<String, String>,
-    /// Checksums given at upload (`CRC32`, `CRC32C`, `SHA1`, `SHA256`), base64.
+    /// Checksums given at upload (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`), base64; a
+    /// composite multipart checksum ends in `-N`.
     pub checksums: BTreeMap<String, String>,
+    /// How the checksum was made, when the object has one S3 reports (`x-amz-checksum-type`).
+    pub checksum_type: Option<crate::checksum::ChecksumType>,
+    /// A multipart object's parts, in order (empty for an object written in one piece).
+    pub parts: Vec<ObjectPart>,
     pub tags: TagSet,
     /// `null` in buckets that never had versioning, and for writes while it is suspended.
     pub version_id: String,
@@ -76,6 +81,13 @@ pub struct Object {
     /// writing user's RGW user id).
     pub owner_id: String,
     pub acl: Vec<Grant>,
+}
+
+/// One part of a multipart object: its size and the checksums it was uploaded with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPart {
+    pub size: u64,
+    pub checksums: BTreeMap<String, String>,
 }
 
 /// A bucket's Object Ownership setting
@@ -167,6 +179,12 @@ pub struct Upload {
     pub metadata: BTreeMap<String, String>,
     /// Part number → (data, ETag).
     pub parts: BTreeMap<u32, (Bytes, String)>,
+    /// Part number → the checksums the part was uploaded with (algorithm → base64).
+    pub part_checksums: BTreeMap<u32, BTreeMap<String, String>>,
+    /// The checksum algorithm and type named at CreateMultipartUpload.
+    pub checksum: Option<(crate::checksum::Algorithm, crate::checksum::ChecksumType)>,
+    /// Who started the upload (ListMultipartUploads' `Initiator`): its ARN and canonical id.
+    pub initiator: (String, String),
     /// Tags the object gets when the upload completes.
     pub tags: TagSet,
     /// The owner and ACL the object gets when the upload completes.

@@ -79,14 +79,15 @@ async fn aws_buckets_disable_acls_and_block_public_access_by_default() {
         && c.block_public_policy() == Some(true)
         && c.restrict_public_buckets() == Some(true)));
 
-    // ACLs disabled: only bucket-owner-full-control is accepted.
+    // ACLs disabled: only the owner's full control is accepted (`private` from the owner's own
+    // account is that ACL; see fake_s3_canned_acl.rs).
     assert_eq!(
         put_with_acl(&s3, "aws-defaults", ObjectCannedAcl::PublicRead).await,
         Err("AccessControlListNotSupported".to_owned())
     );
     assert_eq!(
         put_with_acl(&s3, "aws-defaults", ObjectCannedAcl::Private).await,
-        Err("AccessControlListNotSupported".to_owned())
+        Ok(())
     );
     assert_eq!(
         put_with_acl(&s3, "aws-defaults", ObjectCannedAcl::BucketOwnerFullControl).await,

@@ -114,3 +114,41 @@ pub async fn raw_get(addr: SocketAddr, path_and_query: &str, host: &str) -> u16 
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
 }
+
+/// An AWS-dialect fake with two accounts, each account root's client, and the first account's
+/// canonical id as ListBuckets shows it.
+pub struct TwoAccounts {
+    pub fake: fake_s3::FakeAwsHandle,
+    pub owner: aws_sdk_s3::Client,
+    pub other: aws_sdk_s3::Client,
+    pub owner_id: String,
+}
+
+pub async fn two_accounts(owner: &str, other: &str) -> TwoAccounts {
+    let fake = fake_s3::FakeAws::builder()
+        .account(owner)
+        .account(other)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = |account: &str| {
+        let keys = fake
+            .root_credentials(account)
+            .unwrap_or_else(|e| panic!("{e}"));
+        aws_sdk_s3::Client::new(&fake.sdk_config(&keys))
+    };
+    let (owner, other) = (client(owner), client(other));
+    let owner_id = owner
+        .list_buckets()
+        .send()
+        .await
+        .ok()
+        .and_then(|b| b.owner.and_then(|o| o.id))
+        .unwrap_or_default();
+    TwoAccounts {
+        fake,
+        owner,
+        other,
+        owner_id,
+    }
+}

@@ -450,6 +450,18 @@ pub static ACTIONS: &[ActionSpec] = &[
         )
     ),
     action!(
+        "s3:GetObjectAttributes",
+        Object,
+        true,
+        common!("s3:ExistingObjectTag/")
+    ),
+    action!(
+        "s3:GetObjectVersionAttributes",
+        Object,
+        true,
+        common!("s3:ExistingObjectTag/", "s3:VersionId")
+    ),
+    action!(
         "s3:GetObjectTagging",
         Object,
         true,

@@ -177,6 +177,11 @@ impl S3Op {
             | S3Op::CompleteMultipartUpload => A::action("s3:PutObject"),
             S3Op::AbortMultipartUpload => A::action("s3:AbortMultipartUpload"),
             S3Op::ListParts => A::action("s3:ListMultipartUploadParts"),
+            // The handler also decides `s3:GetObject` (or `s3:GetObjectVersion`): S3 asks for both
+            // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html>).
+            S3Op::GetObjectAttributes => {
+                A::versioned("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes")
+            }
         }
     }
 

@@ -322,6 +322,9 @@ mod tests {
     #[case(Method::PUT, Target::Bucket("b".into()), "versioning", S3Op::PutBucketVersioning)]
     #[case(Method::DELETE, Target::Object("b".into(), "k".into()), "tagging", S3Op::DeleteObjectTagging)]
     #[case(Method::DELETE, Target::Object("b".into(), "k".into()), "versionId", S3Op::DeleteObject)]
+    #[case(Method::GET, Target::Object("b".into(), "k".into()), "attributes", S3Op::GetObjectAttributes)]
+    #[case(Method::GET, Target::Object("b".into(), "k".into()), "partNumber", S3Op::GetObject)]
+    #[case(Method::HEAD, Target::Object("b".into(), "k".into()), "partNumber", S3Op::HeadObject)]
     fn operations(#[case] m: Method, #[case] t: Target, #[case] q: &str, #[case] want: S3Op) {
         let names: Vec<&str> = q.split(',').filter(|s| !s.is_empty()).collect();
         let op = S3Op::resolve(&m, &t, &names, false, false);

@@ -56,6 +56,7 @@ pub enum S3Op {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
+    GetObjectAttributes,
 }
 
 impl S3Op {
@@ -110,6 +111,7 @@ impl S3Op {
         S3Op::CompleteMultipartUpload,
         S3Op::AbortMultipartUpload,
         S3Op::ListParts,
+        S3Op::GetObjectAttributes,
     ];
 
     /// The operation's name, for logs and the journal.
@@ -163,6 +165,7 @@ impl S3Op {
             S3Op::CompleteMultipartUpload => "CompleteMultipartUpload",
             S3Op::AbortMultipartUpload => "AbortMultipartUpload",
             S3Op::ListParts => "ListParts",
+            S3Op::GetObjectAttributes => "GetObjectAttributes",
         }
     }
 
@@ -244,13 +247,7 @@ impl S3Op {
                 }
             }
             Target::Object(..) => {
-                for sub in [
-                    "retention",
-                    "legal-hold",
-                    "torrent",
-                    "restore",
-                    "attributes",
-                ] {
+                for sub in ["retention", "legal-hold", "torrent", "restore"] {
                     if has(sub) {
                         return Err(unsupported(&format!("the object `?{sub}` subresource")));
                     }
@@ -262,6 +259,7 @@ impl S3Op {
                     Method::PUT if has("tagging") => S3Op::PutObjectTagging,
                     Method::DELETE if has("tagging") => S3Op::DeleteObjectTagging,
                     Method::GET if has("uploadId") => S3Op::ListParts,
+                    Method::GET if has("attributes") => S3Op::GetObjectAttributes,
                     Method::GET => S3Op::GetObject,
                     Method::HEAD => S3Op::HeadObject,
                     Method::PUT if has("partNumber") && has("uploadId") && copy_source => {

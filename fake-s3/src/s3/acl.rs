@@ -242,7 +242,7 @@ pub(super) fn write_acl_from(
 /// account. Read from IAM once, so listings can use it under the storage lock.
 #[derive(Debug)]
 pub(super) struct OwnerNames {
-    ceph: bool,
+    pub ceph: bool,
     /// Canonical id → account id.
     accounts: std::collections::HashMap<String, String>,
 }
@@ -363,7 +363,9 @@ fn put_acl_grants(
 ) -> Result<Vec<Grant>, AwsError> {
     let grant_headers = grant_headers(ctx);
     let canned = ctx.h("x-amz-acl");
-    check_acl(bucket, canned, &grant_headers)?;
+    // Put*Acl on a bucket with ACLs disabled accepts only `bucket-owner-full-control` (an empty
+    // writer: `private` is not taken as the owner's own ACL here).
+    check_acl(bucket, "", canned, &grant_headers)?;
     if canned.is_some() || !grant_headers.is_empty() {
         let requested = requested_acl(canned, &grant_headers, &bucket.owner_id)?;
         return Ok(object_acl(

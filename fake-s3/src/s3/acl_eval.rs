@@ -30,6 +30,9 @@ fn needed(action: &str, ceph: bool) -> Option<(Permission, bool)> {
         "s3:GetBucketAcl" => (Permission::ReadAcp, false),
         "s3:PutBucketAcl" => (Permission::WriteAcp, false),
         "s3:GetObject" | "s3:GetObjectVersion" => (Permission::Read, true),
+        // "To use GetObjectAttributes, you must have READ access to the object"
+        // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html>).
+        "s3:GetObjectAttributes" | "s3:GetObjectVersionAttributes" => (Permission::Read, true),
         "s3:GetObjectAcl" | "s3:GetObjectVersionAcl" => (Permission::ReadAcp, true),
         "s3:PutObjectAcl" | "s3:PutObjectVersionAcl" => (Permission::WriteAcp, true),
         _ => return None,
@@ -53,6 +56,8 @@ fn owner_governed(action: &str) -> bool {
             | "s3:PutObjectVersionTagging"
             | "s3:DeleteObjectTagging"
             | "s3:DeleteObjectVersionTagging"
+            | "s3:GetObjectAttributes"
+            | "s3:GetObjectVersionAttributes"
     )
 }
 

@@ -145,7 +145,7 @@ fn create_bucket_acl(
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
         ));
     }
-    check_acl(bucket, canned, &grants)?;
+    check_acl(bucket, &bucket.owner, canned, &grants)?;
     Ok(acl)
 }
 

@@ -179,7 +179,11 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
             }
         }
         _ => {
-            out.push_str(&format!("<Marker>{}</Marker>", enc(&start)));
+            // The marker as the request gave it (`start` may have been moved past a prefix).
+            out.push_str(&format!(
+                "<Marker>{}</Marker>",
+                enc(ctx.q("marker").unwrap_or_default())
+            ));
             if truncated && delimiter.is_some() {
                 out.push_str(&format!("<NextMarker>{}</NextMarker>", enc(&last)));
             }

@@ -9,6 +9,7 @@
 mod acl;
 mod acl_eval;
 mod bucket;
+mod checksums;
 mod cors;
 mod list;
 mod multipart;
@@ -22,6 +23,7 @@ mod versioning;
 use acl::*;
 use acl_eval::{with_acls, with_acls_as};
 use bucket::*;
+use checksums::*;
 use cors::*;
 pub use cors::{preflight, response_headers as cors_headers};
 use list::*;
@@ -303,6 +305,7 @@ fn bucket_op(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsEr
         }
         S3Op::AbortMultipartUpload => abort_upload(ctx, bucket, key),
         S3Op::ListParts => list_parts(ctx, bucket, key.unwrap_or_default()),
+        S3Op::GetObjectAttributes => get_object_attributes(ctx, bucket, key.unwrap_or_default()),
         S3Op::UploadPartCopy => match (&p.copy_source, p.part) {
             (Some(source), Some(part)) => {
                 upload_part_copy(ctx, bucket, key.unwrap_or_default(), source, part)

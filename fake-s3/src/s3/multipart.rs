@@ -10,7 +10,12 @@ pub(super) fn create_upload(
     tags: TagSet,
 ) -> Result<Resp, AwsError> {
     authorize_tagging(ctx, bucket, &key, &tags)?;
+    let checksum = upload_checksum(ctx)?;
     let (owner, acl) = write_acl(ctx, bucket)?;
+    let initiator = (
+        ctx.auth.caller.principal.arn.clone(),
+        ctx.auth.caller.owner_id.clone(),
+    );
     let mut st = ctx.state.storage_mut();
     st.upload_counter += 1;
     // Upload ids must not be guessable: one caller's id must not name another's upload.
@@ -30,6 +35,9 @@ pub(super) fn create_upload(
         content_type: content_type_of(ctx),
         metadata: metadata_from(ctx.headers),
         parts: BTreeMap::new(),
+        part_checksums: BTreeMap::new(),
+        checksum,
+        initiator,
         tags,
         owner: owner.account,
         owner_id: owner.id,
@@ -40,11 +48,17 @@ pub(super) fn create_upload(
         .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?
         .uploads
         .insert(id.clone(), upload);
-    Ok(Resp::xml(format!(
+    let mut resp = Resp::xml(format!(
         "<InitiateMultipartUploadResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
         escape(bucket.plain_name()),
         escape(&key)
-    )))
+    ));
+    if let Some((algo, kind)) = checksum {
+        resp = resp
+            .header("x-amz-checksum-algorithm", algo.as_str())
+            .header("x-amz-checksum-type", kind.as_str());
+    }
+    Ok(resp)
 }
 
 pub(super) fn part_number(ctx: &Ctx<'_>) -> Result<u32, AwsError> {
@@ -58,14 +72,16 @@ pub(super) fn part_number(ctx: &Ctx<'_>) -> Result<u32, AwsError> {
         })
 }
 
-/// Stores part `part` of upload `uploadId` of `key`.
+/// Stores part `part` of upload `uploadId` of `key`, with the checksums it was sent with
+/// (checked against the upload's algorithm, [`part_checksums`]); returns its ETag and checksums.
 fn store_part(
     ctx: &Ctx<'_>,
     bucket: &Bucket,
     key: &str,
     part: u32,
     data: Bytes,
-) -> Result<String, AwsError> {
+    given: BTreeMap<String, String>,
+) -> Result<(String, BTreeMap<String, String>), AwsError> {
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
     let etag = etag_of(&data);
     let mut st = ctx.state.storage_mut();
@@ -75,8 +91,10 @@ fn store_part(
         .and_then(|b| b.uploads.get_mut(&id))
         .filter(|u| u.key == key)
         .ok_or_else(|| AwsError::no_such_upload("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."))?;
+    let checksums = part_checksums(upload.checksum, given, &data)?;
     upload.parts.insert(part, (data, etag.clone()));
-    Ok(etag)
+    upload.part_checksums.insert(part, checksums.clone());
+    Ok((etag, checksums))
 }
 
 pub(super) fn upload_part(
@@ -86,9 +104,14 @@ pub(super) fn upload_part(
     body: &Bytes,
 ) -> Result<Resp, AwsError> {
     let part = part_number(ctx)?;
-    verify_checksums(ctx, body)?;
-    let etag = store_part(ctx, bucket, &key, part, body.clone())?;
-    Ok(Resp::ok().header("etag", etag))
+    let given = verify_checksums(ctx, body)?;
+    let (etag, checksums) = store_part(ctx, bucket, &key, part, body.clone(), given)?;
+    let resp = Resp::ok().header("etag", etag);
+    Ok(if ctx.state.iam().ceph_dialect {
+        resp
+    } else {
+        with_checksum_headers(resp, &checksums, None)
+    })
 }
 
 /// UploadPartCopy: a part copied from an object (or a byte range of it, `x-amz-copy-source-range:
@@ -130,11 +153,12 @@ pub(super) fn upload_part_copy(
             object.data.slice(first..=last)
         }
     };
-    let etag = store_part(ctx, bucket, &key, part, data)?;
+    let (etag, checksums) = store_part(ctx, bucket, &key, part, data, BTreeMap::new())?;
     let mut resp = Resp::xml(format!(
-        "<CopyPartResult xmlns=\"{NS}\"><LastModified>{}</LastModified><ETag>{}</ETag></CopyPartResult>",
+        "<CopyPartResult xmlns=\"{NS}\"><LastModified>{}</LastModified><ETag>{}</ETag>{}</CopyPartResult>",
         iso(ctx.now()),
-        escape(&etag)
+        escape(&etag),
+        checksum_elements(&checksums)
     ));
     if let Some(v) = source_version {
         resp = resp.header("x-amz-copy-source-version-id", v);
@@ -150,6 +174,7 @@ pub(super) fn complete_upload(
 ) -> Result<Resp, AwsError> {
     let el = xml::parse(body)?;
     let mut wanted: Vec<(u32, String)> = Vec::new();
+    let mut named = Vec::new();
     for p in el.children_named("Part") {
         let n = p
             .child_text("PartNumber")
@@ -157,6 +182,7 @@ pub(super) fn complete_upload(
             .ok_or_else(|| AwsError::malformed_xml("Each Part needs a PartNumber"))?;
         let etag = p.child_text("ETag").unwrap_or_default().trim().to_owned();
         wanted.push((n, etag));
+        named.push((n, named_part_checksums(p)));
     }
     if wanted.is_empty() {
         return Err(AwsError::malformed_xml(
@@ -186,12 +212,20 @@ pub(super) fn complete_upload(
         .ok_or_else(|| AwsError::no_such_bucket("The specified bucket does not exist"))?;
     let Some(upload) = b.uploads.get(&id).filter(|u| u.key == key) else {
         return match done {
-            Some(etag) if ceph => Ok(complete_result(bucket, &key, &etag)),
+            Some(etag) if ceph => Ok(complete_result(bucket, &key, &etag, &BTreeMap::new(), None)),
             _ => Err(AwsError::no_such_upload(
                 "The specified upload does not exist.",
             )),
         };
     };
+    // Conditional writes apply to the object the upload completes
+    // (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>); a failed
+    // condition leaves the upload open. RGW 16.2's CompleteMultipartUpload does not check
+    // them (it completed over an existing object despite `If-None-Match: *`), so the Ceph
+    // dialect does not.
+    if !ceph {
+        check_put_preconditions(ctx, b.current(&key).map(|o| o.etag.as_str()), &key)?;
+    }
     let mut data = Vec::new();
     let mut md5s = Vec::new();
     for (i, (n, etag)) in wanted.iter().enumerate() {
@@ -210,6 +244,11 @@ pub(super) fn complete_upload(
         data.extend_from_slice(bytes);
         md5s.extend(hex::decode(norm(stored_etag)).unwrap_or_default());
     }
+    let Completed {
+        checksums,
+        kind: checksum_type,
+        parts,
+    } = completed_checksum(upload, &named, &data, given_object_checksum(ctx))?;
     let etag = {
         use md5::{Digest, Md5};
         format!("\"{}-{}\"", hex::encode(Md5::digest(&md5s)), wanted.len())
@@ -220,7 +259,9 @@ pub(super) fn complete_upload(
         last_modified: now,
         content_type: upload.content_type.clone(),
         metadata: upload.metadata.clone(),
-        checksums: BTreeMap::new(),
+        checksums: checksums.clone(),
+        checksum_type,
+        parts,
         tags: upload.tags.clone(),
         version_id: String::new(),
         owner: upload.owner.clone(),
@@ -239,21 +280,31 @@ pub(super) fn complete_upload(
         }
         completed.push_back((bucket.name.clone(), id, key.clone(), etag.clone()));
     }
-    let resp = complete_result(bucket, &key, &etag);
+    let resp = complete_result(bucket, &key, &etag, &checksums, checksum_type);
     Ok(match version {
         Some(v) => resp.header("x-amz-version-id", v),
         None => resp,
     })
 }
 
-fn complete_result(bucket: &Bucket, key: &str, etag: &str) -> Resp {
+fn complete_result(
+    bucket: &Bucket,
+    key: &str,
+    etag: &str,
+    checksums: &BTreeMap<String, String>,
+    kind: Option<crate::checksum::ChecksumType>,
+) -> Resp {
+    let kind = kind
+        .map(|k| format!("<ChecksumType>{}</ChecksumType>", k.as_str()))
+        .unwrap_or_default();
     Resp::xml(format!(
-        "<CompleteMultipartUploadResult xmlns=\"{NS}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
+        "<CompleteMultipartUploadResult xmlns=\"{NS}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag>{}{kind}</CompleteMultipartUploadResult>",
         escape(&bucket.name),
         escape(key),
         escape(bucket.plain_name()),
         escape(key),
-        escape(etag)
+        escape(etag),
+        checksum_elements(checksums)
     ))
 }
 
@@ -264,6 +315,7 @@ pub(super) fn list_parts(
 ) -> Result<Resp, AwsError> {
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
     let ceph = ctx.state.iam().ceph_dialect;
+    let owners = OwnerNames::new(ctx.state);
     let st = ctx.state.storage();
     // RGW 16.2 says NoSuchKey for the parts of an upload it does not have (aborted, say).
     let missing = || {
@@ -281,16 +333,28 @@ pub(super) fn list_parts(
         .ok_or_else(missing)?;
     let mut parts = String::new();
     for (n, (data, etag)) in &upload.parts {
+        let checksums = if ceph {
+            String::new()
+        } else {
+            checksum_elements(upload.part_checksums.get(n).unwrap_or(&BTreeMap::new()))
+        };
         parts.push_str(&format!(
-            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag><Size>{}</Size></Part>",
+            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag><Size>{}</Size>{checksums}</Part>",
             escape(etag),
             data.len()
         ));
     }
     Ok(Resp::xml(format!(
-        "<ListPartsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId><IsTruncated>false</IsTruncated>{parts}</ListPartsResult>",
+        "<ListPartsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId>{}<IsTruncated>false</IsTruncated>{parts}{}<StorageClass>STANDARD</StorageClass></ListPartsResult>",
         escape(bucket.plain_name()),
-        escape(&key)
+        escape(&key),
+        upload_checksum_elements(upload),
+        // RGW 16.2's ListParts shows no initiator and an empty owner: the Ceph dialect shows none.
+        if ceph {
+            String::new()
+        } else {
+            initiator_and_owner(&owners, upload)
+        }
     )))
 }
 
@@ -298,6 +362,7 @@ pub(super) fn list_uploads(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     // Only uploads whose key starts with `prefix`, in key order, as S3 lists them
     // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html>).
     let prefix = ctx.q("prefix").unwrap_or_default().to_owned();
+    let owners = OwnerNames::new(ctx.state);
     let st = ctx.state.storage();
     let mut items = String::new();
     if let Some(b) = st.buckets.get(&bucket.name) {
@@ -310,9 +375,11 @@ pub(super) fn list_uploads(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
             .sort_by(|(ia, a), (ib, b)| (&a.key, a.initiated, ia).cmp(&(&b.key, b.initiated, ib)));
         for (id, u) in uploads {
             items.push_str(&format!(
-                "<Upload><Key>{}</Key><UploadId>{id}</UploadId><Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass></Upload>",
+                "<Upload><Key>{}</Key><UploadId>{id}</UploadId>{}<Initiated>{}</Initiated><StorageClass>STANDARD</StorageClass>{}</Upload>",
                 escape(&u.key),
-                iso(u.initiated)
+                initiator_and_owner(&owners, u),
+                iso(u.initiated),
+                upload_checksum_elements(u)
             ));
         }
     }
@@ -342,4 +409,87 @@ pub(super) fn abort_upload(
     }
     b.uploads.remove(&id);
     Ok(Resp::ok().status(StatusCode::NO_CONTENT))
+}
+
+/// ListMultipartUploads' and ListParts' `<Initiator>` and `<Owner>`
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_MultipartUpload.html>): who started the
+/// upload (an account's canonical id, or an IAM principal's ARN) and who will own the object (its
+/// canonical id). In the Ceph dialect both are RGW user ids with their display names, as RGW
+/// shows them; AWS no longer shows display names.
+fn initiator_and_owner(owners: &OwnerNames, upload: &Upload) -> String {
+    let (arn, initiator_id) = &upload.initiator;
+    let owner = owners.xml(&upload.owner_id);
+    let initiator = if owners.ceph || arn.ends_with(":root") || arn.is_empty() {
+        owners.xml(initiator_id)
+    } else {
+        owners.xml(arn)
+    };
+    let initiator =
+        initiator
+            .replacen("<Owner>", "<Initiator>", 1)
+            .replacen("</Owner>", "</Initiator>", 1);
+    format!("{initiator}{owner}")
+}
+
+/// Which bytes GetObject or HeadObject with `partNumber` answers
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>, `partNumber`: "effectively
+/// performs a 'ranged' GET request for the part specified").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PartRead {
+    /// No `partNumber`, or part 1 of an object written in one piece: the whole object.
+    Whole,
+    /// Part `index` (from 0) of a multipart object of `count` parts: bytes `first..=last`.
+    Part {
+        first: usize,
+        last: usize,
+        index: usize,
+        count: usize,
+    },
+}
+
+/// The part a GetObject or HeadObject asks for: a number outside 1–10,000 is 400
+/// `InvalidArgument`, with a `Range` too 400 `InvalidRequest`, past the object's last part 416
+/// `InvalidPartNumber`. RGW 16.2 ignores `partNumber` (it came with RGW 18): the Ceph dialect too.
+pub(super) fn part_read(ctx: &Ctx<'_>, o: &Object) -> Result<PartRead, AwsError> {
+    if ctx.state.iam().ceph_dialect {
+        return Ok(PartRead::Whole);
+    }
+    let Some(raw) = ctx.q("partNumber") else {
+        return Ok(PartRead::Whole);
+    };
+    let n: usize = raw
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=10_000).contains(n))
+        .ok_or_else(|| {
+            AwsError::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+        })?;
+    if ctx.h("range").is_some() {
+        return Err(AwsError::invalid_request(
+            "Cannot specify both Range header and partNumber query parameter",
+        ));
+    }
+    let count = o.parts.len().max(1);
+    if n > count {
+        return Err(
+            AwsError::invalid_range("The requested partnumber is not satisfiable")
+                .with_code("InvalidPartNumber"),
+        );
+    }
+    if o.parts.is_empty() {
+        return Ok(PartRead::Whole);
+    }
+    let first: u64 = o.parts[..n - 1].iter().map(|p| p.size).sum();
+    let size = o.parts[n - 1].size;
+    let first = usize::try_from(first).unwrap_or(usize::MAX);
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    Ok(PartRead::Part {
+        first,
+        last: (first + size).saturating_sub(1),
+        index: n - 1,
+        count,
+    })
 }

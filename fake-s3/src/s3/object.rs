@@ -78,6 +78,9 @@ pub(super) fn put_object(
 ) -> Result<Resp, AwsError> {
     authorize_tagging(ctx, bucket, &key, &tags)?;
     let checksums = verify_checksums(ctx, body)?;
+    // An object written in one piece: its checksum is over the whole object.
+    let checksum_type = (!checksums.is_empty() && !ctx.state.iam().ceph_dialect)
+        .then_some(crate::checksum::ChecksumType::FullObject);
     let (owner, acl) = write_acl(ctx, bucket)?;
     let etag = etag_of(body);
     let object = Object {
@@ -87,6 +90,8 @@ pub(super) fn put_object(
         content_type: content_type_of(ctx),
         metadata: metadata_from(ctx.headers),
         checksums: checksums.clone(),
+        checksum_type,
+        parts: Vec::new(),
         tags,
         version_id: String::new(),
         owner: owner.account,
@@ -101,18 +106,17 @@ pub(super) fn put_object(
     if let Some(v) = version {
         resp = resp.header("x-amz-version-id", v);
     }
-    for (algo, v) in checksums {
-        resp = resp.header(&format!("x-amz-checksum-{}", algo.to_ascii_lowercase()), v);
-    }
-    Ok(resp)
+    // With the checksum's type (`FULL_OBJECT`, API_PutObject's `x-amz-checksum-type`) outside the
+    // Ceph dialect, which RGW 16.2 does not know.
+    Ok(with_checksum_headers(resp, &checksums, checksum_type))
 }
 
 /// The ACL a write asks for (its `s3:x-amz-acl` and `s3:x-amz-grant-*` keys come from the
 /// headers, through [`crate::operation::carried_keys`]) checked against the bucket's Object Ownership and public access block
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>):
-/// with `BucketOwnerEnforced` (ACLs disabled) only `bucket-owner-full-control` is accepted, any
-/// other ACL is `AccessControlListNotSupported`; with `BlockPublicAcls` a public ACL is
-/// `AccessDenied`.
+/// with `BucketOwnerEnforced` (ACLs disabled) only an ACL that grants the bucket owner full
+/// control and nobody else anything is accepted ([`owner_full_control_only`]), any other ACL is
+/// `AccessControlListNotSupported`; with `BlockPublicAcls` a public ACL is `AccessDenied`.
 pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), AwsError> {
     let canned = ctx.h("x-amz-acl").map(str::to_owned);
     let grants = grant_headers(ctx);
@@ -124,12 +128,15 @@ pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), Aws
             "Specifying both Canned ACLs and Header Grants is not allowed",
         ));
     }
-    check_acl(bucket, canned.as_deref(), &grants)
+    let writer = ctx.auth.caller.account().to_owned();
+    check_acl(bucket, &writer, canned.as_deref(), &grants)
 }
 
-/// Whether `bucket` accepts an ACL of `canned` and `grants` on a write (see [`add_acl_fact`]).
+/// Whether `bucket` accepts an ACL of `canned` and `grants` on a write by an account `writer`
+/// (empty for an anonymous writer; see [`add_acl_fact`]).
 pub(super) fn check_acl(
     bucket: &Bucket,
+    writer: &str,
     canned: Option<&str>,
     grants: &[(String, String)],
 ) -> Result<(), AwsError> {
@@ -152,7 +159,7 @@ pub(super) fn check_acl(
         )));
     }
     if bucket.ownership == Some(crate::storage::Ownership::BucketOwnerEnforced) {
-        return if canned == Some("bucket-owner-full-control") && grants.is_empty() {
+        return if owner_full_control_only(bucket, writer, canned, grants) {
             Ok(())
         } else {
             Err(AwsError::acl_not_supported(
@@ -176,6 +183,37 @@ pub(super) fn check_acl(
         ));
     }
     Ok(())
+}
+
+/// Whether an ACL is one a bucket with ACLs disabled (`BucketOwnerEnforced`) accepts: "PUT
+/// requests that don't specify an ACL or specify bucket owner full control ACLs (such as the
+/// predefined bucket-owner-full-control canned ACL or a custom ACL in XML format that grants the
+/// same permissions)"
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_OwnershipControlsRule.html>,
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html>).
+/// So `bucket-owner-full-control` from any account; `private` (the object owner's full control,
+/// and nothing else) only from the bucket owner's own account, where the writer is the bucket
+/// owner and the two ACLs are the same (from another account it would grant that account, and
+/// is refused); grant headers only when every grant is the bucket owner's full control.
+fn owner_full_control_only(
+    bucket: &Bucket,
+    writer: &str,
+    canned: Option<&str>,
+    grants: &[(String, String)],
+) -> bool {
+    match canned {
+        Some("bucket-owner-full-control") => grants.is_empty(),
+        Some("private") => grants.is_empty() && writer == bucket.owner,
+        Some(_) => false,
+        None => super::acl::requested_acl(None, grants, &bucket.owner_id).is_ok_and(|r| {
+            !r.grants.is_empty()
+                && r.grants.iter().all(|g| {
+                    g.permission == crate::storage::Permission::FullControl
+                        && g.grantee
+                            == crate::storage::Grantee::CanonicalUser(bucket.owner_id.clone())
+                })
+        }),
+    }
 }
 
 /// Conditional writes: `If-None-Match: *` refuses to overwrite, `If-Match` needs the current ETag
@@ -300,9 +338,11 @@ pub(super) fn get_object(
         }
     }
     let total = o.data.len();
-    let range = match ctx.h("range") {
-        Some(r) => parse_range(r, total)?,
-        None => None,
+    let part = part_read(ctx, &o)?;
+    let range = match (part, ctx.h("range")) {
+        (PartRead::Part { first, last, .. }, _) => Some((first, last)),
+        (PartRead::Whole, Some(r)) => parse_range(r, total)?,
+        (PartRead::Whole, None) => None,
     };
     // `response-*` overrides set six response headers
     // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>); RGW 16.2 ignores them
@@ -326,16 +366,19 @@ pub(super) fn get_object(
     if reports_versions(bucket) {
         resp = resp.header("x-amz-version-id", o.version_id.clone());
     }
-    if ctx
+    let checksum_mode = ctx
         .h("x-amz-checksum-mode")
-        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
-        && range.is_none()
-    {
-        for (algo, v) in &o.checksums {
-            resp = resp.header(
-                &format!("x-amz-checksum-{}", algo.to_ascii_lowercase()),
-                v.clone(),
-            );
+        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    if checksum_mode && range.is_none() {
+        resp = with_checksum_headers(resp, &o.checksums, o.checksum_type);
+    }
+    if let PartRead::Part { index, count, .. } = part {
+        resp = resp.header("x-amz-mp-parts-count", count.to_string());
+        // A part of a composite object has its own checksum; a full-object one has none.
+        if checksum_mode && o.checksum_type == Some(crate::checksum::ChecksumType::Composite) {
+            if let Some(p) = o.parts.get(index) {
+                resp = with_checksum_headers(resp, &p.checksums, None);
+            }
         }
     }
     for (param, header) in [
@@ -543,6 +586,12 @@ pub(super) fn copy_object(
         ));
     }
     object.last_modified = ctx.state.now();
+    // The copy is one piece: a composite checksum (of the source's parts) does not describe it.
+    object.parts.clear();
+    if object.checksum_type == Some(crate::checksum::ChecksumType::Composite) {
+        object.checksums.clear();
+        object.checksum_type = None;
+    }
     let (owner, acl) = write_acl(ctx, bucket)?;
     (object.owner, object.owner_id, object.acl) = (owner.account, owner.id, acl);
     if let Some(tags) = new_tags {

@@ -98,7 +98,7 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
     if let Some(acl) = &acl {
         ctx.facts.keys.push(("s3:x-amz-acl", acl.clone()));
     }
-    check_acl(&bucket, acl.as_deref(), &[])?;
+    check_acl(&bucket, auth.caller.account(), acl.as_deref(), &[])?;
     // The `tagging` field is a Tagging XML document.
     let tags = match upload.fields.iter().find(|(k, _)| k == "tagging") {
         Some((_, xml)) => tagging::parse_xml(xml.as_bytes())?,
@@ -147,6 +147,9 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
     let owner = object_owner(&bucket, &Owner::of_caller(&auth.caller), &requested);
     let grants = object_acl(&owner.id, &requested, ctx.state.iam().ceph_dialect);
     let data = Bytes::from(upload.data);
+    let checksums = form_checksums(&upload.fields, &data)?;
+    let checksum_type = (!checksums.is_empty() && !ctx.state.iam().ceph_dialect)
+        .then_some(crate::checksum::ChecksumType::FullObject);
     let etag = etag_of(&data);
     let metadata = upload
         .fields
@@ -161,7 +164,9 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
             .content_type
             .unwrap_or_else(|| "binary/octet-stream".to_owned()),
         metadata,
-        checksums: BTreeMap::new(),
+        checksums: checksums.clone(),
+        checksum_type,
+        parts: Vec::new(),
         tags: tags.clone(),
         version_id: String::new(),
         owner: owner.account,
@@ -228,4 +233,32 @@ fn rgw_form_error(ceph: bool, e: AwsError) -> AwsError {
     } else {
         e
     }
+}
+
+/// The form's `x-amz-checksum-ALGO` fields, each verified against the file: a mismatch is 400
+/// `BadDigest`, as for PutObject's headers
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html>).
+fn form_checksums(
+    fields: &[(String, String)],
+    data: &[u8],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut out = BTreeMap::new();
+    for (name, value) in fields {
+        let Some(algo) = name
+            .to_ascii_lowercase()
+            .strip_prefix("x-amz-checksum-")
+            .and_then(crate::checksum::Algorithm::parse)
+        else {
+            continue;
+        };
+        let computed = base64::engine::general_purpose::STANDARD.encode(algo.digest(data));
+        if computed != value.trim() {
+            return Err(AwsError::bad_digest(format!(
+                "The {} you specified did not match the calculated checksum.",
+                algo.as_str()
+            )));
+        }
+        out.insert(algo.as_str().to_owned(), computed);
+    }
+    Ok(out)
 }

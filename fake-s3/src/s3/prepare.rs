@@ -113,7 +113,7 @@ fn prepare_on_bucket(
                 ctx.facts.keys.push(("s3:max-keys", raw));
             }
         }
-        S3Op::GetObject | S3Op::HeadObject => {
+        S3Op::GetObject | S3Op::HeadObject | S3Op::GetObjectAttributes => {
             p.version = requested_version(ctx)?;
             if let Some(v) = &p.version {
                 ctx.facts.keys.push(("s3:VersionId", v.clone()));

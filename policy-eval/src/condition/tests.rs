@@ -137,3 +137,59 @@ fn bad_conditions_are_rejected(#[case] op: &str, #[case] values: serde_json::Val
         Some(crate::error::ErrorKind::InvalidCondition)
     );
 }
+
+/// `…IfExists` on every operator family but `Null`
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists>):
+/// "if the policy key is present in the context of the request, process the key as specified in
+/// the policy; if the key is not present, evaluate the condition element as true". Each case: the
+/// operator, the policy value, a request value that satisfies it and one that does not; the
+/// absent key is true in both dialects (RGW 16.2 reads `IfExists` the same way).
+#[rstest]
+#[case("StringEqualsIfExists", json!("a"), "a", "b")]
+#[case("StringNotEqualsIfExists", json!("a"), "b", "a")]
+#[case("StringEqualsIgnoreCaseIfExists", json!("A"), "a", "b")]
+#[case("StringNotEqualsIgnoreCaseIfExists", json!("A"), "b", "a")]
+#[case("StringLikeIfExists", json!("http://www.example.com/*"), "http://www.example.com/x", "http://example.org/")]
+#[case("StringNotLikeIfExists", json!("a*"), "b", "ab")]
+#[case("NumericEqualsIfExists", json!("10"), "10", "11")]
+#[case("NumericNotEqualsIfExists", json!("10"), "11", "10")]
+#[case("NumericLessThanIfExists", json!("10"), "9", "10")]
+#[case("NumericLessThanEqualsIfExists", json!("10"), "10", "11")]
+#[case("NumericGreaterThanIfExists", json!("10"), "11", "10")]
+#[case("NumericGreaterThanEqualsIfExists", json!("10"), "10", "9")]
+#[case("DateEqualsIfExists", json!("2024-01-01T00:00:00Z"), "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z")]
+#[case("DateNotEqualsIfExists", json!("2024-01-01T00:00:00Z"), "2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z")]
+#[case("DateLessThanIfExists", json!("2024-01-01T00:00:00Z"), "2023-12-31T00:00:00Z", "2024-01-02T00:00:00Z")]
+#[case("DateLessThanEqualsIfExists", json!("2024-01-01T00:00:00Z"), "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z")]
+#[case("DateGreaterThanIfExists", json!("2024-01-01T00:00:00Z"), "2024-01-02T00:00:00Z", "2023-12-31T00:00:00Z")]
+#[case("DateGreaterThanEqualsIfExists", json!("2024-01-01T00:00:00Z"), "2024-01-01T00:00:00Z", "2023-12-31T00:00:00Z")]
+#[case("BoolIfExists", json!("true"), "true", "false")]
+#[case("BinaryEqualsIfExists", json!("QmluYXJ5"), "QmluYXJ5", "b3RoZXI=")]
+#[case("IpAddressIfExists", json!("10.0.0.0/8"), "10.1.2.3", "192.0.2.1")]
+#[case("NotIpAddressIfExists", json!("10.0.0.0/8"), "192.0.2.1", "10.1.2.3")]
+#[case("ArnEqualsIfExists", json!("arn:aws:iam::111122223333:role/r"), "arn:aws:iam::111122223333:role/r", "arn:aws:iam::111122223333:role/s")]
+#[case("ArnLikeIfExists", json!("arn:aws:iam::*:role/r*"), "arn:aws:iam::444455556666:role/rx", "arn:aws:iam::444455556666:user/rx")]
+#[case("ArnNotEqualsIfExists", json!("arn:aws:iam::111122223333:role/r"), "arn:aws:iam::111122223333:role/s", "arn:aws:iam::111122223333:role/r")]
+#[case("ArnNotLikeIfExists", json!("arn:aws:iam::*:role/r*"), "arn:aws:iam::444455556666:user/rx", "arn:aws:iam::444455556666:role/rx")]
+fn if_exists_on_every_family(
+    #[case] op: &str,
+    #[case] values: serde_json::Value,
+    #[case] satisfies: &str,
+    #[case] fails: &str,
+) {
+    let c = Condition::compile(op, "k", &values, true).unwrap_or_else(|e| panic!("{e}"));
+    for dialect in [crate::Dialect::Aws, crate::Dialect::CephRgw] {
+        let decide = |context: &[(&str, &[&str])]| {
+            let mut r = request(context);
+            r.set_dialect(dialect);
+            c.evaluate(&r)
+        };
+        assert_eq!(decide(&[]), T, "{op} without the key ({dialect:?})");
+        assert_eq!(
+            decide(&[("k", &[satisfies])]),
+            T,
+            "{op} {satisfies} ({dialect:?})"
+        );
+        assert_eq!(decide(&[("k", &[fails])]), F, "{op} {fails} ({dialect:?})");
+    }
+}
