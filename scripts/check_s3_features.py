@@ -6,7 +6,7 @@
     FAKE_S3_CEPH_ENDPOINT=http://127.0.0.1:PORT2 FEATURES_ONLY=ceph python3 scripts/check_s3_features.py
 
 Sections (FEATURES_ONLY, default all): versioning tagging acl cors copy ceph, and issue 21's in
-s3_features_issue21.py: canned_acl checksums multipart policy_keys listing. All but `ceph` need a
+s3_features_issue21.py: canned_acl checksums multipart policy_keys listing post_presigned. All but `ceph` need a
 fake started with scripts/fake-s3-config.json (or FAKE_S3_CONFIG) at FAKE_S3_ENDPOINT; `ceph` needs a
 second one started with scripts/fake-s3-ceph-config.json (or FAKE_S3_CEPH_CONFIG) at
 FAKE_S3_CEPH_ENDPOINT. Every check encodes what AWS documents (the page is cited above each
@@ -619,7 +619,7 @@ SECTION_FUNCS = {"versioning": section_versioning, "tagging": section_tagging, "
                  "cors": section_cors, "copy": section_copy, "ceph": section_ceph,
                  "canned_acl": issue21.section_canned_acl, "checksums": issue21.section_checksums,
                  "multipart": issue21.section_multipart, "policy_keys": issue21.section_policy_keys,
-                 "listing": issue21.section_listing}
+                 "listing": issue21.section_listing, "post_presigned": issue21.section_post_presigned}
 for name in ALL_SECTIONS:
     if name not in SECTIONS:
         continue

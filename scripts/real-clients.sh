@@ -86,9 +86,9 @@ start_server() {
 ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd ap sts ceph features} "
 # Every section of check_s3_features.py (the ceph one needs the Ceph-dialect server).
 if [[ $ONLY == *" ceph "* ]]; then
-    export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging acl cors copy canned_acl checksums multipart policy_keys listing ceph}"
+    export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging acl cors copy canned_acl checksums multipart policy_keys listing post_presigned ceph}"
 else
-    export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging acl cors copy canned_acl checksums multipart policy_keys listing}"
+    export FEATURES_ONLY="${FEATURES_ONLY:-versioning tagging acl cors copy canned_acl checksums multipart policy_keys listing post_presigned}"
 fi
 servers=(server)   # the log names of the servers started, for the health checks below
 start_server server "$CONFIG"

@@ -1114,6 +1114,39 @@ def _(s):
     post(s, "v4 as mallory into pi's bucket", b, post_form(s, "mallory", b, {"key": "m.txt"}))
 
 
+@case("post.dates-and-buckets")
+def _(s):
+    """Issue 21: a malformed policy expiration or x-amz-date, a form signed for another bucket."""
+    b = s.mkbucket("postdate")
+    form = post_form(s, "pi", b, {"key": "e.txt"})
+    ak, sk, _ = s.users["pi"]
+    date = form["x-amz-credential"].split("/")[1]
+    for exp in ("2100-01-01 00:00:00", "2100-01-01", "2100-01-01 00:00:00.123456", "2100-01-01T00:00:00"):
+        policy = json.loads(base64.b64decode(form["policy"]))
+        policy["expiration"] = exp
+        f = dict(form, policy=base64.b64encode(json.dumps(policy).encode()).decode())
+        f["x-amz-signature"] = hmac.new(_signing_key(sk, date), f["policy"].encode(), hashlib.sha256).hexdigest()
+        post(s, f"expiration {exp!r}", b, f)
+    conds = lambda amz: [{"bucket": b}, ["starts-with", "$key", ""], {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
+                         {"x-amz-credential": form["x-amz-credential"]}, {"x-amz-date": amz}]
+    for label, amz in (("x-amz-date malformed", "yesterday"), ("x-amz-date another day", "20010101T000000Z")):
+        f = post_form(s, "pi", b, {"key": "d.txt"}, conditions=conds(amz))
+        f["x-amz-date"] = amz
+        post(s, label, b, f)
+    other = s.mkbucket("postother")
+    post(s, "form signed for another bucket", b, post_form(s, "pi", other, {"key": "o.txt"}))
+    s.do("HeadObject o.txt", "pi", "head_object", Bucket=b, Key="o.txt")
+
+
+@case("post.anonymous-policy")
+def _(s):
+    """Issue 21: an anonymous form into a bucket whose policy lets anyone put."""
+    b = s.mkbucket("postpol")
+    s.policy(b, [allow("*", ["s3:PutObject"], [pol_arn(b, "/*")])])
+    post(s, "anonymous POST, policy allows PutObject", b, {"key": "anon.txt"})
+    s.do("owner HeadObject anon.txt", "pi", "head_object", Bucket=b, Key="anon.txt")
+
+
 # Presigned URLs --------------------------------------------------------------------------------------------
 
 @case("presign.expiry")
@@ -1139,6 +1172,33 @@ def _(s):
     s.do("GetObject of it", "pi", "get_object", pick=body_of, Bucket=b, Key="put")
     boto = s.clients["pi"].generate_presigned_url("get_object", Params={"Bucket": b, "Key": "k"}, ExpiresIn=30)
     s.rec("boto3 presigned GET", s.answer(s.http.get(boto, timeout=TIMEOUT)))
+
+
+@case("presign.gone")
+def _(s):
+    """Issue 21: signed URLs of a deleted object and bucket, by the owner and by a user the policy lets only
+    read; an expired presigned PUT (s3-tests test_object_raw_put_authenticated_expired)."""
+    b = s.mkbucket("presgone")
+    s.put(b, "k", body=b"gone soon")
+    s.policy(b, [allow(user_arn("mallory"), ["s3:GetObject"], [pol_arn(b, "/*")])])
+    url = s.url(f"/{b}/k")
+    urls = {u: presign_v4("GET", url, s.users[u][0], s.users[u][1], 600) for u in ("pi", "mallory")}
+    for u, signed in urls.items():
+        s.rec(f"{u}: before", s.answer(s.http.get(signed, timeout=TIMEOUT)))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ak, sk, _ = s.users["pi"]
+    for label, exp, when in (("PUT signed 2 min ago for 60 s", 60, now - datetime.timedelta(minutes=2)),
+                             ("PUT expires -1000", -1000, None), ("PUT expires 0", 0, None)):
+        put = presign_v4("PUT", s.url(f"/{b}/late"), ak, sk, exp, when)
+        s.rec(label, s.answer(s.http.put(put, data=b"late", headers={"Connection": "close"}, timeout=TIMEOUT)))
+    s.do("HeadObject late", "pi", "head_object", Bucket=b, Key="late")
+    s.do("setup: delete k", "pi", "delete_object", Bucket=b, Key="k")
+    for u, signed in urls.items():
+        s.rec(f"{u}: object gone", s.answer(s.http.get(signed, timeout=TIMEOUT)))
+    s.do("setup: delete policy", "pi", "delete_bucket_policy", Bucket=b)
+    s.do("setup: delete bucket", "pi", "delete_bucket", Bucket=b)
+    for u, signed in urls.items():
+        s.rec(f"{u}: bucket gone", s.answer(s.http.get(signed, timeout=TIMEOUT)))
 
 
 @case("get.response-overrides")

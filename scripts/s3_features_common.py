@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOOPBACK = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/?$")
-ALL_SECTIONS = ["versioning", "tagging", "acl", "cors", "copy", "ceph", "canned_acl", "checksums", "multipart", "policy_keys", "listing"]
+ALL_SECTIONS = ["versioning", "tagging", "acl", "cors", "copy", "ceph", "canned_acl", "checksums", "multipart", "policy_keys", "listing", "post_presigned"]
 SECTIONS = os.environ.get("FEATURES_ONLY", "").split() or ALL_SECTIONS
 unknown = [s for s in SECTIONS if s not in ALL_SECTIONS]
 if unknown:

@@ -336,3 +336,133 @@ def aws_cli(*args):
            "AWS_SECRET_ACCESS_KEY": key["secret_access_key"], "AWS_DEFAULT_REGION": "us-east-1"}
     return subprocess.run(["aws", "--endpoint-url", ENDPOINT, *args], capture_output=True, check=True,
                           env=env, text=True).stdout
+
+
+# --- POST object and presigned URLs ----------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html (success_action_status 200/201/204, any other
+# value 204; success_action_redirect 303 with bucket, key and etag; a form without policy or signature is anonymous),
+# …/API/sigv4-HTTPPOSTConstructPolicy.html (expiration: ISO 8601), …/API/ErrorResponses.html (InvalidPolicyDocument),
+# …/API/sigv4-query-string-auth.html (X-Amz-Expires 1–604800: negative or larger 400
+# AuthorizationQueryParametersError, 0 expired on arrival), …/API/API_GetObject.html (NoSuchKey only with
+# s3:ListBucket, else AccessDenied).
+def code_of(body):
+    m = re.search(rb"<Code>([^<]*)</Code>", body)
+    return m.group(1).decode() if m else ""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def post_status_location(url, fields):
+    """(status, Location) of a browser form POST, its redirect not followed."""
+    boundary = f"----features-{os.getpid()}-{time.time_ns()}"
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="up.txt"\r\n'
+             f"Content-Type: text/plain\r\n\r\nx\r\n--{boundary}--\r\n").encode()
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(req, timeout=30) as resp:
+            return resp.status, resp.headers.get("Location", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", "")
+
+
+def resigned(form, secret, **policy_changes):
+    """The boto3 form's fields with its policy changed and signed again with `secret`."""
+    import base64
+    import hashlib
+    import hmac
+    doc = json.loads(base64.b64decode(form["fields"]["policy"]))
+    doc.update(policy_changes)
+    fields = dict(form["fields"], policy=base64.b64encode(json.dumps(doc).encode()).decode())
+    date = fields["x-amz-credential"].split("/")[1]
+    key = f"AWS4{secret}".encode()
+    for part in (date, "us-east-1", "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    fields["x-amz-signature"] = hmac.new(key, fields["policy"].encode(), hashlib.sha256).hexdigest()
+    return fields
+
+
+def section_post_presigned():
+    b, other, anon = bucket_name("postpre"), bucket_name("postpre-other"), bucket_name("postpre-anon")
+    if not check(f"post_presigned: create_bucket {b}", lambda: owner.create_bucket(Bucket=b)):
+        return
+    try:
+        url = f"{ENDPOINT}/{b}"
+        for status, want_status in (("200", 200), ("201", 201), ("204", 204), ("404", 204), ("bogus", 204)):
+            form = owner.generate_presigned_post(b, f"s{status}.txt", Fields={"success_action_status": status},
+                                                 Conditions=[{"success_action_status": status}])
+            equal(f"post_presigned: success_action_status {status} answers {want_status}",
+                  lambda: (lambda r: (r[0], b"<PostResponse>" in r[2]))(post_form(url, form["fields"], b"x")),
+                  (want_status, want_status == 201))
+        done = "https://example.invalid/done"
+        form = owner.generate_presigned_post(b, "r.txt", Fields={"success_action_redirect": done},
+                                             Conditions=[{"success_action_redirect": done}])
+        equal("post_presigned: success_action_redirect answers 303 to the URL with bucket, key and etag",
+              lambda: (lambda r: (r[0], r[1].startswith(f"{done}?bucket={b}&key=r.txt&etag=")))(
+                  post_status_location(url, form["fields"])), (303, True))
+        form = owner.generate_presigned_post(b, "f.txt")
+        secret = KEYS[f"root:{OWNER_ACCOUNT}"]["secret_access_key"]
+        cases = (("a form without x-amz-signature", {k: v for k, v in form["fields"].items() if k != "x-amz-signature"},
+                  400, "InvalidArgument"),
+                 ("an expiration that is no ISO 8601 date", resigned(form, secret, expiration="2100-01-01 00:00:00"),
+                  400, "InvalidPolicyDocument"),
+                 ("an empty condition {}", resigned(form, secret, conditions=[{}]), 400, "InvalidPolicyDocument"),
+                 ("an expired policy", resigned(form, secret, expiration="2001-01-01T00:00:00Z"), 403, "AccessDenied"))
+        for label, fields, status, code in cases:
+            equal(f"post_presigned: {label} is {status} {code}",
+                  lambda: (lambda r: (r[0], code_of(r[2])))(post_form(url, fields, b"x")), (status, code))
+        if check(f"post_presigned: create_bucket {other}", lambda: owner.create_bucket(Bucket=other)):
+            form = owner.generate_presigned_post(other, "o.txt")
+            equal("post_presigned: a form signed for another bucket is 403 AccessDenied",
+                  lambda: (lambda r: (r[0], code_of(r[2])))(post_form(url, form["fields"], b"x")), (403, "AccessDenied"))
+        equal("post_presigned: an anonymous form to a private bucket is 403",
+              lambda: post_form(url, {"key": "anon.txt"}, b"x")[0], 403)
+        if check(f"post_presigned: create_bucket {anon}, no public access block, a policy letting anyone put",
+                 lambda: (owner.create_bucket(Bucket=anon), owner.delete_public_access_block(Bucket=anon),
+                          owner.put_bucket_policy(Bucket=anon, Policy=policy(anon, {
+                              "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+                              "Resource": f"arn:aws:s3:::{anon}/*"})))):
+            equal("post_presigned: …an anonymous form is 204 there",
+                  lambda: post_form(f"{ENDPOINT}/{anon}", {"key": "anon.txt"}, b"x")[0], 204)
+
+        owner.put_object(Bucket=b, Key="k", Body=b"old")
+        for expires, status, code in ((1, 200, ""), (0, 403, "AccessDenied"), (-1, 400, "AuthorizationQueryParametersError"),
+                                      (604800, 200, ""), (604801, 400, "AuthorizationQueryParametersError")):
+            signed = owner.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "k"}, ExpiresIn=expires)
+            equal(f"post_presigned: a presigned GET with X-Amz-Expires {expires} is {status} {code}".rstrip(),
+                  lambda: (lambda r: (r[0], code_of(r[2])))(http("GET", signed)), (status, code))
+        put = owner.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "k"}, ExpiresIn=-1000)
+        equal("post_presigned: a presigned PUT with X-Amz-Expires -1000 (s3-tests) is 400 AuthorizationQueryParametersError",
+              lambda: (lambda r: (r[0], code_of(r[2])))(http("PUT", put, b"new")), (400, "AuthorizationQueryParametersError"))
+        put = owner.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "k"}, ExpiresIn=1)
+        time.sleep(2.1)
+        equal("post_presigned: an expired presigned PUT is 403 AccessDenied and writes nothing",
+              lambda: (lambda r: (r[0], code_of(r[2]), body_of(owner, b, "k")))(http("PUT", put, b"new")),
+              (403, "AccessDenied", b"old"))
+
+        carol_arn = f"arn:aws:iam::{OTHER_ACCOUNT}:user/carol"
+        owner.put_bucket_policy(Bucket=b, Policy=policy(b, {"Effect": "Allow", "Principal": {"AWS": carol_arn},
+                                                            "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/*"}))
+        urls = {who: c.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "k"}, ExpiresIn=600)
+                for who, c in (("the owner", owner), ("carol (GetObject only)", carol))}
+        owner.delete_object(Bucket=b, Key="k")
+        for who, status, code in (("the owner", 404, "NoSuchKey"), ("carol (GetObject only)", 403, "AccessDenied")):
+            equal(f"post_presigned: {who}'s signed GET of a deleted object is {status} {code}",
+                  lambda: (lambda r: (r[0], code_of(r[2])))(http("GET", urls[who])), (status, code))
+        owner.delete_bucket_policy(Bucket=b)
+        purge(owner, b)
+        for who in urls:
+            equal(f"post_presigned: {who}'s signed GET in a deleted bucket is 404 NoSuchBucket",
+                  lambda: (lambda r: (r[0], code_of(r[2])))(http("GET", urls[who])), (404, "NoSuchBucket"))
+    finally:
+        for bucket in (b, other, anon):
+            try:
+                owner.delete_bucket_policy(Bucket=bucket)
+            except ClientError:
+                pass
+            purge(owner, bucket)

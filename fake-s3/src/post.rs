@@ -5,6 +5,18 @@
 //! Checked as S3 does: the policy's signature (SigV4 or SigV2), its expiration, every condition
 //! (`eq`, `starts-with`, `content-length-range`, exact matches), and that every form field except
 //! `file`, `policy`, the signature fields and `x-ignore-*` is covered by a condition.
+//!
+//! A policy S3 cannot read (not JSON, no or a malformed `expiration`, no `conditions`, a
+//! condition of the wrong shape such as `{}`) is 400 `InvalidPolicyDocument`, the code
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html> lists for a form that
+//! does not meet its policy document; `expiration` is an ISO 8601 date-time with its zone
+//! (`2013-08-01T12:00:00.000Z`, sigv4-HTTPPOSTConstructPolicy). A SigV4 form's `x-amz-date` is
+//! "the date … used in creating the signing key" (sigv4-HTTPPOSTConstructPolicy, form fields):
+//! one that is no ISO 8601 basic date-time or not the credential's day is 400 `InvalidArgument`
+//! (AWS documents no code for it; a malformed form field is `InvalidArgument`). Ceph RGW 16.2
+//! (observed with `scripts/rgw-diff.py`, case `post.dates-and-buckets`) reads `expiration` as
+//! `YYYY-MM-DD[T| ]HH:MM:SS` with an optional `Z` or `.fraction` + `Z`, answers what it cannot
+//! read with 400 `InvalidArgument` (the caller maps the code), and does not read `x-amz-date`.
 
 use base64::Engine;
 use memchr::memmem;
@@ -116,12 +128,79 @@ fn text(f: &Field) -> String {
     String::from_utf8_lossy(&f.value).into_owned()
 }
 
-/// Checks signature, expiration and conditions. `secret_for` resolves an access key's secret.
+/// A policy S3 cannot read: 400 `InvalidPolicyDocument` (see the module's documentation).
+fn bad_policy(message: impl Into<String>) -> AwsError {
+    AwsError::invalid_argument(message).with_code("InvalidPolicyDocument")
+}
+
+/// The policy's `expiration`. AWS: an ISO 8601 date-time, `YYYY-MM-DDTHH:MM:SS`, then `Z`, a
+/// `.fraction`, both, nothing ("GMT date format": no zone means GMT) or an RFC 3339 offset. Ceph:
+/// what RGW 16.2's `parse_iso8601` reads, `YYYY-MM-DD`, `T` or a space, `HH:MM:SS`, then nothing,
+/// `Z`, or `.DIGITS` and `Z`, all UTC.
+fn parse_expiration(s: &str, ceph: bool) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    if !ceph {
+        if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+            return Some(t);
+        }
+    }
+    let s = s.trim();
+    let (date, sep, clock, rest) = (s.get(..10)?, s.get(10..11)?, s.get(11..19)?, s.get(19..)?);
+    if sep != "T" && !(ceph && sep == " ") {
+        return None;
+    }
+    let rest = rest.trim();
+    let fraction_ok = rest
+        .strip_prefix('.')
+        .and_then(|r| r.strip_suffix('Z').or((!ceph).then_some(r)))
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    if !(rest.is_empty() || rest == "Z" || fraction_ok) {
+        return None;
+    }
+    let date = time::Date::parse(
+        date,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    let clock = time::Time::parse(
+        clock,
+        time::macros::format_description!("[hour]:[minute]:[second]"),
+    )
+    .ok()?;
+    Some(time::PrimitiveDateTime::new(date, clock).assume_utc())
+}
+
+/// A SigV4 form's `x-amz-date` must be an ISO 8601 basic date-time on the credential's day (AWS
+/// dialect; RGW 16.2 does not read it).
+fn check_form_date(amz_date: Option<&str>, credential_day: &str) -> Result<(), AwsError> {
+    let bad = |m: String| AwsError::invalid_argument(m);
+    let Some(amz_date) = amz_date else {
+        return Err(bad(
+            "Bucket POST must contain a field named 'x-amz-date'.".into()
+        ));
+    };
+    let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    if time::PrimitiveDateTime::parse(amz_date, fmt).is_err() {
+        return Err(bad(format!(
+            "x-amz-date `{amz_date}` must be in the ISO 8601 basic format `yyyyMMdd'T'HHmmss'Z'`"
+        )));
+    }
+    if !amz_date.starts_with(credential_day) {
+        return Err(bad(format!(
+            "x-amz-date `{amz_date}` is not the date of the credential, `{credential_day}`"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks signature, expiration and conditions. `secret_for` resolves an access key's secret;
+/// `ceph` reads the policy as RGW 16.2 does.
 pub fn verify(
     fields: &[Field],
     bucket: &str,
     now: time::OffsetDateTime,
     region: &str,
+    ceph: bool,
     secret_for: impl Fn(&str) -> Option<String>,
 ) -> Result<Upload, AwsError> {
     let denied = |m: String| AwsError::access_denied(m);
@@ -168,6 +247,9 @@ pub fn verify(
                 "The AWS Access Key Id you provided does not exist in our records.",
             )
         })?;
+        if !ceph {
+            check_form_date(get("x-amz-date").map(text).as_deref(), &credential.date)?;
+        }
         if credential.region != region {
             return Err(AwsError::authorization_query_parameters_error(format!(
                 "the region '{}' is wrong; expecting '{region}'",
@@ -210,12 +292,16 @@ pub fn verify(
         .decode(policy_b64.trim())
         .ok()
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .ok_or_else(|| AwsError::invalid_argument("Invalid Policy: Invalid JSON."))?;
-    let expiration = policy_json
-        .get("expiration")
-        .and_then(Value::as_str)
-        .and_then(policy_eval::context::parse_time)
-        .ok_or_else(|| AwsError::invalid_argument("Invalid Policy: Policy missing expiration."))?;
+        .ok_or_else(|| bad_policy("Invalid Policy: Invalid JSON."))?;
+    let expiration = match policy_json.get("expiration") {
+        None => return Err(bad_policy("Invalid Policy: Policy missing expiration.")),
+        Some(v) => v
+            .as_str()
+            .and_then(|s| parse_expiration(s, ceph))
+            .ok_or_else(|| {
+                bad_policy(format!("Invalid Policy: Invalid 'expiration' value: {v}"))
+            })?,
+    };
     if now > expiration {
         return Err(denied(
             "Invalid according to Policy: Policy expired.".into(),
@@ -224,7 +310,7 @@ pub fn verify(
     let conditions = policy_json
         .get("conditions")
         .and_then(Value::as_array)
-        .ok_or_else(|| AwsError::invalid_argument("Invalid Policy: Policy missing conditions."))?;
+        .ok_or_else(|| bad_policy("Invalid Policy: Policy missing conditions."))?;
 
     let filename = file.filename.clone().unwrap_or_default();
     let mut values: Vec<(String, String)> = fields
@@ -251,7 +337,7 @@ pub fn verify(
         match c {
             // ceph's s3-tests `test_post_object_empty_conditions`: a malformed policy, 400.
             Value::Object(map) if map.is_empty() => {
-                return Err(AwsError::invalid_argument(
+                return Err(bad_policy(
                     "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.",
                 ))
             }
@@ -292,7 +378,7 @@ pub fn verify(
                             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                     };
                     let (Some(min), Some(max)) = (num(min), num(max)) else {
-                        return Err(AwsError::invalid_argument(
+                        return Err(bad_policy(
                             "Invalid Policy: content-length-range needs two numbers",
                         ));
                     };
@@ -307,17 +393,9 @@ pub fn verify(
                         ));
                     }
                 }
-                _ => {
-                    return Err(AwsError::invalid_argument(format!(
-                        "Invalid Policy: Invalid Condition: {c}"
-                    )))
-                }
+                _ => return Err(bad_policy(format!("Invalid Policy: Invalid Condition: {c}"))),
             },
-            _ => {
-                return Err(AwsError::invalid_argument(format!(
-                    "Invalid Policy: Invalid Condition: {c}"
-                )))
-            }
+            _ => return Err(bad_policy(format!("Invalid Policy: Invalid Condition: {c}"))),
         }
     }
     const EXEMPT: [&str; 5] = [
@@ -456,7 +534,7 @@ mod tests {
     fn check(fields: &[Field]) -> Result<Upload, AwsError> {
         let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        verify(fields, "b", now, "us-east-1", |ak| {
+        verify(fields, "b", now, "us-east-1", false, |ak| {
             (ak == "AKID").then(|| "secret".to_owned())
         })
     }
@@ -520,6 +598,25 @@ mod tests {
             check(&tampered).err().map(|e| e.code),
             Some("SignatureDoesNotMatch")
         );
+    }
+
+    #[test]
+    fn expiration_is_read_as_each_dialect_reads_it() {
+        for (text, aws, ceph) in [
+            ("2100-01-01T00:00:00.000Z", true, true),
+            ("2100-01-01T00:00:00Z", true, true),
+            ("2100-01-01T00:00:00", true, true),
+            ("2100-01-01T00:00:00.5", true, false),
+            ("2100-01-01T01:00:00+01:00", true, false),
+            ("2100-01-01 00:00:00", false, true),
+            ("2100-01-01 00:00:00.123456", false, false),
+            ("2100-01-01", false, false),
+            ("4102444800", false, false),
+            ("2100-01-01T00:00:00é", false, false),
+        ] {
+            assert_eq!(parse_expiration(text, false).is_some(), aws, "AWS {text}");
+            assert_eq!(parse_expiration(text, true).is_some(), ceph, "Ceph {text}");
+        }
     }
 
     proptest! {

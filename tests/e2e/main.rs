@@ -17,6 +17,7 @@ mod fake_s3_listing_encoding;
 mod fake_s3_multipart;
 mod fake_s3_ownership;
 mod fake_s3_policy_keys;
+mod fake_s3_post_presigned;
 mod fake_s3_security;
 mod fake_s3_shapes;
 mod fake_s3_tagging;

@@ -24,7 +24,7 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
     let now = ctx.now();
     let (upload, caller, name) = {
         let iam = ctx.state.iam();
-        let upload = crate::post::verify(&fields, shown, now, &ctx.state.region, |ak| {
+        let upload = crate::post::verify(&fields, shown, now, &ctx.state.region, ceph, |ak| {
             iam.key(ak).map(|e| e.secret.clone())
         })
         .map_err(|e| rgw_form_error(ceph, e))?;
@@ -226,12 +226,12 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
 
 /// How RGW 16.2 answers a browser form it refuses, where it differs from S3 (observed with
 /// `scripts/rgw-diff.py`): a wrong signature and a file outside `content-length-range` are both
-/// 403 AccessDenied.
+/// 403 AccessDenied, a policy it cannot read 400 InvalidArgument (S3: InvalidPolicyDocument).
 fn rgw_form_error(ceph: bool, e: AwsError) -> AwsError {
-    if ceph && matches!(e.code, "SignatureDoesNotMatch" | "EntityTooLarge") {
-        AwsError::access_denied(e.message)
-    } else {
-        e
+    match e.code {
+        "SignatureDoesNotMatch" | "EntityTooLarge" if ceph => AwsError::access_denied(e.message),
+        "InvalidPolicyDocument" if ceph => e.with_code("InvalidArgument"),
+        _ => e,
     }
 }
 
