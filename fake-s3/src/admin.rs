@@ -10,6 +10,8 @@
 //! - `GET /_fake/clock`: `{"time": RFC 3339 or null}` (null: the system clock).
 //! - `PUT /_fake/clock?time=RFC3339`: fixes the clock used for signatures, expiry and
 //!   `aws:CurrentTime`; `DELETE /_fake/clock` returns to the system clock.
+//! - `GET /_fake/least-privilege?principal=ARN`: the identity policy allowing exactly what that
+//!   principal's requests needed since the last reset ([`crate::least_privilege`]).
 //! - `POST /_fake/reset`: back to how the server started (the configuration's identities and
 //!   buckets, nothing else), journal empty, system clock: one server shared by a test suite is
 //!   emptied between tests.
@@ -92,6 +94,21 @@ pub fn handle(
                 ),
             }
         }
+        (&Method::GET, "least-privilege") => {
+            let Some(raw) = param(query, "principal") else {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    "GET /_fake/least-privilege needs ?principal=ARN",
+                );
+            };
+            let Some(arn) = crate::sigv4::percent_decode(raw) else {
+                return refuse(StatusCode::BAD_REQUEST, "the principal is not percent-encoded UTF-8");
+            };
+            answer(
+                StatusCode::OK,
+                &crate::least_privilege::policy(&state.observed(&arn)),
+            )
+        }
         (&Method::POST, "reset") => {
             state.reset();
             answer(StatusCode::OK, &json!({"status": "ok"}))
@@ -100,12 +117,12 @@ pub fn handle(
             state.set_time(None);
             answer(StatusCode::OK, &clock(state))
         }
-        (_, "health" | "journal" | "clock" | "reset") => {
+        (_, "health" | "journal" | "clock" | "reset" | "least-privilege") => {
             refuse(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
         }
         _ => refuse(
             StatusCode::NOT_FOUND,
-            "unknown fake-s3 endpoint; see /_fake/health, /_fake/journal, /_fake/clock, /_fake/reset",
+            "unknown fake-s3 endpoint; see /_fake/health, /_fake/journal, /_fake/clock, /_fake/reset, /_fake/least-privilege",
         ),
     }
 }

@@ -90,6 +90,10 @@ pub fn access_denied_message(
 pub struct Verdict {
     pub decision: Decision,
     pub explanation: Explanation,
+    /// What was decided on: the bucket or object ARN, or through an access point its resource.
+    pub resource: String,
+    /// For `s3:ListBucket`, the listing's prefix (`""` without one).
+    pub prefix: Option<String>,
 }
 
 impl Verdict {
@@ -127,6 +131,11 @@ pub fn add_request_keys(
             req.insert("aws:TokenIssueTime", single(&text));
         }
         req.insert("aws:MultiFactorAuthPresent", single("false"));
+    }
+    // The user's or the session's role's tags
+    // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag>).
+    for (k, v) in &auth.caller.tags {
+        req.insert(&format!("aws:PrincipalTag/{k}"), single(v));
     }
     // The `s3:`/`sts:` keys, each kept only where the catalogue lists it for this action.
     let spec = crate::operation::spec(&req.action);
@@ -224,6 +233,7 @@ pub fn authorize(
     let req = build_request(auth, action, bucket, key, ap, facts, now);
     let caller: &Caller = &auth.caller;
     let policies = PolicySet {
+        boundary: caller.boundary.as_deref(),
         identity: &caller.identity,
         session: &caller.session,
         bucket: bucket.policy.as_ref().map(|p| &p.compiled),
@@ -260,9 +270,20 @@ pub fn authorize(
             explanation.deciding_statements.clear();
         }
     }
+    let resource = req
+        .access_point_resource()
+        .unwrap_or(req.bucket_resource())
+        .to_owned();
+    let prefix = action.eq_ignore_ascii_case("s3:ListBucket").then(|| {
+        req.get("s3:prefix")
+            .and_then(|v| v.iter().next().map(str::to_owned))
+            .unwrap_or_default()
+    });
     Verdict {
         decision: explanation.decision,
         explanation,
+        resource,
+        prefix,
     }
 }
 
@@ -336,6 +357,8 @@ mod catalogue_walk {
                 identity: Arc::new(vec![policy]),
                 session: Arc::new(Vec::new()),
                 token_issued: None,
+                boundary: None,
+                tags: Vec::new(),
             },
             access_key: None,
             signature: Some((SigVersion::V4, AuthType::Query)),

@@ -43,6 +43,8 @@ pub struct ControlCtx<'a> {
     pub query: &'a [(String, String)],
     /// The authorization outcome, for the journal.
     pub decision: Option<(policy_eval::Decision, String)>,
+    /// What the request was authorized for; a refusal soft enforcement waived.
+    pub ledger: crate::enforcement::Ledger,
     /// Request facts (source address) for condition keys.
     pub facts: crate::authz::RequestFacts,
     pub body: Bytes,
@@ -128,6 +130,7 @@ impl ControlCtx<'_> {
         };
         crate::authz::add_request_keys(&mut req, self.auth, &self.facts, self.state.now());
         let policies = PolicySet {
+            boundary: caller.boundary.as_deref(),
             identity: &caller.identity,
             session: &caller.session,
             bucket: None,
@@ -150,12 +153,17 @@ impl ControlCtx<'_> {
                 self.account
             )
         };
+        let resource = req
+            .access_point_arn()
+            .unwrap_or(req.bucket_resource())
+            .to_owned();
+        self.ledger.note(action, &resource, None);
+        let refusal = (!allowed).then(|| AwsError::access_denied("Access Denied"));
+        let waived = self
+            .ledger
+            .enforce(self.state.enforcement, (decision, &summary), refusal);
         self.decision = Some((decision, summary));
-        if allowed {
-            Ok(())
-        } else {
-            Err(AwsError::access_denied("Access Denied"))
-        }
+        waived
     }
 
     fn ap(&self) -> Result<AccessPoint, AwsError> {

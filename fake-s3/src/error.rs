@@ -1,6 +1,6 @@
 //! Errors as AWS shapes them (<https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>):
 //! S3 answers `<Error><Code/><Message/><Resource/><RequestId/><HostId/></Error>`, S3 Control and
-//! STS wrap the same fields in `<ErrorResponse>`.
+//! STS and IAM wrap the same fields in `<ErrorResponse>`.
 
 use http::StatusCode;
 
@@ -10,6 +10,7 @@ pub enum Api {
     S3,
     Control,
     Sts,
+    Iam,
 }
 
 /// An error response: AWS code, HTTP status and message.
@@ -94,6 +95,11 @@ errors! {
     precondition_failed => "PreconditionFailed", PRECONDITION_FAILED;
     missing_content_length => "MissingContentLength", LENGTH_REQUIRED;
     validation_error => "ValidationError", BAD_REQUEST;
+    no_such_entity => "NoSuchEntity", NOT_FOUND;
+    entity_already_exists => "EntityAlreadyExists", CONFLICT;
+    delete_conflict => "DeleteConflict", CONFLICT;
+    limit_exceeded => "LimitExceeded", CONFLICT;
+    invalid_input => "InvalidInput", BAD_REQUEST;
 }
 
 impl AwsError {

@@ -34,9 +34,12 @@ mod checksum;
 mod chunked;
 mod config;
 mod control;
+mod enforcement;
 mod error;
 mod faults;
+mod iam;
 mod identity;
+mod least_privilege;
 mod operation;
 mod pipeline;
 mod post;
@@ -60,6 +63,7 @@ use tokio::sync::watch;
 
 pub use auth::{authenticate, Authenticated, RequestParts};
 pub use config::Config;
+pub use enforcement::Enforcement;
 pub use error::AwsError;
 pub use faults::FaultConfig;
 pub use identity::{Credentials, Iam, KeyOwner, Role, User};
@@ -96,6 +100,7 @@ pub struct FakeAws {
     iam: Iam,
     storage: Storage,
     limits: Limits,
+    enforcement: Enforcement,
     error: Option<Error>,
 }
 
@@ -107,6 +112,7 @@ impl FakeAws {
             iam: Iam::default(),
             storage: Storage::default(),
             limits: Limits::default(),
+            enforcement: Enforcement::Hard,
             error: None,
         }
     }
@@ -139,9 +145,17 @@ impl FakeAws {
         self
     }
 
+    /// Hard (AWS's, the default) or soft enforcement: under soft, requests that policy would
+    /// refuse are served and journaled with their Deny, marked `"enforcement": "soft"`.
+    pub fn enforcement(mut self, enforcement: Enforcement) -> Self {
+        self.enforcement = enforcement;
+        self
+    }
+
     /// Applies a configuration file's contents.
     pub fn config(mut self, config: &Config) -> Result<Self, Error> {
         self.region.clone_from(&config.region);
+        self.enforcement = config.enforcement;
         self.iam.ceph_dialect = config.dialect == config::Dialect::Ceph;
         config.apply(&mut self.iam, &mut self.storage, &self.region)?;
         Ok(self)
@@ -163,12 +177,9 @@ impl FakeAws {
         let local = listener
             .local_addr()
             .map_err(|source| Error::Bind { addr, source })?;
-        let state = Arc::new(State::new(
-            &self.region,
-            self.iam,
-            self.storage,
-            self.limits,
-        ));
+        let mut state = State::new(&self.region, self.iam, self.storage, self.limits);
+        state.enforcement = self.enforcement;
+        let state = Arc::new(state);
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, Arc::clone(&state), rx));
         Ok(FakeAwsHandle {
@@ -326,6 +337,13 @@ impl FakeAwsHandle {
     /// Empties the journal.
     pub fn clear_journal(&self) {
         self.state.clear_journal();
+    }
+
+    /// The identity policy allowing exactly what `principal` (an ARN, as the journal names it)
+    /// requested since the last reset, allowed or refused: one statement per resource, listings
+    /// under `s3:prefix` conditions (see `GET /_fake/least-privilege`).
+    pub fn least_privilege(&self, principal: &str) -> serde_json::Value {
+        least_privilege::policy(&self.state.observed(principal))
     }
 
     /// Back to how the fake started (see `POST /_fake/reset`).

@@ -28,6 +28,10 @@ struct Args {
     /// Configuration file (JSON): accounts, users, roles, keys, policies, buckets.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// `hard` refuses what policy refuses, as AWS does; `soft` serves it and journals the refusal
+    /// (marked soft). Overrides the configuration's `enforcement`.
+    #[arg(long, value_name = "hard|soft")]
+    enforcement: Option<fake_s3::Enforcement>,
 }
 
 /// Where the log lines go: standard error, written as a plain file descriptor. tracing formats each
@@ -84,13 +88,16 @@ async fn main() -> ExitCode {
         }
     };
     let region = config.region.clone();
-    let builder = match FakeAws::builder().config(&config) {
+    let mut builder = match FakeAws::builder().config(&config) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Some(enforcement) = args.enforcement {
+        builder = builder.enforcement(enforcement);
+    }
     let handle = match builder
         .start_on(SocketAddr::new(args.host, args.port))
         .await

@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 use crate::auth::{self, Authenticated, RequestParts};
 use crate::authz::RequestFacts;
+use crate::enforcement::Ledger;
 use crate::error::AwsError;
 use crate::operation::{self, Authorization, Handler, Operation};
 use crate::response::Resp;
@@ -38,6 +39,8 @@ pub struct Outcome {
     pub bucket: Option<String>,
     /// Whether the request was authenticated (as a caller or as anonymous).
     pub authenticated: bool,
+    /// What it was authorized for, and whether soft enforcement waived a refusal.
+    pub ledger: Ledger,
 }
 
 impl Outcome {
@@ -50,6 +53,7 @@ impl Outcome {
             explanation: String::new(),
             bucket: None,
             authenticated: false,
+            ledger: Ledger::default(),
         }
     }
 }
@@ -77,13 +81,17 @@ fn resolve(
             .map(Operation::S3)
         }
         Route::Control { op, .. } => Ok(Operation::Control(*op)),
-        Route::Sts => {
+        Route::Sts | Route::Iam => {
             let action = sts_params
                 .iter()
                 .find(|(k, _)| k == "Action")
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            Ok(Operation::Sts(action))
+            Ok(if matches!(route, Route::Iam) {
+                Operation::Iam(action)
+            } else {
+                Operation::Sts(action)
+            })
         }
     }
 }
@@ -104,6 +112,10 @@ fn anonymous_refusal(route: &Route) -> Option<(AwsError, &'static str)> {
         Route::Sts => Some((
             AwsError::access_denied("STS requests must be signed"),
             "STS requests must be signed",
+        )),
+        Route::Iam => Some((
+            AwsError::access_denied("IAM requests must be signed"),
+            "IAM requests must be signed",
         )),
     }
 }
@@ -148,6 +160,7 @@ pub async fn run(
                 explanation: String::new(),
                 bucket,
                 authenticated: false,
+                ledger: Ledger::default(),
             };
         }
     }
@@ -164,12 +177,17 @@ pub async fn run(
         headers: &parts.headers,
         host_bucket,
     };
+    // IAM is global: clients sign it for us-east-1 (or, given an endpoint, their own region).
+    let region = match &route {
+        Route::Iam if router::scope_part(parts, &query, 2) == Some("us-east-1") => "us-east-1",
+        _ => state.region.as_str(),
+    };
     let authenticated = match auth::authenticate(
         &rparts,
         body,
         state,
         state.now(),
-        &state.region,
+        region,
         route.signing_service(),
     ) {
         Ok(a) => a,
@@ -193,10 +211,11 @@ pub async fn run(
         explanation: String::new(),
         bucket,
         authenticated: true,
+        ledger: Ledger::default(),
     };
 
     // 3. Operation.
-    let sts_params = if matches!(route, Route::Sts) {
+    let sts_params = if matches!(route, Route::Sts | Route::Iam) {
         let mut params = query.clone();
         match router::form_params(&authenticated.body) {
             Ok(form) => params.extend(form),
@@ -259,8 +278,9 @@ pub async fn run(
     }
     let (result, decision) = match (route, op) {
         (Route::S3(addressed), Operation::S3(op)) => {
-            let (result, decision, signer, bucket) =
+            let (result, decision, signer, bucket, ledger) =
                 run_s3(state, &authenticated, op, &addressed, &query, parts, facts);
+            out.ledger = ledger;
             if let Some(arn) = signer {
                 out.principal = arn;
             }
@@ -280,8 +300,24 @@ pub async fn run(
                 decision: None,
                 facts,
                 body: authenticated.body.clone(),
+                ledger: Ledger::default(),
             };
             let result = serve(&mut ctx, operation.authorization());
+            out.ledger = std::mem::take(&mut ctx.ledger);
+            (result, ctx.decision.map(|(d, e)| (d.to_string(), e)))
+        }
+        (Route::Iam, operation) => {
+            let mut ctx = crate::iam::IamCtx {
+                state,
+                auth: &authenticated,
+                params: &sts_params,
+                request_id,
+                facts,
+                decision: None,
+                ledger: Ledger::default(),
+            };
+            let result = serve(&mut ctx, operation.authorization());
+            out.ledger = std::mem::take(&mut ctx.ledger);
             (result, ctx.decision.map(|(d, e)| (d.to_string(), e)))
         }
         (_, operation) => {
@@ -292,8 +328,10 @@ pub async fn run(
                 request_id,
                 facts,
                 decision: None,
+                ledger: Ledger::default(),
             };
             let result = serve(&mut ctx, operation.authorization());
+            out.ledger = std::mem::take(&mut ctx.ledger);
             (result, ctx.decision.map(|(d, e)| (d.to_string(), e)))
         }
     };
@@ -312,6 +350,7 @@ type S3Outcome = (
     Option<(String, String)>,
     Option<String>,
     Option<String>,
+    Ledger,
 );
 
 fn run_s3(
@@ -336,7 +375,7 @@ fn run_s3(
             let tenant = iam.tenant_of(authenticated.caller.account());
             match crate::tenant::resolve(iam.ceph_dialect, w, tenant) {
                 Ok(k) => Some(k),
-                Err(e) => return (Err(e), None, None, None),
+                Err(e) => return (Err(e), None, None, None, Ledger::default()),
             }
         }
         other => other.map(str::to_owned),
@@ -355,15 +394,19 @@ fn run_s3(
         verdict: None,
         form_signer: None,
         body: authenticated.body.clone(),
+        ledger: Ledger::default(),
     };
     let result = serve(&mut ctx, op.authorization());
     let (decision, explanation) = s3::journal_decision(&ctx);
     let signer = ctx.form_signer.take();
+    let ledger = std::mem::take(&mut ctx.ledger);
+    drop(ctx);
     (
         result,
         decision.map(|d| (d.to_string(), explanation)),
         signer,
         resolved,
+        ledger,
     )
 }
 

@@ -131,7 +131,12 @@ pub async fn handle(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
     {
-        Api::Sts
+        let query = crate::router::decode_query(parts.uri.query()).unwrap_or_default();
+        if crate::router::scope_part(&parts, &query, 3) == Some("iam") {
+            Api::Iam
+        } else {
+            Api::Sts
+        }
     } else {
         Api::S3
     };
@@ -152,6 +157,7 @@ pub async fn handle(
         explanation,
         bucket,
         authenticated,
+        ledger,
     } = crate::pipeline::run(state, peer, &parts, body, &raw_path, &request_id).await;
     let status = match &result {
         Ok(r) => r.status.as_u16(),
@@ -198,6 +204,8 @@ pub async fn handle(
         decision,
         explanation,
         status,
+        enforcement: ledger.soft.then_some("soft"),
+        authorized: ledger.needs,
     });
     let mut response = match result {
         Ok(resp) => finish(resp, &request_id),

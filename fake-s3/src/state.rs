@@ -1,7 +1,7 @@
 //! Shared server state: IAM, storage, the clock, the journal and fault injection. Locks are
 //! short-lived and never held across an await; a poisoned lock is recovered, not unwrapped.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -48,6 +48,21 @@ pub struct JournalEntry {
     /// Why, in words (policy-eval's explanation summary).
     pub explanation: String,
     pub status: u16,
+    /// `soft` when policy refused the request and soft enforcement served it anyway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<&'static str>,
+    /// What the request was authorized for (action, resource, a listing's prefix), allowed or
+    /// not: what `GET /_fake/least-privilege` builds its policy from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorized: Vec<crate::enforcement::Need>,
+}
+
+/// The journal's entries and, per principal, every authorization its requests needed since the
+/// last reset (kept apart from the entries, which a test may clear or which may roll over).
+#[derive(Debug, Default)]
+struct Journal {
+    entries: VecDeque<JournalEntry>,
+    observed: HashMap<String, HashSet<crate::enforcement::Need>>,
 }
 
 /// Shared state behind the server.
@@ -58,9 +73,11 @@ pub struct State {
     storage: RwLock<Storage>,
     /// A fixed time set by tests; the system clock otherwise.
     clock: Mutex<Option<OffsetDateTime>>,
-    journal: Mutex<VecDeque<JournalEntry>>,
+    journal: Mutex<Journal>,
     pub limits: Limits,
     pub faults: crate::faults::Faults,
+    /// The server's setting, which [`State::reset`] keeps.
+    pub enforcement: crate::enforcement::Enforcement,
     requests: AtomicU64,
     /// Identities and storage as the server started, for [`State::reset`].
     initial: (Iam, Storage),
@@ -97,9 +114,10 @@ impl State {
         State {
             region: region.to_owned(),
             clock: Mutex::new(None),
-            journal: Mutex::new(VecDeque::new()),
+            journal: Mutex::new(Journal::default()),
             limits,
             faults: crate::faults::Faults::default(),
+            enforcement: crate::enforcement::Enforcement::Hard,
             requests: AtomicU64::new(0),
             initial: (iam.clone(), storage.clone()),
             iam: RwLock::new(iam),
@@ -114,7 +132,10 @@ impl State {
         *self.iam_mut() = self.initial.0.clone();
         *self.storage_mut() = self.initial.1.clone();
         self.set_time(None);
-        self.clear_journal();
+        let mut journal = recover(self.journal.lock());
+        journal.entries.clear();
+        journal.observed.clear();
+        drop(journal);
         self.faults.configure(crate::faults::FaultConfig::default());
     }
 
@@ -158,19 +179,43 @@ impl State {
     /// Records a decision.
     pub fn record(&self, entry: JournalEntry) {
         let mut j = recover(self.journal.lock());
-        if j.len() == JOURNAL_CAPACITY {
-            j.pop_front();
+        if !entry.authorized.is_empty() {
+            let seen = match j.observed.get_mut(&entry.principal) {
+                Some(seen) => seen,
+                None => j.observed.entry(entry.principal.clone()).or_default(),
+            };
+            for need in &entry.authorized {
+                if !seen.contains(need) {
+                    seen.insert(need.clone());
+                }
+            }
         }
-        j.push_back(entry);
+        if j.entries.len() == JOURNAL_CAPACITY {
+            j.entries.pop_front();
+        }
+        j.entries.push_back(entry);
     }
 
     /// The journal, oldest first.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        recover(self.journal.lock()).iter().cloned().collect()
+        recover(self.journal.lock())
+            .entries
+            .iter()
+            .cloned()
+            .collect()
     }
 
-    /// Empties the journal.
+    /// Empties the journal (what each principal needed is kept until [`State::reset`]).
     pub fn clear_journal(&self) {
-        recover(self.journal.lock()).clear();
+        recover(self.journal.lock()).entries.clear();
+    }
+
+    /// Every authorization `principal`'s requests needed since the last reset.
+    pub fn observed(&self, principal: &str) -> Vec<crate::enforcement::Need> {
+        recover(self.journal.lock())
+            .observed
+            .get(principal)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }

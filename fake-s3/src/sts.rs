@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::auth::Authenticated;
 use crate::error::AwsError;
-use crate::identity::{KeyOwner, Role, Session};
+use crate::identity::{KeyOwner, Role, Session, SessionSource};
 use crate::response::Resp;
 use crate::state::State;
 use crate::xml::escape;
@@ -52,6 +52,8 @@ pub struct StsCtx<'a> {
     pub facts: crate::authz::RequestFacts,
     /// The authorization outcome, for the journal.
     pub decision: Option<(policy_eval::Decision, String)>,
+    /// What the request was authorized for; a refusal soft enforcement waived.
+    pub ledger: crate::enforcement::Ledger,
 }
 
 /// An STS request read and checked, ready to be decided.
@@ -113,10 +115,33 @@ impl crate::operation::Handler for StsCtx<'_> {
             Prepared::CallerIdentity => Ok(()),
             Prepared::AssumeRole(r) => {
                 let (result, decision) = decide_assume_role(self, action, r);
+                self.ledger.note(action, &r.role.arn, None);
+                let waived = self.ledger.enforce(
+                    self.state.enforcement,
+                    (decision.0, &decision.1),
+                    result.err(),
+                );
                 self.decision = Some(decision);
-                result
+                waived
             }
-            Prepared::FederationToken(f) => decide_federation_token(self, action, f),
+            Prepared::FederationToken(f) => {
+                let account = self.auth.caller.account().to_owned();
+                let resource = format!("arn:aws:sts::{account}:federated-user/{}", f.name);
+                self.ledger.note(action, &resource, None);
+                let result = decide_federation_token(self, action, f);
+                let decision = match &result {
+                    Ok(()) => policy_eval::Decision::Allow,
+                    Err(_) => policy_eval::Decision::ImplicitDeny,
+                };
+                self.ledger.enforce(
+                    self.state.enforcement,
+                    (
+                        decision,
+                        "no identity-based policy allows sts:GetFederationToken",
+                    ),
+                    result.err(),
+                )
+            }
         }
     }
 
@@ -268,6 +293,7 @@ fn decide_assume_role(
     crate::authz::add_request_keys(&mut req, auth, &sts_facts(ctx), ctx.state.now());
     let trust = r.role.trust_policy.as_ref();
     let policies = PolicySet {
+        boundary: auth.caller.boundary.as_deref(),
         identity: &auth.caller.identity,
         session: &auth.caller.session,
         bucket: trust,
@@ -303,11 +329,16 @@ fn issue_role_session(state: &State, r: RoleRequest, request_id: &str) -> Result
         r.account, r.role.name, r.session_name
     );
     let userid = format!("{}:{}", r.role.role_id, r.session_name);
+    let source = SessionSource::Role {
+        account: r.account.clone(),
+        role_id: r.role.role_id.clone(),
+    };
     let creds = state.iam_mut().add_session(Session {
         arn: session_arn.clone(),
         account: r.account,
         userid: userid.clone(),
         role_arn: Some(r.role.arn.clone()),
+        source: Some(source),
         policies: Arc::clone(&r.role.policies),
         session_policies: Arc::new(r.session_policies),
         issued: now,
@@ -381,6 +412,7 @@ fn decide_federation_token(
         &req,
         &PolicySet {
             identity: &auth.caller.identity,
+            boundary: auth.caller.boundary.as_deref(),
             ..PolicySet::default()
         },
     );
@@ -404,7 +436,7 @@ fn issue_federation_token(
         secs,
         session_policies,
     } = f;
-    let (account, policies) = {
+    let (account, policies, source) = {
         let iam = state.iam();
         let key = iam.key(auth_key(auth).as_str()).cloned();
         match key.map(|k| k.owner.clone()) {
@@ -412,13 +444,13 @@ fn issue_federation_token(
                 account,
                 name: user,
             }) => {
-                let pol = iam
-                    .accounts
-                    .get(&account)
-                    .and_then(|a| a.users.get(&user))
-                    .map(|u| Arc::clone(&u.policies))
-                    .unwrap_or_default();
-                (account, pol)
+                let found = iam.accounts.get(&account).and_then(|a| a.users.get(&user));
+                let pol = found.map(|u| Arc::clone(&u.policies)).unwrap_or_default();
+                let source = found.map(|u| SessionSource::User {
+                    account: account.clone(),
+                    user_id: u.user_id.clone(),
+                });
+                (account, pol, source)
             }
             // The root's federated users get whatever the session policy allows.
             Some(KeyOwner::Root { account }) => {
@@ -427,7 +459,7 @@ fn issue_federation_token(
                     PolicyKind::Identity,
                 )
                 .map_err(|e| AwsError::internal_error(e.to_string()))?;
-                (account, Arc::new(vec![all]))
+                (account, Arc::new(vec![all]), None)
             }
             _ => {
                 return Err(AwsError::access_denied(
@@ -445,6 +477,7 @@ fn issue_federation_token(
         account,
         userid: userid.clone(),
         role_arn: None,
+        source,
         policies,
         // A federated user with no session policy has no permissions.
         session_policies: Arc::new(if session_policies.is_empty() {

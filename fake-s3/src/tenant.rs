@@ -169,6 +169,7 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let set = PolicySet {
+            boundary: None,
             identity: std::slice::from_ref(&everything),
             session: &[],
             bucket: Some(policy),

@@ -57,6 +57,9 @@ pub fn error_body(e: &AwsError, api: Api, request_id: &str, rgw: Option<RgwError
         Api::Sts => format!(
             "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>{inner}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         ),
+        Api::Iam => format!(
+            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>{inner}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        ),
     }
 }
 

@@ -128,6 +128,9 @@ pub struct PolicySet<'a> {
     pub identity: &'a [Policy],
     /// Session policies passed when the session was created.
     pub session: &'a [Policy],
+    /// The permissions boundary of the user or role, which caps identity policies
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>).
+    pub boundary: Option<&'a Policy>,
     pub bucket: Option<&'a Policy>,
     pub access_point: Option<&'a Policy>,
 }

@@ -33,6 +33,7 @@ impl fmt::Display for Decision {
 pub enum PolicyRef {
     Identity(usize),
     Session(usize),
+    Boundary,
     AccessPoint,
     Bucket,
 }
@@ -42,6 +43,7 @@ impl fmt::Display for PolicyRef {
         match self {
             PolicyRef::Identity(i) => write!(f, "identity[{i}]"),
             PolicyRef::Session(i) => write!(f, "session[{i}]"),
+            PolicyRef::Boundary => f.write_str("boundary"),
             PolicyRef::AccessPoint => f.write_str("access_point"),
             PolicyRef::Bucket => f.write_str("bucket"),
         }
@@ -164,6 +166,7 @@ fn find<'p>(policies: &PolicySet<'p>, r: StatementRef) -> Option<&'p Statement> 
     let policy: Option<&Policy> = match r.policy {
         PolicyRef::Identity(i) => policies.identity.get(i),
         PolicyRef::Session(i) => policies.session.get(i),
+        PolicyRef::Boundary => policies.boundary,
         PolicyRef::AccessPoint => policies.access_point,
         PolicyRef::Bucket => policies.bucket,
     };

@@ -21,6 +21,11 @@
 //!   but not a grant naming the session's own ARN
 //!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>).
 //! - Access points refuse anonymous requests and SigV2 (`s3:signatureversion` = `AWS`).
+//! - A permissions boundary caps identity policies (and session policies' grants through them):
+//!   an action must be allowed by both, and a Deny in the boundary is explicit. In the owner's
+//!   account, a resource policy that names the user or the session exactly is not capped; one that
+//!   names the role, the account or everyone is
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>).
 
 use crate::compile::{Effect, Policy, PolicySet, Statement};
 use crate::condition::CondOutcome;
@@ -192,6 +197,19 @@ fn run(
             });
         }
     }
+    let boundary = policies
+        .boundary
+        .map(|p| scan(p, PolicyRef::Boundary, req, primary, &mut trace));
+    if deny.is_none() {
+        deny = boundary.and_then(|v| v.deny).map(|s| StatementRef {
+            policy: PolicyRef::Boundary,
+            index: s,
+        });
+    }
+    let boundary_allow = boundary.and_then(|v| v.allow).map(|(s, _)| StatementRef {
+        policy: PolicyRef::Boundary,
+        index: s,
+    });
     let ap = match (policies.access_point, req.access_point_resource()) {
         (Some(p), Some(res)) => Some(scan(p, PolicyRef::AccessPoint, req, res, &mut trace)),
         _ => None,
@@ -242,7 +260,8 @@ fn run(
     );
     let has_session = !policies.session.is_empty();
     let session_ok = !has_session || session_allow.is_some();
-    let identity_ok = (is_root || identity_allow.is_some()) && session_ok;
+    let boundary_ok = policies.boundary.is_none() || boundary_allow.is_some();
+    let identity_ok = (is_root || identity_allow.is_some()) && session_ok && boundary_ok;
 
     let mut checks = Vec::with_capacity(2);
     let mut gates = Vec::with_capacity(2);
@@ -293,7 +312,9 @@ fn run(
             let counts_alone = !same_account || m != PrincipalMatch::Account || is_root;
             // Session policies limit every grant except one naming the session itself.
             let unlimited = !has_session || session_ok || m == PrincipalMatch::Exact;
-            (counts_alone && unlimited).then_some(s)
+            // A boundary caps every grant but one naming the user or the session itself.
+            let within_boundary = boundary_ok || m == PrincipalMatch::Exact;
+            (counts_alone && unlimited && within_boundary).then_some(s)
         });
         let ok = if same_account {
             identity_ok || resource_grant.is_some()
@@ -306,6 +327,9 @@ fn run(
                     push_unique(&mut deciding, s);
                 }
                 if let Some(s) = session_allow {
+                    push_unique(&mut deciding, s);
+                }
+                if let Some(s) = boundary_allow {
                     push_unique(&mut deciding, s);
                 }
             } else if let Some(s) = resource_grant {

@@ -6,8 +6,10 @@
 //!              "bucket": {"name": "…", "account": "…"}, "key": "…",
 //!              "access_point": {"name": "…", "account": "…", "region": "…"},
 //!              "context": {"s3:prefix": "…"}},
-//!  "policies": {"identity": [ … ], "bucket": null, "access_point": null, "session": [ … ]}}
+//!  "policies": {"identity": [ … ], "bucket": null, "access_point": null, "session": [ … ],
+//!               "boundary": null}}
 //! ```
+//! `boundary` (optional) is the principal's permissions boundary, an identity policy.
 //! Unknown fields inside `request` and `policies` are errors (a typo must not silently change the
 //! answer); unknown top-level fields are reported as warnings, so annotated scenarios still run.
 
@@ -88,6 +90,7 @@ struct RawPolicies {
     session: Option<Vec<Value>>,
     bucket: Option<Value>,
     access_point: Option<Value>,
+    boundary: Option<Value>,
 }
 
 /// A parsed, validated scenario.
@@ -98,6 +101,8 @@ pub struct Scenario {
     pub session: Vec<Policy>,
     pub bucket: Option<Policy>,
     pub access_point: Option<Policy>,
+    /// The principal's permissions boundary.
+    pub boundary: Option<Policy>,
     /// Things worth telling the user that do not stop evaluation.
     pub warnings: Vec<String>,
 }
@@ -140,6 +145,7 @@ impl Scenario {
         let identity = compile_list(raw_policies.identity, PolicyKind::Identity, "identity")?;
         let session = compile_list(raw_policies.session, PolicyKind::Session, "session")?;
         let bucket = compile_one(raw_policies.bucket, PolicyKind::Bucket, "bucket")?;
+        let boundary = compile_one(raw_policies.boundary, PolicyKind::Identity, "boundary")?;
         let access_point = compile_one(
             raw_policies.access_point,
             PolicyKind::AccessPoint,
@@ -173,6 +179,7 @@ impl Scenario {
             session,
             bucket,
             access_point,
+            boundary,
             warnings,
         })
     }
@@ -180,6 +187,7 @@ impl Scenario {
     /// The policies as a [`PolicySet`].
     pub fn policies(&self) -> PolicySet<'_> {
         PolicySet {
+            boundary: self.boundary.as_ref(),
             identity: &self.identity,
             session: &self.session,
             bucket: self.bucket.as_ref(),

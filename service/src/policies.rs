@@ -413,6 +413,7 @@ mod tests {
                 ContextValue::Single(ACCT.into()),
             );
             let set = PolicySet {
+                boundary: None,
                 identity: &[],
                 session: &[],
                 bucket: Some(&bucket),
@@ -487,6 +488,7 @@ mod tests {
                 r.insert("s3:prefix", ContextValue::Single(key.into()));
             }
             let set = PolicySet {
+                boundary: None,
                 identity,
                 session: &[],
                 bucket: Some(&bucket),

@@ -9,19 +9,21 @@ use std::sync::OnceLock;
 /// library, so cargo does not build the binary for this test by itself.
 pub(crate) fn s3keeper() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| workspace_bin("s3keeper", "s3keeper"))
-        .clone()
+    BIN.get_or_init(|| workspace_bin("s3keeper")).clone()
 }
 
 /// The `fake-s3` binary, built on first use.
 pub(crate) fn fake_s3_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| workspace_bin("fake-s3", "fake-s3"))
-        .clone()
+    BIN.get_or_init(|| workspace_bin("fake-s3")).clone()
 }
 
-/// Builds `bin` of `package` in the profile this test binary was built in.
-fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+/// Builds the workspace binary `bin` in the profile this test binary was built in. The build names the
+/// whole workspace with its tests, as `cargo nextest run --workspace` does, so that cargo resolves
+/// the same features (dev-dependencies included) and reuses every compiled dependency; building
+/// the one package alone resolved other features and compiled the AWS SDKs a second time (about
+/// three minutes on a fresh clone).
+fn workspace_bin(bin: &str) -> PathBuf {
     let mut dir = std::env::current_exe().unwrap_or_default();
     dir.pop();
     if dir.ends_with("deps") {
@@ -29,7 +31,7 @@ fn workspace_bin(package: &str, bin: &str) -> PathBuf {
     }
     let mut build = Command::new(env!("CARGO"));
     build
-        .args(["build", "--quiet", "--package", package, "--bin", bin])
+        .args(["build", "--quiet", "--workspace", "--bins", "--tests"])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     if dir.ends_with("release") {
         build.arg("--release");

@@ -458,8 +458,8 @@ class TestPrincipalTags:
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=dumps(trust(user_arn(assumer))), Tags=tags)
             iam.put_role_policy(RoleName=role, PolicyName="gated", PolicyDocument=dumps(gated))
         sts = keys_client(fake_s3, "sts", key)
-        s_tagged = keys_client(fake_s3, "s3", sts.assume_role(RoleArn=role_arn(tagged), RoleSessionName="t")["Credentials"])
-        s_plain = keys_client(fake_s3, "s3", sts.assume_role(RoleArn=role_arn(plain), RoleSessionName="p")["Credentials"])
+        s_tagged = keys_client(fake_s3, "s3", sts.assume_role(RoleArn=role_arn(tagged), RoleSessionName="tt")["Credentials"])
+        s_plain = keys_client(fake_s3, "s3", sts.assume_role(RoleArn=role_arn(plain), RoleSessionName="pp")["Credentials"])
         assert read(s_tagged, bucket, "data/a.csv") == b"a\n"
         denied(lambda: s_plain.get_object(Bucket=bucket, Key="data/a.csv"))
 
@@ -485,22 +485,22 @@ class TestRoles:
     def test_a_user_the_trust_policy_does_not_name_cannot_assume_the_role(self, fake_s3, iam, bucket, uid):
         _, _, role = _role_with_reader(fake_s3, iam, bucket, uid)
         _, key = make_user(iam, uid("stranger"), inline=policy(allow("sts:AssumeRole", "*")))
-        denied(lambda: keys_client(fake_s3, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="x"))
+        denied(lambda: keys_client(fake_s3, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="xx"))
 
     def test_update_assume_role_policy_changes_who_may_assume_at_once(self, fake_s3, iam, bucket, uid):
         first, key1, role = _role_with_reader(fake_s3, iam, bucket, uid)
         second = uid("successor")
         _, key2 = make_user(iam, second, inline=policy(allow("sts:AssumeRole", role_arn(role))))
-        denied(lambda: keys_client(fake_s3, "sts", key2).assume_role(RoleArn=role_arn(role), RoleSessionName="s"))
+        denied(lambda: keys_client(fake_s3, "sts", key2).assume_role(RoleArn=role_arn(role), RoleSessionName="ss"))
         iam.update_assume_role_policy(RoleName=role, PolicyDocument=dumps(trust(user_arn(second))))
-        keys_client(fake_s3, "sts", key2).assume_role(RoleArn=role_arn(role), RoleSessionName="s")
-        denied(lambda: keys_client(fake_s3, "sts", key1).assume_role(RoleArn=role_arn(role), RoleSessionName="f"))
+        keys_client(fake_s3, "sts", key2).assume_role(RoleArn=role_arn(role), RoleSessionName="ss")
+        denied(lambda: keys_client(fake_s3, "sts", key1).assume_role(RoleArn=role_arn(role), RoleSessionName="ff"))
 
     def test_a_session_follows_the_roles_policies(self, fake_s3, iam, bucket, uid):
         # id_roles_use_revoke-sessions: a policy attached to the role applies to its existing sessions
         # (that is how sessions are revoked); the session carries no copy of the role's permissions.
         _, key, role = _role_with_reader(fake_s3, iam, bucket, uid)
-        creds = keys_client(fake_s3, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="s")["Credentials"]
+        creds = keys_client(fake_s3, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="ss")["Credentials"]
         session = keys_client(fake_s3, "s3", creds)
         assert read(session, bucket, "data/a.csv") == b"a\n"
         iam.delete_role_policy(RoleName=role, PolicyName="read-data")
@@ -520,7 +520,7 @@ class TestRoles:
         boundary = iam.create_policy(PolicyName=uid("b"), PolicyDocument=dumps(policy(
             allow("s3:GetObject", obj(bucket, "*")))))["Policy"]["Arn"]
         iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
-        creds = keys_client(fake_s3, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="s")["Credentials"]
+        creds = keys_client(fake_s3, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="ss")["Credentials"]
         session = keys_client(fake_s3, "s3", creds)
         assert read(session, bucket, "secret/s.csv") == b"secret\n"
         denied(lambda: session.put_object(Bucket=bucket, Key="data/new.csv", Body=b"x"))
@@ -601,7 +601,7 @@ class TestSoftEnforcement:
         iam.create_user(UserName=owner)
         _, key = make_user(iam, stranger)
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=dumps(trust(user_arn(owner))))
-        creds = keys_client(soft, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="s")["Credentials"]
+        creds = keys_client(soft, "sts", key).assume_role(RoleArn=role_arn(role), RoleSessionName="ss")["Credentials"]
         assert creds["SessionToken"]
         entry = journal_entries(soft, "AssumeRole", user_arn(stranger))[-1]
         assert entry["decision"] in ("ImplicitDeny", "ExplicitDeny")

@@ -129,6 +129,11 @@ class FakeS3:
     the configuration file (SPEC §3.1: ``{"region": …, "accounts": [{"id", "root_keys", "users",
     "roles", "buckets"}]}``) or the path of such a file.
 
+    ``enforcement="soft"`` serves requests that policy would refuse and journals each with its
+    Deny and the reason, marked ``"enforcement": "soft"`` (``fake-s3 --enforcement soft``); the
+    default, ``"hard"``, refuses them as AWS does. ``client("iam")`` is the account root's IAM
+    client: users, keys, groups, roles and policies made through it take effect at once.
+
         with FakeS3(config) as fake:
             s3 = fake.client("s3", user="alice")
     """
@@ -140,7 +145,10 @@ class FakeS3:
         binary: Optional[str] = None,
         startup_timeout: float = 20.0,
         log_level: Optional[str] = None,
+        enforcement: Optional[str] = None,
     ) -> None:
+        if enforcement not in (None, "hard", "soft"):
+            raise ValueError(f"enforcement must be 'hard' or 'soft', not {enforcement!r}")
         if config is None:
             self.config: Dict[str, Any] = copy.deepcopy(DEFAULT_CONFIG)
             self._config_path: Optional[str] = None
@@ -161,6 +169,7 @@ class FakeS3:
         self.binary = binary
         self.startup_timeout = startup_timeout
         self.log_level = log_level
+        self.enforcement = enforcement
         self.endpoint_url: str = ""
         self.region: str = str(self.config.get("region") or "us-east-1")
         self.host = ""
@@ -220,8 +229,11 @@ class FakeS3:
                     if hook is not None:
                         kwargs["preexec_fn"] = hook
                 try:
+                    args = [binary, "--host", "127.0.0.1", "--port", "0", "--config", path]
+                    if self.enforcement:
+                        args += ["--enforcement", self.enforcement]
                     self._proc = subprocess.Popen(
-                        [binary, "--host", "127.0.0.1", "--port", "0", "--config", path],
+                        args,
                         stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE,
                         stderr=log,
@@ -477,6 +489,12 @@ class FakeS3:
             self._admin("DELETE", "/_fake/clock")
             return
         self._admin("PUT", "/_fake/clock?time=" + urllib.parse.quote(_rfc3339(when), safe=""))
+
+    def least_privilege(self, arn: str) -> Dict[str, Any]:
+        """The identity policy (a dict) allowing exactly the actions on exactly the resources that
+        the principal ``arn`` requested since the last reset, allowed or refused: one statement
+        per resource, listings under ``s3:prefix`` conditions (GET /_fake/least-privilege)."""
+        return self._admin("GET", "/_fake/least-privilege?principal=" + urllib.parse.quote(arn, safe=""))
 
     def reset(self) -> None:
         """Back to the configuration: no buckets or objects but the configured ones, no STS

@@ -157,7 +157,9 @@ pub fn authenticate(
     let authenticated =
         authenticate_signature(parts, body, keys, now, region, service).map_err(|e| {
             // STS names an unknown key or a bad session token differently from S3.
-            if service == "sts" && matches!(e.code, "InvalidAccessKeyId" | "InvalidToken") {
+            if (service == "sts" || service == "iam")
+                && matches!(e.code, "InvalidAccessKeyId" | "InvalidToken")
+            {
                 AwsError::invalid_client_token_id(
                     "The security token included in the request is invalid.",
                 )

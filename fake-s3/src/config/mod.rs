@@ -16,6 +16,10 @@ pub struct Config {
     /// `arn:aws:iam:::user/NAME`, as Ceph RGW's default tenant does.
     #[serde(default)]
     pub dialect: Dialect,
+    /// `hard` (default) or `soft`: with `soft`, requests that policy would refuse are served and
+    /// journaled as refused (crate::enforcement).
+    #[serde(default)]
+    pub enforcement: crate::enforcement::Enforcement,
     pub accounts: Vec<AccountConfig>,
 }
 

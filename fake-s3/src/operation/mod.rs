@@ -37,6 +37,8 @@ pub enum Operation {
     Control(ControlOp),
     /// STS names its operation in the request's `Action` parameter.
     Sts(String),
+    /// So does IAM.
+    Iam(String),
 }
 
 impl Operation {
@@ -47,6 +49,8 @@ impl Operation {
             Operation::Control(op) => op.name(),
             Operation::Sts(action) if action.is_empty() => "STS",
             Operation::Sts(action) => action,
+            Operation::Iam(action) if action.is_empty() => "IAM",
+            Operation::Iam(action) => action,
         }
     }
 }
@@ -112,6 +116,10 @@ impl Operation {
                 "GetFederationToken" => Authorization::action("sts:GetFederationToken"),
                 _ => Authorization::Nothing,
             },
+            // An operation the fake does not serve is refused before this step.
+            Operation::Iam(action) => {
+                crate::iam::action_of(action).map_or(Authorization::Nothing, Authorization::action)
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ pub enum Route {
         account: String,
     },
     Sts,
+    /// IAM's Query API: a form like STS's, told apart by the service its signature is scoped to.
+    Iam,
 }
 
 impl Route {
@@ -45,6 +47,7 @@ impl Route {
     pub fn signing_service(&self) -> &'static str {
         match self {
             Route::Sts => "sts",
+            Route::Iam => "iam",
             Route::S3(_) | Route::Control { .. } => "s3",
         }
     }
@@ -116,9 +119,33 @@ pub fn route(
         && ((parts.method == http::Method::POST && is_form)
             || query.iter().any(|(k, _)| k == "Action"));
     if sts_call {
-        return Ok(Route::Sts);
+        return Ok(if scope_part(parts, query, 3) == Some("iam") {
+            Route::Iam
+        } else {
+            Route::Sts
+        });
     }
     address(state, &host_form, raw_path).map(|a| Route::S3(Box::new(a)))
+}
+
+/// Part `n` of a SigV4 signature's scope (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`,
+/// in the `Authorization` header or `X-Amz-Credential`): 2 is the region, 3 the service, the only
+/// thing that tells an IAM form from an STS one on a shared endpoint.
+pub fn scope_part<'a>(
+    parts: &'a http::request::Parts,
+    query: &'a [(String, String)],
+    n: usize,
+) -> Option<&'a str> {
+    let credential = header(parts, "authorization")
+        .and_then(|a| a.split_once("Credential="))
+        .map(|(_, rest)| rest.split([',', ' ']).next().unwrap_or_default())
+        .or_else(|| {
+            query
+                .iter()
+                .find(|(k, _)| k == "X-Amz-Credential")
+                .map(|(_, v)| v.as_str())
+        })?;
+    credential.split('/').nth(n)
 }
 
 fn control_request(

@@ -80,6 +80,8 @@ pub struct Ctx<'a> {
     pub facts: RequestFacts,
     /// The last authorization verdict, for the journal.
     pub verdict: Option<Verdict>,
+    /// What the request was authorized for; refusals soft enforcement waived.
+    pub ledger: crate::enforcement::Ledger,
     /// Who signed a browser POST form (the request itself carries no signature), for the log
     /// line and the journal.
     pub form_signer: Option<String>,
@@ -155,11 +157,15 @@ impl Ctx<'_> {
                 self.state.iam().ceph_dialect,
             )
         });
+        self.ledger
+            .note(action, &verdict.resource, verdict.prefix.as_deref());
+        let decision = (verdict.decision, verdict.explanation.summary.clone());
         self.verdict = Some(verdict);
-        match refusal {
-            None => Ok(()),
-            Some(message) => Err(AwsError::access_denied(message)),
-        }
+        self.ledger.enforce(
+            self.state.enforcement,
+            (decision.0, &decision.1),
+            refusal.map(AwsError::access_denied),
+        )
     }
 
     /// Whether `action` would be allowed with `facts`, without recording it as the request's
@@ -320,6 +326,9 @@ fn bucket_op(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsEr
 
 /// The decision to journal for a request that got this far.
 pub fn journal_decision(ctx: &Ctx<'_>) -> (Option<Decision>, String) {
+    if let Some((d, why)) = &ctx.ledger.waived {
+        return (Some(*d), why.clone());
+    }
     match &ctx.verdict {
         Some(v) => (Some(v.decision), v.explanation.summary.clone()),
         None => (None, String::new()),

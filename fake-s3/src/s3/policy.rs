@@ -29,8 +29,16 @@ pub fn validate_resource_policy(
             }
         }
     }
+    // Stored as AWS stores it: users and roles by unique id ([`crate::identity::Iam::bind_principals`]).
+    let bound = iam.bind_principals(text);
+    let compiled = if bound == text {
+        compiled
+    } else {
+        policy_eval::Policy::parse(&bound, kind)
+            .map_err(|e| AwsError::malformed_policy(e.to_string()))?
+    };
     Ok(ResourcePolicy {
-        text: text.to_owned(),
+        text: bound,
         compiled,
     })
 }
@@ -75,33 +83,7 @@ pub fn show_policy(state: &State, text: &str) -> String {
     if state.iam().ceph_dialect {
         return text.to_owned();
     }
-    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
-        return text.to_owned();
-    };
-    let iam = state.iam();
-    let rewrite = |v: &mut serde_json::Value| {
-        if let serde_json::Value::String(s) = v {
-            if let Some(arn) = iam.arn_for_unique_id(s) {
-                *s = arn.to_owned();
-            }
-        }
-    };
-    let statements: Vec<&mut serde_json::Value> = match doc.get_mut("Statement") {
-        Some(serde_json::Value::Array(items)) => items.iter_mut().collect(),
-        Some(obj) => vec![obj],
-        None => Vec::new(),
-    };
-    for stmt in statements {
-        for field in ["Principal", "NotPrincipal"] {
-            if let Some(aws) = stmt.get_mut(field).and_then(|p| p.get_mut("AWS")) {
-                match aws {
-                    serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite),
-                    other => rewrite(other),
-                }
-            }
-        }
-    }
-    serde_json::to_string(&doc).unwrap_or_else(|_| text.to_owned())
+    state.iam().show_principals(text)
 }
 
 pub(super) fn pab_xml(p: &PublicAccessBlock) -> String {

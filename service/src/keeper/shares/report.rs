@@ -178,6 +178,7 @@ fn explicitly_denied(
         None,
     );
     let set = PolicySet {
+        boundary: None,
         identity: std::slice::from_ref(allow_all),
         session: &[],
         bucket: Some(parsed),
@@ -321,6 +322,7 @@ pub fn report_with(
             }
             let ids = std::slice::from_ref(&allow_all);
             let set = PolicySet {
+                boundary: None,
                 identity: if identity { ids } else { &[] },
                 session: &[],
                 bucket: parsed.as_ref(),

@@ -10,8 +10,15 @@
 //! shown with the display name `NAME`, as RGW 16.2 shows its users; roots and role sessions,
 //! which RGW does not have, own as their account (its 64-hex canonical id).
 
+pub mod directory;
+pub mod entities;
+mod fold;
+pub mod policies;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+pub use entities::{Group, ManagedPolicy, StoredPolicy, Tags};
 
 use policy_eval::{Policy, PolicyKind, Principal};
 use sha2::{Digest, Sha256};
@@ -26,7 +33,18 @@ pub struct User {
     pub path: String,
     pub user_id: String,
     pub arn: String,
+    pub created: OffsetDateTime,
+    /// Inline policies by name (a configuration's `policies` are named `config-1`, `config-2`, …).
+    pub inline: entities::Inline,
+    /// ARNs of attached managed policies, in attachment order.
+    pub attached: Vec<String>,
+    /// The managed policy that caps this user's identity policies, if any.
+    pub boundary: Option<String>,
+    pub tags: Tags,
+    /// What decides: inline, attached, and every group's, folded by [`Iam::refresh`].
     pub policies: Arc<Vec<Policy>>,
+    /// The permissions boundary's default version, folded by [`Iam::refresh`].
+    pub boundary_policy: Option<Arc<Policy>>,
 }
 
 /// An IAM role.
@@ -37,7 +55,17 @@ pub struct Role {
     pub role_id: String,
     pub arn: String,
     pub trust_policy: Option<Policy>,
+    /// The trust policy as written.
+    pub trust_document: String,
+    pub description: String,
+    pub created: OffsetDateTime,
+    pub inline: entities::Inline,
+    pub attached: Vec<String>,
+    pub boundary: Option<String>,
+    pub tags: Tags,
+    /// What decides for the role's sessions, folded by [`Iam::refresh`].
     pub policies: Arc<Vec<Policy>>,
+    pub boundary_policy: Option<Arc<Policy>>,
     /// The longest session AssumeRole may grant, in seconds (AWS default: 3600).
     pub max_session_duration: i64,
 }
@@ -49,6 +77,9 @@ pub struct Account {
     pub canonical_id: String,
     pub users: BTreeMap<String, User>,
     pub roles: BTreeMap<String, Role>,
+    pub groups: BTreeMap<String, Group>,
+    /// Customer managed policies by ARN.
+    pub managed: BTreeMap<String, ManagedPolicy>,
 }
 
 /// Who an access key belongs to.
@@ -68,12 +99,23 @@ pub struct Session {
     pub userid: String,
     /// For role sessions, the role's ARN (with path).
     pub role_arn: Option<String>,
-    /// Identity policies that apply (the role's, or for federation the user's).
+    /// Whose identity policies the session has, looked up at each request so that a change to
+    /// them applies at once (`None`: [`Session::policies`] as issued).
+    pub source: Option<SessionSource>,
+    /// Identity policies that apply when there is no source (the account root's federated users).
     pub policies: Arc<Vec<Policy>>,
     pub session_policies: Arc<Vec<Policy>>,
     /// When STS issued the credentials (`aws:TokenIssueTime`).
     pub issued: OffsetDateTime,
     pub expires: OffsetDateTime,
+}
+
+/// The identity a session's permissions come from: a role (AssumeRole) or an IAM user
+/// (GetFederationToken), by unique id, so that a deleted and re-created namesake grants nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionSource {
+    Role { account: String, role_id: String },
+    User { account: String, user_id: String },
 }
 
 /// One access key.
@@ -82,6 +124,9 @@ pub struct KeyEntry {
     pub secret: String,
     pub session_token: Option<String>,
     pub owner: KeyOwner,
+    /// `Inactive` keys (UpdateAccessKey) are refused as if they did not exist.
+    pub active: bool,
+    pub created: OffsetDateTime,
     /// The last derived SigV4 signing key and the scope it is for: deriving one costs four
     /// HMACs, and a key signs every request of a day.
     signing_cache: Arc<std::sync::Mutex<Option<CachedKey>>>,
@@ -96,6 +141,8 @@ impl KeyEntry {
             secret,
             session_token,
             owner,
+            active: true,
+            created: OffsetDateTime::now_utc(),
             signing_cache: Arc::default(),
         }
     }
@@ -129,6 +176,10 @@ pub struct Caller {
     pub session: Arc<Vec<Policy>>,
     /// For temporary credentials, when they were issued.
     pub token_issued: Option<OffsetDateTime>,
+    /// The permissions boundary of the user or of the session's role, if any.
+    pub boundary: Option<Arc<Policy>>,
+    /// The user's or the session's role's tags (`aws:PrincipalTag/KEY`).
+    pub tags: Tags,
 }
 
 impl Caller {
@@ -140,6 +191,8 @@ impl Caller {
             identity: Arc::new(Vec::new()),
             session: Arc::new(Vec::new()),
             token_issued: None,
+            boundary: None,
+            tags: Vec::new(),
         }
     }
 
@@ -221,6 +274,8 @@ impl Iam {
                 canonical_id: hex::encode(Sha256::digest(format!("canonical/{id}").as_bytes())),
                 users: BTreeMap::new(),
                 roles: BTreeMap::new(),
+                groups: BTreeMap::new(),
+                managed: BTreeMap::new(),
             });
         Ok(())
     }
@@ -346,7 +401,8 @@ impl Iam {
             None => {
                 let mut id = derived_id("AIDA", &format!("user/{account}/{name}"));
                 let mut generation = 1;
-                while self.retired.contains(&id) {
+                // Never an id handed out before: not a deleted user's, nor a renamed one's.
+                while self.retired.contains(&id) || self.by_unique_id.contains_key(&id) {
                     id = derived_id("AIDA", &format!("user/{account}/{name}#{generation}"));
                     generation += 1;
                 }
@@ -358,14 +414,21 @@ impl Iam {
             name: name.to_owned(),
             path,
             user_id,
-            policies: Arc::new(compiled),
+            created: OffsetDateTime::now_utc(),
+            inline: configured_inline(policies, compiled),
+            attached: Vec::new(),
+            boundary: None,
+            tags: Vec::new(),
+            policies: Arc::new(Vec::new()),
+            boundary_policy: None,
         };
         self.account_mut(account)?
             .users
             .insert(name.to_owned(), user.clone());
         self.by_unique_id
             .insert(user.user_id.clone(), user.arn.clone());
-        Ok(user)
+        self.refresh(account);
+        Ok(self.accounts[account].users[name].clone())
     }
 
     /// Deletes an IAM user and its access keys. As in AWS, policies that named the user keep its
@@ -375,6 +438,9 @@ impl Iam {
         let user = acct.users.remove(name).ok_or_else(|| {
             AwsError::validation_error(format!("user `{name}` does not exist in `{account}`"))
         })?;
+        for group in acct.groups.values_mut() {
+            group.members.remove(name);
+        }
         self.retired.insert(user.user_id.clone());
         self.by_unique_id.remove(&user.user_id);
         self.keys.retain(|_, k| {
@@ -394,7 +460,8 @@ impl Iam {
     ) -> Result<Role, AwsError> {
         validate_name(name)?;
         let compiled = compile_all(policies, PolicyKind::Identity, self.tenant_of(account))?;
-        let trust = match trust_policy {
+        let trust_document = trust_policy.map(|t| self.bind_principals(t));
+        let trust = match &trust_document {
             Some(t) => Some(
                 Policy::parse(t, PolicyKind::Trust)
                     .map_err(|e| AwsError::malformed_policy(e.to_string()))?,
@@ -402,25 +469,40 @@ impl Iam {
             None => None,
         };
         let path = normalize_path(path);
-        let acct = self.account_mut(account)?;
-        if acct.roles.contains_key(name) {
+        if self.account_mut(account)?.roles.contains_key(name) {
             return Err(AwsError::validation_error(format!(
                 "role `{name}` already exists in `{account}`"
             )));
         }
+        let mut role_id = derived_id("AROA", &format!("role/{account}/{name}"));
+        let mut generation = 1;
+        while self.retired.contains(&role_id) || self.by_unique_id.contains_key(&role_id) {
+            role_id = derived_id("AROA", &format!("role/{account}/{name}#{generation}"));
+            generation += 1;
+        }
         let role = Role {
             arn: format!("arn:aws:iam::{account}:role{path}{name}"),
-            role_id: derived_id("AROA", &format!("role/{account}/{name}")),
+            role_id,
             name: name.to_owned(),
             path,
             trust_policy: trust,
-            policies: Arc::new(compiled),
+            trust_document: trust_document.unwrap_or_default(),
+            description: String::new(),
+            created: OffsetDateTime::now_utc(),
+            inline: configured_inline(policies, compiled),
+            attached: Vec::new(),
+            boundary: None,
+            tags: Vec::new(),
+            policies: Arc::new(Vec::new()),
+            boundary_policy: None,
             max_session_duration: 3600,
         };
+        let acct = self.account_mut(account)?;
         acct.roles.insert(name.to_owned(), role.clone());
         self.by_unique_id
             .insert(role.role_id.clone(), role.arn.clone());
-        Ok(role)
+        self.refresh(account);
+        Ok(self.accounts[account].roles[name].clone())
     }
 
     /// Sets a role's longest session (3600–43200 seconds).
@@ -444,9 +526,9 @@ impl Iam {
         Ok(())
     }
 
-    /// The key entry for an access key id.
+    /// The key entry for an active access key id (an inactive key is refused as unknown).
     pub fn key(&self, access_key_id: &str) -> Option<&Arc<KeyEntry>> {
-        self.keys.get(access_key_id)
+        self.keys.get(access_key_id).filter(|k| k.active)
     }
 
     /// Resolves a key's owner to a caller. `now` is used for session expiry.
@@ -459,6 +541,8 @@ impl Iam {
                 identity: Arc::new(Vec::new()),
                 session: Arc::new(Vec::new()),
                 token_issued: None,
+                boundary: None,
+                tags: Vec::new(),
             }),
             KeyOwner::User { account, name } => {
                 let user = self
@@ -487,6 +571,8 @@ impl Iam {
                     identity: Arc::clone(&user.policies),
                     session: Arc::new(Vec::new()),
                     token_issued: None,
+                    boundary: user.boundary_policy.clone(),
+                    tags: user.tags.clone(),
                 })
             }
             KeyOwner::Session(s) => {
@@ -495,12 +581,15 @@ impl Iam {
                 }
                 let principal = Principal::from_arn(&s.arn, Some(&s.userid), s.role_arn.as_deref())
                     .map_err(|e| AwsError::internal_error(e.to_string()))?;
+                let (identity, boundary, tags) = self.session_permissions(s);
                 Ok(Caller {
                     principal,
                     owner_id: self.account_canonical_id(&s.account),
-                    identity: Arc::clone(&s.policies),
+                    identity,
                     session: Arc::clone(&s.session_policies),
                     token_issued: Some(s.issued),
+                    boundary,
+                    tags,
                 })
             }
         }
@@ -553,6 +642,88 @@ impl Iam {
         }
     }
 
+    /// A resource or trust policy's text as AWS stores it: every principal naming an existing IAM
+    /// user or role by ARN is replaced by that identity's unique id, so a user or role deleted and
+    /// made again under the same name gets nothing the old one was granted, and a renamed one keeps
+    /// it (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles>:
+    /// "If you delete the role, then you break the relationship"). Shown again by
+    /// [`Iam::arn_for_unique_id`]. Text that is not a JSON object is returned as it is.
+    pub fn bind_principals(&self, text: &str) -> String {
+        if self.ceph_dialect {
+            return text.to_owned();
+        }
+        self.rewrite_principals(text, false, |s| {
+            self.unique_id_for_arn(s).map(str::to_owned)
+        })
+    }
+
+    /// A stored policy as AWS shows it: the unique id of every known user and role replaced by
+    /// its ARN (a deleted identity's id stays an id).
+    pub fn show_principals(&self, text: &str) -> String {
+        self.rewrite_principals(text, true, |s| self.arn_for_unique_id(s).map(str::to_owned))
+    }
+
+    /// `text` with each `Principal`/`NotPrincipal` `AWS` string that `map` maps replaced,
+    /// written compactly when anything changed or `always`.
+    fn rewrite_principals(
+        &self,
+        text: &str,
+        always: bool,
+        map: impl Fn(&str) -> Option<String>,
+    ) -> String {
+        let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
+            return text.to_owned();
+        };
+        let mut changed = false;
+        let mut bind = |v: &mut serde_json::Value| {
+            if let serde_json::Value::String(s) = v {
+                if let Some(to) = map(s) {
+                    *s = to;
+                    changed = true;
+                }
+            }
+        };
+        let statements: Vec<&mut serde_json::Value> = match doc.get_mut("Statement") {
+            Some(serde_json::Value::Array(items)) => items.iter_mut().collect(),
+            Some(obj) => vec![obj],
+            None => Vec::new(),
+        };
+        for stmt in statements {
+            for field in ["Principal", "NotPrincipal"] {
+                if let Some(aws) = stmt.get_mut(field).and_then(|p| p.get_mut("AWS")) {
+                    match aws {
+                        serde_json::Value::Array(items) => items.iter_mut().for_each(&mut bind),
+                        other => bind(other),
+                    }
+                }
+            }
+        }
+        if changed || always {
+            serde_json::to_string(&doc).unwrap_or_else(|_| text.to_owned())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// The unique id of the user or role whose ARN is `arn`.
+    fn unique_id_for_arn(&self, arn: &str) -> Option<&str> {
+        let parsed = policy_eval::arn::Arn::parse(arn)?;
+        let acct = self.accounts.get(parsed.account)?;
+        match parsed.resource.split_once('/') {
+            Some(("user", _)) => acct
+                .users
+                .values()
+                .find(|u| u.arn == arn)
+                .map(|u| u.user_id.as_str()),
+            Some(("role", _)) => acct
+                .roles
+                .values()
+                .find(|r| r.arn == arn)
+                .map(|r| r.role_id.as_str()),
+            _ => None,
+        }
+    }
+
     /// The ARN for a known unique id: how AWS shows stored policies.
     pub fn arn_for_unique_id(&self, id: &str) -> Option<&str> {
         self.by_unique_id.get(id).map(String::as_str)
@@ -586,6 +757,25 @@ fn validate_name(name: &str) -> Result<(), AwsError> {
             "`{name}` is not a valid IAM name (1-64 of letters, digits and +=,.@_-)"
         )))
     }
+}
+
+/// A configuration's policies as inline policies named `config-1`, `config-2`, …
+fn configured_inline(texts: &[String], compiled: Vec<Policy>) -> entities::Inline {
+    texts
+        .iter()
+        .zip(compiled)
+        .enumerate()
+        .map(|(i, (text, policy))| {
+            (
+                format!("config-{}", i + 1),
+                StoredPolicy {
+                    document: text.clone(),
+                    size: entities::non_whitespace_len(text),
+                    policy,
+                },
+            )
+        })
+        .collect()
 }
 
 /// Compiles an identity's policies, read in its Ceph tenant ([`crate::tenant::read_in_tenant`]).

@@ -1,0 +1,198 @@
+//! IAM's Query API (`Version=2010-05-08`, SigV4 service `iam`, on the same port as S3 and STS):
+//! users, access keys, groups, roles, inline and managed policies, attachments, permissions
+//! boundaries and tags (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>).
+//!
+//! Every call is authorized like any other request, by the pipeline: the action `iam:NAME` on the
+//! resource the Service Authorization Reference gives it
+//! (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html>):
+//! the user, group, role or policy ARN with its path, or `*` for the account-wide listings. The
+//! account root may do everything in its account; nobody acts on another account's IAM.
+//! [`crate::identity`] keeps what the calls change.
+
+mod managed;
+mod ops;
+mod params;
+mod roles;
+mod xml;
+
+use policy_eval::{PolicySet, Request};
+
+use crate::auth::Authenticated;
+use crate::error::AwsError;
+use crate::response::Resp;
+use crate::state::State;
+
+pub use params::Params;
+
+/// The IAM actions the fake serves, each named `iam:` and the operation.
+pub const ACTIONS: &[&str] = &[
+    "iam:CreateUser",
+    "iam:GetUser",
+    "iam:ListUsers",
+    "iam:UpdateUser",
+    "iam:DeleteUser",
+    "iam:CreateAccessKey",
+    "iam:ListAccessKeys",
+    "iam:UpdateAccessKey",
+    "iam:DeleteAccessKey",
+    "iam:PutUserPolicy",
+    "iam:GetUserPolicy",
+    "iam:ListUserPolicies",
+    "iam:DeleteUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:GetGroupPolicy",
+    "iam:ListGroupPolicies",
+    "iam:DeleteGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:DeleteRolePolicy",
+    "iam:CreatePolicy",
+    "iam:GetPolicy",
+    "iam:ListPolicies",
+    "iam:DeletePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:GetPolicyVersion",
+    "iam:ListPolicyVersions",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:ListAttachedUserPolicies",
+    "iam:AttachGroupPolicy",
+    "iam:DetachGroupPolicy",
+    "iam:ListAttachedGroupPolicies",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:CreateGroup",
+    "iam:GetGroup",
+    "iam:ListGroups",
+    "iam:DeleteGroup",
+    "iam:AddUserToGroup",
+    "iam:RemoveUserFromGroup",
+    "iam:ListGroupsForUser",
+    "iam:CreateRole",
+    "iam:GetRole",
+    "iam:ListRoles",
+    "iam:DeleteRole",
+    "iam:UpdateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:ListUserTags",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:ListRoleTags",
+];
+
+/// The IAM action of operation `name`, if the fake serves it.
+pub fn action_of(name: &str) -> Option<&'static str> {
+    ACTIONS
+        .iter()
+        .find(|a| a.strip_prefix("iam:") == Some(name))
+        .copied()
+}
+
+/// One IAM request: its parameters (query and form) and, once authorized, the decision for the
+/// journal.
+#[derive(Debug)]
+pub struct IamCtx<'a> {
+    pub state: &'a State,
+    pub auth: &'a Authenticated,
+    pub params: &'a [(String, String)],
+    pub request_id: &'a str,
+    pub facts: crate::authz::RequestFacts,
+    /// The authorization outcome, for the journal.
+    pub decision: Option<(policy_eval::Decision, String)>,
+    /// What the request was authorized for; a refusal soft enforcement waived.
+    pub ledger: crate::enforcement::Ledger,
+}
+
+/// An IAM request read and checked: the operation, the caller's account and the resource the
+/// action is decided on.
+#[derive(Debug)]
+pub struct Prepared {
+    pub operation: String,
+    pub account: String,
+    pub resource: String,
+}
+
+impl crate::operation::Handler for IamCtx<'_> {
+    type Prepared = Prepared;
+
+    fn prepare(&mut self) -> Result<Prepared, AwsError> {
+        if self.auth.caller.principal.is_anonymous() {
+            return Err(AwsError::access_denied("IAM requests must be signed"));
+        }
+        let p = Params(self.params);
+        let operation = p.get("Action").unwrap_or_default().to_owned();
+        if operation.is_empty() {
+            return Err(AwsError::invalid_input("the request has no Action"));
+        }
+        if action_of(&operation).is_none() {
+            return Err(AwsError::invalid_input(format!(
+                "Could not find operation {operation} for version 2010-05-08 (the fake does not serve it)"
+            ))
+            .with_code("InvalidAction"));
+        }
+        let account = self.auth.caller.account().to_owned();
+        let resource = ops::resource(self, &operation, &account)?;
+        Ok(Prepared {
+            operation,
+            account,
+            resource,
+        })
+    }
+
+    fn names_version(_: &Prepared) -> bool {
+        false
+    }
+
+    fn decide(&mut self, action: &'static str, p: &Prepared) -> Result<(), AwsError> {
+        let auth = self.auth;
+        let mut req = Request::for_resource(
+            auth.caller.principal.clone(),
+            action,
+            &p.resource,
+            &p.account,
+        );
+        crate::authz::add_request_keys(&mut req, auth, &self.facts, self.state.now());
+        let policies = PolicySet {
+            identity: &auth.caller.identity,
+            session: &auth.caller.session,
+            boundary: auth.caller.boundary.as_deref(),
+            ..PolicySet::default()
+        };
+        let explanation = policy_eval::explain(&req, &policies);
+        let allowed = explanation.decision == policy_eval::Decision::Allow;
+        let denial = match explanation.decision {
+            policy_eval::Decision::ExplicitDeny => {
+                "with an explicit deny in an identity-based policy"
+            }
+            _ => "because no identity-based policy allows the action",
+        };
+        self.ledger.note(action, &p.resource, None);
+        let refusal = (!allowed).then(|| {
+            AwsError::access_denied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {} {denial}",
+                auth.caller.principal.arn, p.resource
+            ))
+        });
+        let waived = self.ledger.enforce(
+            self.state.enforcement,
+            (explanation.decision, &explanation.summary),
+            refusal,
+        );
+        self.decision = Some((explanation.decision, explanation.summary));
+        waived
+    }
+
+    fn handle(&mut self, p: Prepared) -> Result<Resp, AwsError> {
+        ops::handle(self, &p)
+    }
+}
