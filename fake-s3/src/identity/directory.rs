@@ -10,6 +10,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::entities::{Group, Tags};
+use super::fold::Changed;
 use super::{
     derived_id, normalize_path, Account, Credentials, Iam, KeyEntry, KeyOwner, Role, User,
 };
@@ -245,7 +246,7 @@ impl Iam {
                 }
             }
         }
-        self.refresh(account);
+        self.refresh_changed(account, Changed::User(&renamed));
         Ok(())
     }
 
@@ -276,7 +277,7 @@ impl Iam {
             return conflict("remove users from group");
         }
         self.remove_user(account, &real)?;
-        self.refresh(account);
+        self.refresh_changed(account, Changed::User(&real));
         Ok(())
     }
 
@@ -444,7 +445,7 @@ impl Iam {
         self.group_mut(account, &group_name)?
             .members
             .insert(user_name);
-        self.refresh(account);
+        self.refresh_changed(account, Changed::User(user));
         Ok(())
     }
 
@@ -462,7 +463,7 @@ impl Iam {
                 "The user with name {user} cannot be found in group {group}."
             )));
         }
-        self.refresh(account);
+        self.refresh_changed(account, Changed::User(user));
         Ok(())
     }
 
@@ -540,7 +541,7 @@ impl Iam {
     ) -> Result<(), AwsError> {
         let slot = self.tags_mut(account, kind, name)?;
         *slot = merge_tags(slot, tags)?;
-        self.refresh(account);
+        self.refresh_changed(account, Changed::of(kind, name));
         Ok(())
     }
 
@@ -554,7 +555,7 @@ impl Iam {
     ) -> Result<(), AwsError> {
         let slot = self.tags_mut(account, kind, name)?;
         slot.retain(|(k, _)| !keys.iter().any(|r| r.eq_ignore_ascii_case(k)));
-        self.refresh(account);
+        self.refresh_changed(account, Changed::of(kind, name));
         Ok(())
     }
 

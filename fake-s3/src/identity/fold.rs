@@ -30,52 +30,106 @@ fn boundary_policy(account: &Account, boundary: Option<&String>) -> Option<Arc<P
     Some(Arc::new(policy.clone()))
 }
 
+/// Whose effective policies a change may have changed.
+#[derive(Debug, Clone)]
+pub enum Changed<'a> {
+    User(&'a str),
+    /// Every member of the group.
+    Group(&'a str),
+    Role(&'a str),
+    /// Every identity the managed policy is attached to or bounds, directly or through a group.
+    Policy(&'a str),
+    /// Every identity of the account (a configuration loaded).
+    All,
+}
+
+impl<'a> Changed<'a> {
+    /// The identity `name` of `kind`.
+    pub fn of(kind: super::policies::Kind, name: &'a str) -> Self {
+        match kind {
+            super::policies::Kind::User => Changed::User(name),
+            super::policies::Kind::Group => Changed::Group(name),
+            super::policies::Kind::Role => Changed::Role(name),
+        }
+    }
+}
+
+type Folded = (Vec<Policy>, Option<Arc<Policy>>);
+
+fn fold_user(acct: &Account, u: &super::User) -> Folded {
+    let mut all: Vec<Policy> = inline_policies(&u.inline).collect();
+    all.extend(managed_policies(acct, &u.attached));
+    for g in acct.groups.values().filter(|g| g.members.contains(&u.name)) {
+        all.extend(inline_policies(&g.inline));
+        all.extend(managed_policies(acct, &g.attached));
+    }
+    (all, boundary_policy(acct, u.boundary.as_ref()))
+}
+
+fn fold_role(acct: &Account, r: &super::Role) -> Folded {
+    let mut all: Vec<Policy> = inline_policies(&r.inline).collect();
+    all.extend(managed_policies(acct, &r.attached));
+    (all, boundary_policy(acct, r.boundary.as_ref()))
+}
+
 impl Iam {
     /// Recomputes the effective policies and boundaries of every user and role of `account`.
     pub fn refresh(&mut self, account: &str) {
+        self.refresh_changed(account, Changed::All);
+    }
+
+    /// Recomputes the effective policies and boundaries of the users and roles of `account` that
+    /// `changed` may concern, and only those: a suite making thousands of users pays for each
+    /// change once, not once per user.
+    pub fn refresh_changed(&mut self, account: &str, changed: Changed<'_>) {
         let Some(acct) = self.accounts.get(account) else {
             return;
         };
-        let users: Vec<(String, Vec<Policy>, Option<Arc<Policy>>)> = acct
+        let uses = |attached: &[String], boundary: Option<&String>, arn: &str| {
+            attached.iter().any(|a| a == arn) || boundary.is_some_and(|b| b == arn)
+        };
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let users: Vec<(String, Folded)> = acct
             .users
             .values()
-            .map(|u| {
-                let mut all: Vec<Policy> = inline_policies(&u.inline).collect();
-                all.extend(managed_policies(acct, &u.attached));
-                for g in acct.groups.values().filter(|g| g.members.contains(&u.name)) {
-                    all.extend(inline_policies(&g.inline));
-                    all.extend(managed_policies(acct, &g.attached));
+            .filter(|u| match &changed {
+                Changed::All => true,
+                Changed::User(n) => same(&u.name, n),
+                Changed::Group(g) => acct
+                    .groups
+                    .values()
+                    .any(|grp| same(&grp.name, g) && grp.members.contains(&u.name)),
+                Changed::Role(_) => false,
+                Changed::Policy(arn) => {
+                    uses(&u.attached, u.boundary.as_ref(), arn)
+                        || acct.groups.values().any(|grp| {
+                            grp.members.contains(&u.name) && uses(&grp.attached, None, arn)
+                        })
                 }
-                (
-                    u.name.clone(),
-                    all,
-                    boundary_policy(acct, u.boundary.as_ref()),
-                )
             })
+            .map(|u| (u.name.clone(), fold_user(acct, u)))
             .collect();
-        let roles: Vec<(String, Vec<Policy>, Option<Arc<Policy>>)> = acct
+        let roles: Vec<(String, Folded)> = acct
             .roles
             .values()
-            .map(|r| {
-                let mut all: Vec<Policy> = inline_policies(&r.inline).collect();
-                all.extend(managed_policies(acct, &r.attached));
-                (
-                    r.name.clone(),
-                    all,
-                    boundary_policy(acct, r.boundary.as_ref()),
-                )
+            .filter(|r| match &changed {
+                Changed::All => true,
+                Changed::Role(n) => same(&r.name, n),
+                Changed::Policy(arn) => uses(&r.attached, r.boundary.as_ref(), arn),
+                Changed::User(_) | Changed::Group(_) => false,
             })
+            .map(|r| (r.name.clone(), fold_role(acct, r)))
             .collect();
         let Some(acct) = self.accounts.get_mut(account) else {
             return;
         };
-        for (name, policies, boundary) in users {
+        for (name, (policies, boundary)) in users {
             if let Some(u) = acct.users.get_mut(&name) {
                 u.policies = Arc::new(policies);
                 u.boundary_policy = boundary;
             }
         }
-        for (name, policies, boundary) in roles {
+        for (name, (policies, boundary)) in roles {
             if let Some(r) = acct.roles.get_mut(&name) {
                 r.policies = Arc::new(policies);
                 r.boundary_policy = boundary;

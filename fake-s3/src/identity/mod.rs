@@ -13,6 +13,8 @@
 pub mod directory;
 pub mod entities;
 mod fold;
+
+use fold::Changed;
 pub mod policies;
 
 use std::collections::{BTreeMap, HashMap};
@@ -427,7 +429,7 @@ impl Iam {
             .insert(name.to_owned(), user.clone());
         self.by_unique_id
             .insert(user.user_id.clone(), user.arn.clone());
-        self.refresh(account);
+        self.refresh_changed(account, Changed::User(name));
         Ok(self.accounts[account].users[name].clone())
     }
 
@@ -501,7 +503,7 @@ impl Iam {
         acct.roles.insert(name.to_owned(), role.clone());
         self.by_unique_id
             .insert(role.role_id.clone(), role.arn.clone());
-        self.refresh(account);
+        self.refresh_changed(account, Changed::Role(name));
         Ok(self.accounts[account].roles[name].clone())
     }
 

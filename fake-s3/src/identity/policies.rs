@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::directory::{check_name, check_path, find};
 use super::entities::{non_whitespace_len, Inline, ManagedPolicy, PolicyVersion, StoredPolicy};
+use super::fold::Changed;
 use super::Iam;
 use crate::error::AwsError;
 
@@ -132,7 +133,7 @@ impl Iam {
         let existing = find(inline, policy_name).map(str::to_owned);
         let inline = self.inline_of_mut(account, kind, name)?;
         inline.insert(existing.unwrap_or_else(|| policy_name.to_owned()), stored);
-        self.refresh(account);
+        self.refresh_changed(account, Changed::of(kind, name));
         Ok(())
     }
 
@@ -183,7 +184,7 @@ impl Iam {
             .0
             .to_owned();
         self.inline_of_mut(account, kind, name)?.remove(&real);
-        self.refresh(account);
+        self.refresh_changed(account, Changed::of(kind, name));
         Ok(())
     }
 
@@ -334,7 +335,7 @@ impl Iam {
             policy.default_version.clone_from(&version.id);
         }
         policy.updated = now;
-        self.refresh(account);
+        self.refresh_changed(account, Changed::Policy(arn));
         Ok(version)
     }
 
@@ -366,7 +367,7 @@ impl Iam {
         self.policy_version(account, arn, id)?;
         let policy = self.managed_mut(account, arn)?;
         policy.default_version = id.to_owned();
-        self.refresh(account);
+        self.refresh_changed(account, Changed::Policy(arn));
         Ok(())
     }
 
@@ -409,7 +410,7 @@ impl Iam {
             )));
         }
         attached.push(arn.to_owned());
-        self.refresh(account);
+        self.refresh_changed(account, Changed::of(kind, name));
         Ok(())
     }
 
@@ -430,7 +431,7 @@ impl Iam {
                 "Policy {arn} was not found."
             )));
         }
-        self.refresh(account);
+        self.refresh_changed(account, Changed::of(kind, name));
         Ok(())
     }
 
@@ -477,7 +478,7 @@ impl Iam {
             }
         };
         *slot = arn.map(str::to_owned);
-        self.refresh(account);
+        self.refresh_changed(account, Changed::of(kind, name));
         Ok(())
     }
 }
