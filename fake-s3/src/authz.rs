@@ -60,6 +60,7 @@ pub fn access_denied_message(
             let kind = match e.deciding_statements.first().map(|s| s.policy.as_str()) {
                 Some(p) if p.starts_with("identity") => "an identity-based policy",
                 Some(p) if p.starts_with("session") => "a session policy",
+                Some("boundary") => "a permissions boundary",
                 Some(_) => "a resource-based policy",
                 // Public access block settings act as an explicit deny on the resource.
                 None => "a resource-based policy",

@@ -17,8 +17,9 @@ use crate::enforcement::Need;
 
 /// `*`, `?` and `$` as policy variables, so a resource matches only itself.
 fn literal(resource: &str) -> String {
-    if resource == "*" {
-        return resource.to_owned();
+    // ListAllMyBuckets and the listings of IAM have no resource: their statement names `*`.
+    if resource == "*" || resource == "arn:aws:s3:::" {
+        return "*".to_owned();
     }
     let mut out = String::with_capacity(resource.len());
     for c in resource.chars() {

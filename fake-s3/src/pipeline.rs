@@ -145,7 +145,7 @@ pub async fn run(
             let result = match &addressed.target {
                 // Unsigned: a bare name is the default tenant's bucket.
                 Target::Bucket(b) | Target::Object(b, _) => {
-                    crate::tenant::resolve(state.iam().ceph_dialect, b, "")
+                    crate::tenant::resolve(state.ceph(), b, "")
                         .and_then(|b| s3::preflight(state, &b, &parts.headers))
                 }
                 Target::Root => Err(AwsError::method_not_allowed(
@@ -262,7 +262,7 @@ pub async fn run(
             .into_iter()
             .filter_map(|(h, key)| Some((key, parts.headers.get(h)?.to_str().ok()?.to_owned())))
             .collect(),
-        dialect: if state.iam().ceph_dialect {
+        dialect: if state.ceph() {
             policy_eval::Dialect::CephRgw
         } else {
             policy_eval::Dialect::Aws
@@ -371,9 +371,15 @@ fn run_s3(
     // names its bucket's store key.
     let resolved = match written {
         Some(w) if addressed.access_point.is_none() => {
-            let iam = state.iam();
-            let tenant = iam.tenant_of(authenticated.caller.account());
-            match crate::tenant::resolve(iam.ceph_dialect, w, tenant) {
+            // Tenants exist only in the Ceph dialect: AWS requests skip the IAM lock.
+            let resolved = if state.ceph() {
+                let iam = state.iam();
+                let tenant = iam.tenant_of(authenticated.caller.account());
+                crate::tenant::resolve(true, w, tenant)
+            } else {
+                crate::tenant::resolve(false, w, "")
+            };
+            match resolved {
                 Ok(k) => Some(k),
                 Err(e) => return (Err(e), None, None, None, Ledger::default()),
             }

@@ -140,7 +140,7 @@ pub async fn handle(
     } else {
         Api::S3
     };
-    let ceph = state.iam().ceph_dialect;
+    let ceph = state.ceph();
     let mut limit = crate::body::limit_for(&parts, state.limits.max_body_bytes);
     if ceph {
         limit = limit.without_policy_limit();
@@ -204,7 +204,8 @@ pub async fn handle(
         decision,
         explanation,
         status,
-        enforcement: ledger.soft.then_some("soft"),
+        // Soft only when the request was served: a later check that is not policy may still refuse.
+        enforcement: (ledger.soft && status < 400).then_some("soft"),
         authorized: ledger.needs,
     });
     let mut response = match result {

@@ -78,6 +78,9 @@ pub struct State {
     pub faults: crate::faults::Faults,
     /// The server's setting, which [`State::reset`] keeps.
     pub enforcement: crate::enforcement::Enforcement,
+    /// Whether the fake answers as Ceph RGW: fixed when the server is built, and read on every
+    /// request, so it is kept here rather than behind the IAM lock.
+    ceph: bool,
     requests: AtomicU64,
     /// Identities and storage as the server started, for [`State::reset`].
     initial: (Iam, Storage),
@@ -97,7 +100,7 @@ impl crate::auth::Keys for State {
     }
 
     fn ceph_dialect(&self) -> bool {
-        self.iam().ceph_dialect
+        self.ceph
     }
 }
 
@@ -118,6 +121,7 @@ impl State {
             limits,
             faults: crate::faults::Faults::default(),
             enforcement: crate::enforcement::Enforcement::Hard,
+            ceph: iam.ceph_dialect,
             requests: AtomicU64::new(0),
             initial: (iam.clone(), storage.clone()),
             iam: RwLock::new(iam),
@@ -137,6 +141,11 @@ impl State {
         journal.observed.clear();
         drop(journal);
         self.faults.configure(crate::faults::FaultConfig::default());
+    }
+
+    /// Whether the fake answers as Ceph RGW 16.2 (the Ceph dialect).
+    pub fn ceph(&self) -> bool {
+        self.ceph
     }
 
     pub fn iam(&self) -> RwLockReadGuard<'_, Iam> {
@@ -210,12 +219,27 @@ impl State {
         recover(self.journal.lock()).entries.clear();
     }
 
-    /// Every authorization `principal`'s requests needed since the last reset.
+    /// Every authorization `principal`'s requests needed since the last reset. A role's ARN
+    /// gathers what every session of the role needed (`arn:aws:sts::ACCOUNT:assumed-role/NAME/…`),
+    /// since the role is what a policy is attached to.
     pub fn observed(&self, principal: &str) -> Vec<crate::enforcement::Need> {
-        recover(self.journal.lock())
-            .observed
-            .get(principal)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
+        let journal = recover(self.journal.lock());
+        let sessions = policy_eval::arn::Arn::parse(principal)
+            .filter(|a| a.service == "iam")
+            .and_then(|a| {
+                let name = a.resource.strip_prefix("role/")?.rsplit('/').next()?;
+                Some(format!("arn:aws:sts::{}:assumed-role/{name}/", a.account))
+            });
+        let mut out: HashSet<crate::enforcement::Need> = HashSet::new();
+        for (who, needs) in &journal.observed {
+            let mine = who == principal
+                || sessions
+                    .as_deref()
+                    .is_some_and(|prefix| who.starts_with(prefix));
+            if mine {
+                out.extend(needs.iter().cloned());
+            }
+        }
+        out.into_iter().collect()
     }
 }

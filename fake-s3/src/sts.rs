@@ -91,7 +91,18 @@ impl crate::operation::Handler for StsCtx<'_> {
         if self.auth.caller.principal.is_anonymous() {
             return Err(AwsError::access_denied("STS requests must be signed"));
         }
-        match p.get("Action").unwrap_or_default() {
+        let action = p.get("Action").unwrap_or_default();
+        // GetFederationToken's credentials may call no STS operation but GetCallerIdentity.
+        let federated = matches!(
+            self.auth.caller.principal.kind,
+            policy_eval::PrincipalKind::FederatedUser { .. }
+        );
+        if federated && action != "GetCallerIdentity" {
+            return Err(AwsError::access_denied(format!(
+                "Federated users (GetFederationToken credentials) cannot call STS {action}"
+            )));
+        }
+        match action {
             "GetCallerIdentity" => Ok(Prepared::CallerIdentity),
             "AssumeRole" => {
                 prepare_assume_role(self.state, p).map(|r| Prepared::AssumeRole(Box::new(r)))

@@ -282,7 +282,12 @@ fn run(
         });
     }
     gates.push(Gate {
-        name: "bucket",
+        // A request on another service's resource (IAM, STS) is checked on that resource.
+        name: if req.bucket_resource().starts_with("arn:aws:s3:") {
+            "bucket"
+        } else {
+            "resource"
+        },
         owner: &req.bucket.account,
         resource_allow: bucket.and_then(|v| v.allow).map(|(s, m)| {
             (

@@ -14,6 +14,7 @@ mod fake_s3_conditions;
 mod fake_s3_copy;
 mod fake_s3_cors;
 mod fake_s3_iam;
+mod fake_s3_iam_guardrails;
 mod fake_s3_listing_encoding;
 mod fake_s3_multipart;
 mod fake_s3_ownership;

@@ -9,10 +9,13 @@ With FAKE_S3_RESULTS_JSON=PATH each test's outcome, docstring and failure reason
 
 import json
 import os
+from dataclasses import dataclass
+from typing import Dict
 
 import pytest
 
-from portal_config import CONFIG
+from fake_s3 import ROOT
+from portal_config import CONFIG, RESEARCHER_POLICY, UNIVERSITY
 
 BACKEND = os.environ.get("FAKE_S3_BACKEND", "fake-s3")
 
@@ -20,6 +23,8 @@ BACKEND = os.environ.get("FAKE_S3_BACKEND", "fake-s3")
 def pytest_configure(config):
     config.addinivalue_line("markers", "denial: asserts that a request is refused (compared with moto)")
     config.addinivalue_line("markers", "fake_only: uses a feature only fake-s3 has (the plugin, the clock)")
+    config.addinivalue_line("markers", "configured_people: carol and dan written into the fake's configuration "
+                            "(test_plugin.py's tests of lookups by name), not made through IAM")
 
 
 def pytest_report_header(config):
@@ -90,13 +95,47 @@ def pytest_sessionfinish(session):
             json.dump({"backend": BACKEND, "versions": versions, "results": _RESULTS}, f, indent=1)
 
 
+# --- the university's researchers, made through IAM ----------------------------------------------
+RESEARCHERS = ("carol", "dan")  # carol is granted the controlled dataset; dan is not
+
+
+@dataclass(frozen=True)
+class Researcher:
+    """An IAM user the university's root made for a test: what IAM answered (the user id is
+    IAM's, not chosen by the suite) and the access key it created, as boto3 keyword arguments."""
+
+    name: str
+    user_id: str
+    arn: str
+    credentials: Dict[str, str]
+
+
+def make_researcher(iam, name):
+    """What a platform's own set-up does for one of its people: CreateUser, PutUserPolicy,
+    CreateAccessKey."""
+    user = iam.create_user(UserName=name)["User"]
+    iam.put_user_policy(UserName=name, PolicyName="researcher", PolicyDocument=json.dumps(RESEARCHER_POLICY))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return Researcher(name=name, user_id=user["UserId"], arn=user["Arn"], credentials={
+        "aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]})
+
+
+@pytest.fixture
+def researchers(fake_s3):
+    """carol and dan, IAM users of the university account made by its root at the start of the
+    test: ``researchers["carol"].credentials`` for ``fake_s3.client("s3", **...)`` or
+    ``boto3.client(...)``, ``.user_id`` for a grant."""
+    iam = fake_s3.client("iam", ROOT, account=UNIVERSITY)
+    return {name: make_researcher(iam, name) for name in RESEARCHERS}
+
+
 # --- the portal's controlled dataset (SPEC §5), shared by several modules --------------------------
 CONTROLLED_BUCKET = "portal-controlled"
 DATASET_FILES = {"data.csv": b"subject,value\n1,42\n", "README.txt": b"mimic 1.0\n"}
 
 
 @pytest.fixture
-def controlled_dataset(fake_s3):
+def controlled_dataset(fake_s3, researchers):
     """mimic 1.0 published in a controlled bucket and granted to carol (by her user id) through
     access point mimic-v1-0-01; something else lies outside the dataset's prefix."""
     from dataportal import storage
@@ -104,5 +143,5 @@ def controlled_dataset(fake_s3):
     storage.create_controlled_bucket(CONTROLLED_BUCKET)
     storage.publish_dataset(CONTROLLED_BUCKET, "mimic", "1.0", DATASET_FILES)
     storage.publish_dataset(CONTROLLED_BUCKET, "eicu", "2.0", {"secret.csv": b"not for carol\n"})
-    carol_id = storage.caller_user_id(fake_s3.credentials("carol"))
+    carol_id = storage.caller_user_id(researchers["carol"].credentials)
     return storage.grant_dataset(CONTROLLED_BUCKET, "mimic", "1.0", [carol_id])

@@ -1,8 +1,12 @@
 """The suite's fixtures backed by moto instead of fake-s3 (FAKE_S3_BACKEND=moto), for README's
 "why not moto" table: one ThreadedMotoServer per session, reset before each test, with the
 configuration's buckets created and its keys accepted (moto, like most users run it, does not
-check signatures' keys against IAM or evaluate policies). The object offers FakeS3's interface;
-what moto has no counterpart for (the journal, the clock) raises NotImplementedError."""
+check signatures' keys against IAM or evaluate policies). The researchers are made as on fake-s3,
+through IAM by the university's root (conftest.py's ``researchers``: CreateUser, PutUserPolicy,
+CreateAccessKey, which moto implements); moto files keys it does not know, the configuration's
+included, under its default account, so they land there rather than in the university's. The
+object offers FakeS3's interface; what moto has no counterpart for (the journal, the clock) raises
+NotImplementedError."""
 
 import json
 import socket

@@ -1,6 +1,8 @@
 """The fake's configuration for the portal's tests (SPEC §3.1's format): the portal's own account
-with its service user, a read role and two buckets; a university account whose researchers
-(carol, granted; dan, not) read through access points."""
+with its service user, a read role and two buckets; a university account with only its root. The
+university's researchers (carol, granted; dan, not), who read through access points, are not
+configured here: the suite makes them at test time through IAM, as the university's root
+(conftest.py's ``researchers`` fixture), with ``RESEARCHER_POLICY``."""
 
 PORTAL = "111122223333"
 UNIVERSITY = "444455556666"
@@ -14,15 +16,13 @@ def _key(name, n=1):
     return {"access_key_id": f"AKIA{tag:0<12}{n:04d}", "secret_access_key": f"{name}-secret-{n:034d}"}
 
 
-def _researcher(name, user_id):
-    return {
-        "name": name, "path": "/", "user_id": user_id, "keys": [_key(name)],
-        "policies": [{"Version": "2012-10-17", "Statement": [
-            {"Sid": "ReadWhateverIsSharedWithUs", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"},
-            {"Sid": "AssumeRolesSharedWithUs", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
-        ]}],
-    }
+# What the university lets its researchers do (put_user_policy on each of them): read and list
+# whatever is shared with them, assume the roles shared with them. The grant is the other side's.
+RESEARCHER_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ReadWhateverIsSharedWithUs", "Effect": "Allow",
+     "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"},
+    {"Sid": "AssumeRolesSharedWithUs", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+]}
 
 
 CONFIG = {
@@ -54,7 +54,6 @@ CONFIG = {
         {
             "id": UNIVERSITY,
             "root_keys": [_key("uni-root")],
-            "users": [_researcher("carol", "AIDACAROLEXAMPLE0001"), _researcher("dan", "AIDADANEXAMPLE000001")],
         },
     ],
 }

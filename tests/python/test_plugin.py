@@ -1,6 +1,7 @@
 """The fixtures themselves: what code under test sees in its environment, identities, start-up
 errors, clean-up."""
 
+import copy
 import os
 import subprocess
 import sys
@@ -10,9 +11,24 @@ import boto3
 import pytest
 
 from fake_s3 import ROOT, FakeS3, FakeS3Error, patch_env
-from portal_config import PORTAL, SHARED_BUCKET, UNIVERSITY
+from portal_config import CONFIG, PORTAL, RESEARCHER_POLICY, SHARED_BUCKET, UNIVERSITY, _key
 
 pytestmark = pytest.mark.fake_only
+
+
+@pytest.fixture
+def fake_s3_config(request):
+    """The portal's configuration; for the tests marked ``configured_people``, which look people up
+    by name (``credentials("dan")``, ``fake_s3_identity``), with carol and dan written into the
+    university account as configuration users. Elsewhere the suite makes them through IAM
+    (conftest.py's ``researchers``)."""
+    if not request.node.get_closest_marker("configured_people"):
+        return CONFIG
+    config = copy.deepcopy(CONFIG)
+    university = next(a for a in config["accounts"] if a["id"] == UNIVERSITY)
+    university["users"] = [{"name": name, "path": "/", "keys": [_key(name)], "policies": [RESEARCHER_POLICY]}
+                           for name in ("carol", "dan")]
+    return config
 
 
 def test_the_environment_points_at_the_fake(fake_s3):
@@ -36,6 +52,7 @@ def test_code_under_test_reaches_access_points_and_s3control(fake_s3, controlled
     assert body.startswith(b"subject")
 
 
+@pytest.mark.configured_people
 class TestIdentityFixture:
     @pytest.fixture
     def fake_s3_identity(self):
@@ -49,6 +66,7 @@ class TestIdentityFixture:
         assert boto3.client("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{UNIVERSITY}:root"
 
 
+@pytest.mark.configured_people
 def test_credentials(fake_s3):
     assert fake_s3.credentials("dan")["aws_access_key_id"].startswith("AKIADAN")
     assert fake_s3.credentials(account=UNIVERSITY) == fake_s3.credentials("carol")

@@ -45,7 +45,7 @@ def test_the_session_cannot_list(fake_s3, projects):
 
 
 @pytest.mark.denial
-def test_an_untrusted_user_cannot_assume_the_role(fake_s3):
+def test_an_untrusted_user_cannot_assume_the_role(fake_s3, researchers):
     """A user the role's trust policy does not name cannot assume it"""
-    sts = fake_s3.client("sts", user="dan")
+    sts = fake_s3.client("sts", **researchers["dan"].credentials)
     expect_denied(lambda: sts.assume_role(RoleArn=READER_ROLE, RoleSessionName="dan"))

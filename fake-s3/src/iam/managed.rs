@@ -24,6 +24,19 @@ fn version_xml(
     )
 }
 
+/// API_PolicyVersion's pattern for a version id: `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`.
+fn valid_version_id(id: &str) -> bool {
+    let Some(rest) = id.strip_prefix('v') else {
+        return false;
+    };
+    let (number, suffix) = rest.split_once('.').unwrap_or((rest, ""));
+    number.starts_with(|c: char| ('1'..='9').contains(&c))
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 /// CreatePolicy, GetPolicy, ListPolicies, DeletePolicy and the version operations.
 pub fn handle(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError> {
     let p = Params(ctx.params);
@@ -114,6 +127,14 @@ pub fn handle(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsEr
                 "<PolicyVersion>{}</PolicyVersion>",
                 version_xml(&v, &default, false)
             ))
+        }
+        "GetPolicyVersion" | "DeletePolicyVersion" | "SetDefaultPolicyVersion"
+            if !valid_version_id(p.required("VersionId")?) =>
+        {
+            Err(AwsError::validation_error(format!(
+                "1 validation error detected: Value '{}' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+                p.required("VersionId")?
+            )))
         }
         "GetPolicyVersion" => {
             let iam = ctx.state.iam();

@@ -9,6 +9,7 @@
 //! account root may do everything in its account; nobody acts on another account's IAM.
 //! [`crate::identity`] keeps what the calls change.
 
+mod authorize;
 mod managed;
 mod ops;
 mod params;
@@ -113,13 +114,15 @@ pub struct IamCtx<'a> {
     pub ledger: crate::enforcement::Ledger,
 }
 
-/// An IAM request read and checked: the operation, the caller's account and the resource the
-/// action is decided on.
+/// An IAM request read and checked: the operation, the caller's account, the resource the action
+/// is decided on, the checks some operations add, and the condition keys.
 #[derive(Debug)]
 pub struct Prepared {
     pub operation: String,
     pub account: String,
     pub resource: String,
+    extra: Vec<authorize::Check>,
+    keys: authorize::Keys,
 }
 
 impl crate::operation::Handler for IamCtx<'_> {
@@ -140,12 +143,25 @@ impl crate::operation::Handler for IamCtx<'_> {
             ))
             .with_code("InvalidAction"));
         }
+        // GetFederationToken's credentials cannot call IAM (API_GetFederationToken).
+        if matches!(
+            self.auth.caller.principal.kind,
+            policy_eval::PrincipalKind::FederatedUser { .. }
+        ) {
+            return Err(AwsError::access_denied(
+                "Federated users (GetFederationToken credentials) cannot call IAM API operations",
+            ));
+        }
         let account = self.auth.caller.account().to_owned();
         let resource = ops::resource(self, &operation, &account)?;
+        let extra = authorize::extra_checks(self, &operation, &account, &resource)?;
+        let keys = authorize::condition_keys(self, &operation, &account, &resource)?;
         Ok(Prepared {
             operation,
             account,
             resource,
+            extra,
+            keys,
         })
     }
 
@@ -154,14 +170,34 @@ impl crate::operation::Handler for IamCtx<'_> {
     }
 
     fn decide(&mut self, action: &'static str, p: &Prepared) -> Result<(), AwsError> {
+        let main = authorize::main_check(action, &p.account, &p.resource);
+        self.check(&main, &p.keys)?;
+        for extra in &p.extra {
+            self.check(extra, &p.keys)?;
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, p: Prepared) -> Result<Resp, AwsError> {
+        ops::handle(self, &p)
+    }
+}
+
+impl IamCtx<'_> {
+    /// Decides one check with the caller's identity policies, session policies and boundary;
+    /// the first refusal is the call's (waived under soft enforcement).
+    fn check(&mut self, check: &authorize::Check, keys: &authorize::Keys) -> Result<(), AwsError> {
         let auth = self.auth;
         let mut req = Request::for_resource(
             auth.caller.principal.clone(),
-            action,
-            &p.resource,
-            &p.account,
+            check.action,
+            &check.resource,
+            &check.owner,
         );
         crate::authz::add_request_keys(&mut req, auth, &self.facts, self.state.now());
+        for (k, v) in keys {
+            req.insert(k, v.clone());
+        }
         let policies = PolicySet {
             identity: &auth.caller.identity,
             session: &auth.caller.session,
@@ -171,16 +207,17 @@ impl crate::operation::Handler for IamCtx<'_> {
         let explanation = policy_eval::explain(&req, &policies);
         let allowed = explanation.decision == policy_eval::Decision::Allow;
         let denial = match explanation.decision {
-            policy_eval::Decision::ExplicitDeny => {
-                "with an explicit deny in an identity-based policy"
-            }
-            _ => "because no identity-based policy allows the action",
+            policy_eval::Decision::ExplicitDeny => "with an explicit deny".to_owned(),
+            _ => format!(
+                "because no identity-based policy allows the {} action",
+                check.action
+            ),
         };
-        self.ledger.note(action, &p.resource, None);
+        self.ledger.note(check.action, &check.resource, None);
         let refusal = (!allowed).then(|| {
             AwsError::access_denied(format!(
-                "User: {} is not authorized to perform: {action} on resource: {} {denial}",
-                auth.caller.principal.arn, p.resource
+                "User: {} is not authorized to perform: {} on resource: {} {denial}",
+                auth.caller.principal.arn, check.action, check.resource
             ))
         });
         let waived = self.ledger.enforce(
@@ -188,11 +225,9 @@ impl crate::operation::Handler for IamCtx<'_> {
             (explanation.decision, &explanation.summary),
             refusal,
         );
-        self.decision = Some((explanation.decision, explanation.summary));
+        if self.decision.is_none() || !allowed {
+            self.decision = Some((explanation.decision, explanation.summary));
+        }
         waived
-    }
-
-    fn handle(&mut self, p: Prepared) -> Result<Resp, AwsError> {
-        ops::handle(self, &p)
     }
 }

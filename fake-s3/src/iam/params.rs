@@ -69,10 +69,9 @@ impl<'a> Params<'a> {
         numbers
             .into_iter()
             .map(|n| {
+                // API_Tag: both Key and Value are required.
                 let key = self.required(&format!("Tags.member.{n}.Key"))?;
-                let value = self
-                    .get(&format!("Tags.member.{n}.Value"))
-                    .unwrap_or_default();
+                let value = self.required(&format!("Tags.member.{n}.Value"))?;
                 Ok((key.to_owned(), value.to_owned()))
             })
             .collect()

@@ -56,7 +56,7 @@ pub fn check_name(field: &str, name: &str, max: usize) -> Result<(), AwsError> {
 /// Checks an IAM path: `/`, or `/…/` of printable ASCII, at most 512 characters.
 pub fn check_path(field: &str, path: &str) -> Result<String, AwsError> {
     let ok = path == "/"
-        || (path.len() >= 2
+        || (path.len() >= 3
             && path.len() <= 512
             && path.starts_with('/')
             && path.ends_with('/')

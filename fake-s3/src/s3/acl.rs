@@ -233,7 +233,7 @@ pub(super) fn write_acl_from(
 ) -> Result<(Owner, Vec<Grant>), AwsError> {
     let requested = requested_acl(canned, grant_headers, &bucket.owner_id)?;
     let owner = object_owner(bucket, &Owner::of_caller(&ctx.auth.caller), &requested);
-    let acl = object_acl(&owner.id, &requested, ctx.state.iam().ceph_dialect);
+    let acl = object_acl(&owner.id, &requested, ctx.state.ceph());
     Ok((owner, acl))
 }
 
@@ -368,11 +368,7 @@ fn put_acl_grants(
     check_acl(bucket, "", canned, &grant_headers)?;
     if canned.is_some() || !grant_headers.is_empty() {
         let requested = requested_acl(canned, &grant_headers, &bucket.owner_id)?;
-        return Ok(object_acl(
-            owner_canonical,
-            &requested,
-            ctx.state.iam().ceph_dialect,
-        ));
+        return Ok(object_acl(owner_canonical, &requested, ctx.state.ceph()));
     }
     let grants = parse_acl_body(body)?;
     // The document is checked like headers: ACLs disabled, or public grants blocked.

@@ -127,7 +127,7 @@ pub(super) fn with_acls_as(
     {
         return verdict;
     }
-    let ceph = ctx.state.iam().ceph_dialect;
+    let ceph = ctx.state.ceph();
     let object = governed(ctx, action, bucket, key, version, ceph);
     let identity_allows = verdict
         .explanation

@@ -7,7 +7,7 @@ use crate::storage::Ownership;
 pub(super) fn list_buckets(ctx: &mut Ctx<'_>) -> Result<Resp, AwsError> {
     let account = ctx.auth.caller.account().to_owned();
     let owner_id = ctx.auth.caller.owner_id.clone();
-    let ceph = ctx.state.iam().ceph_dialect;
+    let ceph = ctx.state.ceph();
     let owner = if ceph {
         owner_xml(ctx.state, &owner_id)
     } else {
@@ -69,7 +69,7 @@ pub(super) fn create_bucket(ctx: &mut Ctx<'_>, p: Prepared) -> Result<Resp, AwsE
         // Setting ownership at creation also needs the ownership-controls permission.
         ctx.authorize("s3:PutBucketOwnershipControls", &pseudo, None)?;
     }
-    let ceph = ctx.state.iam().ceph_dialect;
+    let ceph = ctx.state.ceph();
     let mut st = ctx.state.storage_mut();
     // Keyed with the tenant: another tenant's bucket of the same name is no collision.
     if let Some(existing) = st.buckets.get(&name) {

@@ -22,7 +22,7 @@ use crate::storage::ObjectPart;
 pub(super) fn upload_checksum(
     ctx: &Ctx<'_>,
 ) -> Result<Option<(Algorithm, ChecksumType)>, AwsError> {
-    if ctx.state.iam().ceph_dialect {
+    if ctx.state.ceph() {
         return Ok(None);
     }
     let kind = match ctx.h("x-amz-checksum-type") {
@@ -226,7 +226,7 @@ pub(super) fn get_object_attributes(
     bucket: &Bucket,
     key: String,
 ) -> Result<Resp, AwsError> {
-    if ctx.state.iam().ceph_dialect {
+    if ctx.state.ceph() {
         return Err(AwsError::not_implemented(
             "the fake does not implement the object `?attributes` subresource",
         ));

@@ -29,7 +29,7 @@ pub(super) fn list_objects(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, A
     let v2 = ctx.op == S3Op::ListObjectsV2;
     let url_encode = ctx.q("encoding-type") == Some("url");
     // `encoding-type=url` keeps `/` on AWS; RGW 16.2 encodes it too (`dir%2Fa`).
-    let keep_slash = !ctx.state.iam().ceph_dialect;
+    let keep_slash = !ctx.state.ceph();
     let enc = |s: &str| {
         if url_encode {
             crate::sigv4::uri_encode(s, keep_slash)

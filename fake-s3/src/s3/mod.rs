@@ -154,7 +154,7 @@ impl Ctx<'_> {
                 action,
                 &verdict,
                 owner,
-                self.state.iam().ceph_dialect,
+                self.state.ceph(),
             )
         });
         self.ledger
@@ -261,9 +261,7 @@ fn bucket_op(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsEr
         S3Op::PutBucketAcl => put_bucket_acl(ctx, bucket, body),
         S3Op::GetObjectAcl => get_object_acl(ctx, bucket, key.unwrap_or_default()),
         S3Op::PutObjectAcl => put_object_acl(ctx, bucket, key.unwrap_or_default(), body),
-        S3Op::GetBucketOwnershipControls => {
-            get_ownership_controls(bucket, ctx.state.iam().ceph_dialect)
-        }
+        S3Op::GetBucketOwnershipControls => get_ownership_controls(bucket, ctx.state.ceph()),
         S3Op::GetBucketLifecycleConfiguration => get_bucket_lifecycle(bucket),
         S3Op::PutBucketOwnershipControls => put_ownership_controls(ctx, bucket, body),
         S3Op::DeleteBucketOwnershipControls => delete_ownership_controls(ctx, bucket),
@@ -280,7 +278,7 @@ fn bucket_op(ctx: &mut Ctx<'_>, p: Prepared, body: &Bytes) -> Result<Resp, AwsEr
             p.tags.clone().unwrap_or_default(),
         ),
         S3Op::DeleteObjectTagging => delete_object_tagging(ctx, bucket, key.unwrap_or_default()),
-        S3Op::GetPublicAccessBlock => get_public_access_block(bucket, ctx.state.iam().ceph_dialect),
+        S3Op::GetPublicAccessBlock => get_public_access_block(bucket, ctx.state.ceph()),
         S3Op::PutPublicAccessBlock => put_public_access_block(ctx, bucket, body),
         S3Op::DeletePublicAccessBlock => delete_public_access_block(ctx, bucket),
         S3Op::DeleteObjects => delete_objects(ctx, bucket, body),

@@ -107,7 +107,7 @@ pub(super) fn upload_part(
     let given = verify_checksums(ctx, body)?;
     let (etag, checksums) = store_part(ctx, bucket, &key, part, body.clone(), given)?;
     let resp = Resp::ok().header("etag", etag);
-    Ok(if ctx.state.iam().ceph_dialect {
+    Ok(if ctx.state.ceph() {
         resp
     } else {
         with_checksum_headers(resp, &checksums, None)
@@ -126,7 +126,7 @@ pub(super) fn upload_part_copy(
 ) -> Result<Resp, AwsError> {
     let (object, source_version) = read_copy_source(ctx, source)?;
     let size = object.data.len();
-    let ceph = ctx.state.iam().ceph_dialect;
+    let ceph = ctx.state.ceph();
     let data = match ctx.h("x-amz-copy-source-range") {
         None => object.data.clone(),
         Some(range) => {
@@ -196,7 +196,7 @@ pub(super) fn complete_upload(
     }
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
     let now = ctx.state.now();
-    let ceph = ctx.state.iam().ceph_dialect;
+    let ceph = ctx.state.ceph();
     let mut guard = ctx.state.storage_mut();
     let st = &mut *guard;
     // RGW 16.2 answers a repeated CompleteMultipartUpload of a completed upload with 200 (ceph's
@@ -314,7 +314,7 @@ pub(super) fn list_parts(
     key: String,
 ) -> Result<Resp, AwsError> {
     let id = ctx.q("uploadId").unwrap_or_default().to_owned();
-    let ceph = ctx.state.iam().ceph_dialect;
+    let ceph = ctx.state.ceph();
     let owners = OwnerNames::new(ctx.state);
     let st = ctx.state.storage();
     // RGW 16.2 says NoSuchKey for the parts of an upload it does not have (aborted, say).
@@ -451,7 +451,7 @@ pub(super) enum PartRead {
 /// `InvalidArgument`, with a `Range` too 400 `InvalidRequest`, past the object's last part 416
 /// `InvalidPartNumber`. RGW 16.2 ignores `partNumber` (it came with RGW 18): the Ceph dialect too.
 pub(super) fn part_read(ctx: &Ctx<'_>, o: &Object) -> Result<PartRead, AwsError> {
-    if ctx.state.iam().ceph_dialect {
+    if ctx.state.ceph() {
         return Ok(PartRead::Whole);
     }
     let Some(raw) = ctx.q("partNumber") else {

@@ -64,7 +64,7 @@ pub(super) fn verify_checksums(
 pub(super) fn content_type_of(ctx: &Ctx<'_>) -> String {
     match ctx.h("content-type") {
         Some(ct) => ct.to_owned(),
-        None if ctx.state.iam().ceph_dialect => String::new(),
+        None if ctx.state.ceph() => String::new(),
         None => "binary/octet-stream".to_owned(),
     }
 }
@@ -79,7 +79,7 @@ pub(super) fn put_object(
     authorize_tagging(ctx, bucket, &key, &tags)?;
     let checksums = verify_checksums(ctx, body)?;
     // An object written in one piece: its checksum is over the whole object.
-    let checksum_type = (!checksums.is_empty() && !ctx.state.iam().ceph_dialect)
+    let checksum_type = (!checksums.is_empty() && !ctx.state.ceph())
         .then_some(crate::checksum::ChecksumType::FullObject);
     let (owner, acl) = write_acl(ctx, bucket)?;
     let etag = etag_of(body);
@@ -123,7 +123,7 @@ pub(super) fn add_acl_fact(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<(), Aws
     // A canned ACL with grant headers is malformed (S3 documents them as exclusive, and refuses
     // the pair when it reads the ACL, [`requested_acl`]); RGW 16.2 refuses it before any policy
     // is read (400 InvalidRequest, observed with `scripts/rgw-diff.py`).
-    if canned.is_some() && !grants.is_empty() && ctx.state.iam().ceph_dialect {
+    if canned.is_some() && !grants.is_empty() && ctx.state.ceph() {
         return Err(AwsError::invalid_request(
             "Specifying both Canned ACLs and Header Grants is not allowed",
         ));
@@ -347,7 +347,7 @@ pub(super) fn get_object(
     // `response-*` overrides set six response headers
     // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>); RGW 16.2 ignores them
     // on an anonymous request.
-    let overrides = !(ctx.state.iam().ceph_dialect && ctx.auth.caller.principal.is_anonymous());
+    let overrides = !(ctx.state.ceph() && ctx.auth.caller.principal.is_anonymous());
     let over = |param: &str| ctx.q(param).filter(|_| overrides);
     let mut resp = Resp::ok()
         .header("etag", o.etag.clone())
@@ -515,16 +515,26 @@ pub(super) fn read_copy_source(
         source.version.as_deref(),
         src_verdict,
     );
+    ctx.ledger
+        .note(action, &src_verdict.resource, src_verdict.prefix.as_deref());
     if !src_verdict.allowed() {
         let message = authz::access_denied_message(
             &ctx.auth.caller,
             action,
             &src_verdict,
             &src.owner,
-            ctx.state.iam().ceph_dialect,
+            ctx.state.ceph(),
+        );
+        let decision = (
+            src_verdict.decision,
+            src_verdict.explanation.summary.clone(),
         );
         ctx.verdict = Some(src_verdict);
-        return Err(AwsError::access_denied(message));
+        ctx.ledger.enforce(
+            ctx.state.enforcement,
+            (decision.0, &decision.1),
+            Some(AwsError::access_denied(message)),
+        )?;
     }
     let found = read_target(ctx.state, &source.bucket, &source.key, source.version.as_deref())
         .map_err(|e| {

@@ -50,7 +50,7 @@ pub fn validate_bucket_policy(
     text: &str,
     key: &str,
 ) -> Result<ResourcePolicy, AwsError> {
-    if state.iam().ceph_dialect {
+    if state.ceph() {
         return validate_rgw_bucket_policy(text, key);
     }
     let mut stored = validate_resource_policy(state, text, PolicyKind::Bucket, |p| {
@@ -80,7 +80,7 @@ fn validate_rgw_bucket_policy(text: &str, key: &str) -> Result<ResourcePolicy, A
 /// A stored policy as AWS returns it: unique ids of known users and roles shown as their ARNs.
 /// RGW returns the text as it was stored, byte for byte.
 pub fn show_policy(state: &State, text: &str) -> String {
-    if state.iam().ceph_dialect {
+    if state.ceph() {
         return text.to_owned();
     }
     state.iam().show_principals(text)
@@ -134,7 +134,7 @@ pub(super) fn put_bucket_policy(
 ) -> Result<Resp, AwsError> {
     let text = std::str::from_utf8(body).map_err(|_| {
         let e = AwsError::malformed_policy("Policies must be valid UTF-8 JSON");
-        if ctx.state.iam().ceph_dialect {
+        if ctx.state.ceph() {
             e.with_code("InvalidArgument")
         } else {
             e
@@ -161,7 +161,7 @@ pub(super) fn delete_bucket_policy(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result
     if let Some(b) = ctx.state.storage_mut().buckets.get_mut(&bucket.name) {
         b.policy = None;
     }
-    if ctx.state.iam().ceph_dialect {
+    if ctx.state.ceph() {
         return Ok(Resp::ok());
     }
     Ok(Resp::ok().status(StatusCode::NO_CONTENT))

@@ -13,7 +13,7 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
     }
     .unwrap_or_default()
     .to_owned();
-    let ceph = ctx.state.iam().ceph_dialect;
+    let ceph = ctx.state.ceph();
     // The form's `bucket` condition sees the name without a tenant, as RGW's does.
     let shown = if ceph {
         crate::tenant::split(&written).1
@@ -145,10 +145,10 @@ pub(super) fn post_object(ctx: &mut Ctx<'_>, body: &Bytes) -> Result<Resp, AwsEr
     }
     let requested = requested_acl(acl.as_deref(), &[], &bucket.owner_id)?;
     let owner = object_owner(&bucket, &Owner::of_caller(&auth.caller), &requested);
-    let grants = object_acl(&owner.id, &requested, ctx.state.iam().ceph_dialect);
+    let grants = object_acl(&owner.id, &requested, ctx.state.ceph());
     let data = Bytes::from(upload.data);
     let checksums = form_checksums(&upload.fields, &data)?;
-    let checksum_type = (!checksums.is_empty() && !ctx.state.iam().ceph_dialect)
+    let checksum_type = (!checksums.is_empty() && !ctx.state.ceph())
         .then_some(crate::checksum::ChecksumType::FullObject);
     let etag = etag_of(&data);
     let metadata = upload

@@ -144,7 +144,7 @@ fn prepare_on_bucket(
             let tags = tagging::parse_xml(body)?;
             tagging::validate(&tags, tagging::MAX_OBJECT_TAGS).map_err(|e| {
                 // RGW 16.2 says InvalidTag for too many tags, where AWS says BadRequest.
-                if ctx.state.iam().ceph_dialect && e.code == "BadRequest" {
+                if ctx.state.ceph() && e.code == "BadRequest" {
                     e.with_code("InvalidTag")
                 } else {
                     e
@@ -204,7 +204,7 @@ fn prepare_on_bucket(
 /// CreateMultipartUpload never does, even with the header. On AWS the key is there exactly when
 /// the header is ([`crate::operation::carried_keys`]).
 fn rgw_acl_key(ctx: &mut Ctx<'_>, op: S3Op) {
-    if !ctx.state.iam().ceph_dialect {
+    if !ctx.state.ceph() {
         return;
     }
     match op {

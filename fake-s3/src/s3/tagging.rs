@@ -253,7 +253,7 @@ pub(super) fn delete_bucket_tagging(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Resul
 
 /// Put/DeleteBucketTagging's answer: 204 on AWS, 200 on RGW 16.2.
 fn bucket_tagging_done(ctx: &Ctx<'_>) -> Resp {
-    if ctx.state.iam().ceph_dialect {
+    if ctx.state.ceph() {
         Resp::ok()
     } else {
         Resp::ok().status(StatusCode::NO_CONTENT)

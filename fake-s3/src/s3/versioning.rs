@@ -20,10 +20,7 @@ pub(super) fn requested_version(ctx: &Ctx<'_>) -> Result<Option<String>, AwsErro
         None => Ok(None),
         Some(id) if valid_version_id(id) => Ok(Some(id.to_owned())),
         // RGW 16.2 reads any version id and answers a GET of one it never made with NoSuchKey.
-        Some(_)
-            if matches!(ctx.op, S3Op::GetObject | S3Op::HeadObject)
-                && ctx.state.iam().ceph_dialect =>
-        {
+        Some(_) if matches!(ctx.op, S3Op::GetObject | S3Op::HeadObject) && ctx.state.ceph() => {
             Err(AwsError::no_such_key("").with_resource(ctx.key.unwrap_or_default()))
         }
         Some(_) => Err(AwsError::invalid_argument("Invalid version id specified")),
@@ -149,7 +146,7 @@ pub(super) fn put_bucket_versioning(
         Some("Enabled") => Versioning::Enabled,
         Some("Suspended") => Versioning::Suspended,
         // A bucket can never return to "never versioned". RGW 16.2 says InvalidArgument.
-        _ if ctx.state.iam().ceph_dialect => {
+        _ if ctx.state.ceph() => {
             return Err(AwsError::invalid_argument(
                 "The Versioning element must be Enabled or Suspended",
             ))
@@ -289,7 +286,19 @@ pub(super) fn delete_objects(
             &facts,
             ctx.now(),
         );
-        if verdict.allowed() {
+        ctx.ledger
+            .note(action, &verdict.resource, verdict.prefix.as_deref());
+        // Soft enforcement waives a key's refusal as it waives a request's.
+        let waived = !verdict.allowed()
+            && ctx
+                .ledger
+                .enforce(
+                    ctx.state.enforcement,
+                    (verdict.decision, &verdict.explanation.summary),
+                    Some(AwsError::access_denied("Access Denied")),
+                )
+                .is_ok();
+        if verdict.allowed() || waived {
             any_allowed = true;
             let headers = delete_one(ctx.state, &bucket.name, &key, version.as_deref(), ctx.now())?;
             if !quiet {
@@ -339,7 +348,7 @@ pub(super) fn list_versions(ctx: &mut Ctx<'_>, bucket: &Bucket) -> Result<Resp, 
     let max = max_keys(ctx)?;
     let url_encode = ctx.q("encoding-type") == Some("url");
     // `encoding-type=url` keeps `/` on AWS; RGW 16.2 encodes it too (`dir%2Fa`).
-    let keep_slash = !ctx.state.iam().ceph_dialect;
+    let keep_slash = !ctx.state.ceph();
     let enc = |s: &str| {
         if url_encode {
             crate::sigv4::uri_encode(s, keep_slash)
