@@ -34,104 +34,19 @@ struct Args {
     enforcement: Option<fake_s3::Enforcement>,
 }
 
-/// Where the log lines go: standard error, written at once when requests are sparse and in
-/// batches under load. tracing formats each line into a buffer and hands it over with one call,
-/// which appends it to a shared buffer under a lock held for a copy; the buffer is written when
-/// the last write is at least a millisecond old (so a lone request's line is on stderr before its
-/// response leaves) or past 64 KiB, and a thread of ours writes what a burst left every 20 ms. A
-/// `write` per line was about a tenth of the server's time under `scripts/bench-fake-get.sh`, and
-/// std's stderr, which also takes a process-wide lock around each write, cost a futex call per
-/// request with two worker threads (`strace -c`). What is pending is written at shutdown
-/// (Ctrl-C or SIGTERM).
-#[derive(Debug)]
-struct BatchedLog {
-    pending: std::sync::Mutex<Pending>,
-    out: std::fs::File,
-}
-
-#[derive(Debug)]
-struct Pending {
-    bytes: Vec<u8>,
-    last_write: std::time::Instant,
-}
-
-/// A batch is written at once past this size.
-const LOG_BATCH_BYTES: usize = 64 * 1024;
-/// Lines closer together than this are batched.
-const LOG_BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
-
-impl BatchedLog {
-    fn stderr() -> Option<std::sync::Arc<Self>> {
-        use std::os::fd::AsFd;
-        let fd = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
-        Some(std::sync::Arc::new(BatchedLog {
-            pending: std::sync::Mutex::new(Pending {
-                bytes: Vec::with_capacity(LOG_BATCH_BYTES),
-                last_write: std::time::Instant::now(),
-            }),
-            out: std::fs::File::from(fd),
-        }))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Takes the pending bytes out when `due` says so (always when `force`).
-    fn take(pending: &mut Pending, force: bool) -> Option<Vec<u8>> {
-        let now = std::time::Instant::now();
-        let due = force
-            || pending.bytes.len() >= LOG_BATCH_BYTES
-            || now.duration_since(pending.last_write) >= LOG_BATCH_WINDOW;
-        if !due || pending.bytes.is_empty() {
-            return None;
-        }
-        pending.last_write = now;
-        Some(std::mem::replace(
-            &mut pending.bytes,
-            Vec::with_capacity(LOG_BATCH_BYTES),
-        ))
-    }
-
-    fn write_out(&self, batch: Option<Vec<u8>>) {
-        if let Some(batch) = batch {
-            let _ = std::io::Write::write_all(&mut &self.out, &batch);
-        }
-    }
-
-    /// Writes whatever is pending.
-    fn flush_pending(&self) {
-        let batch = Self::take(&mut self.lock(), true);
-        self.write_out(batch);
-    }
-
-    /// Writes what a burst left behind, every 20 ms, for as long as the process lives.
-    fn spawn_flusher(self: &std::sync::Arc<Self>) {
-        let log = std::sync::Arc::clone(self);
-        let _ = std::thread::Builder::new()
-            .name("log-flush".into())
-            .spawn(move || loop {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                log.flush_pending();
-            });
-    }
-}
-
-impl std::io::Write for &BatchedLog {
-    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        let batch = {
-            let mut pending = self.lock();
-            pending.bytes.extend_from_slice(line);
-            BatchedLog::take(&mut pending, false)
-        };
-        self.write_out(batch);
-        Ok(line.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+/// Where the log lines go: standard error, written as a plain file descriptor. tracing formats each
+/// line into a buffer and writes it with one call; `std::io::stderr()` would also take its
+/// process-wide lock around that write, and with two worker threads logging every request the lock
+/// was contended on almost every request (a futex call per request, measured with `strace -c`
+/// under `scripts/bench-fake-get.sh`). A `write` of one line to a file or pipe needs no lock of
+/// ours (the kernel keeps the file offset consistent between threads).
+fn log_writer() -> tracing_subscriber::fmt::writer::BoxMakeWriter {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Arc::new(
+            std::fs::File::from(fd),
+        )),
+        Err(_) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
     }
 }
 
@@ -160,21 +75,13 @@ const DEFAULT_SECRET: &str = "fake-s3-admin-secret";
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    let log = BatchedLog::stderr();
-    let writer = match &log {
-        Some(log) => {
-            log.spawn_flusher();
-            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Arc::clone(log))
-        }
-        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
-    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
-        .with_writer(writer)
+        .with_writer(log_writer())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
@@ -236,8 +143,5 @@ async fn main() -> ExitCode {
     println!("# export HTTP_PROXY={endpoint} NO_PROXY=");
     stop_signal().await;
     handle.shutdown().await;
-    if let Some(log) = &log {
-        log.flush_pending();
-    }
     ExitCode::SUCCESS
 }

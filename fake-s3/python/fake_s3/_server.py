@@ -313,7 +313,7 @@ class FakeS3:
         _LIVE.discard(self)
         if proc is not None:
             if proc.poll() is None:
-                proc.terminate()  # the server writes its pending log lines and stops at once; state is in memory
+                proc.terminate()  # the server stops at once (SIGTERM ends it as Ctrl-C does); state is in memory
                 try:
                     proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:

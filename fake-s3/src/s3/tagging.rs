@@ -160,7 +160,9 @@ pub(super) fn authorize_tagging(
 
 /// The stored tags of `key` (the version `versionId` names, else the current one), if it exists.
 pub(super) fn stored_tags(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Option<TagSet> {
-    object_at(ctx.state, bucket, key, ctx.q("versionId")).map(|o| o.tags)
+    versioning::with_object_at(ctx.state, bucket, key, ctx.q("versionId"), |o| {
+        o.tags.clone()
+    })
 }
 
 /// The object whose tags a request changes.

@@ -63,11 +63,23 @@ pub(super) fn object_at(
     key: &str,
     version: Option<&str>,
 ) -> Option<Object> {
+    with_object_at(state, bucket, key, version, Object::clone)
+}
+
+/// `f` of the object `object_at` would answer, under the storage lock: a caller that needs one
+/// field clones that field, not the object.
+pub(super) fn with_object_at<T>(
+    state: &State,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    f: impl FnOnce(&Object) -> T,
+) -> Option<T> {
     let st = state.storage();
     let b = st.buckets.get(bucket)?;
     match version {
-        Some(v) => b.version(key, v)?.object().cloned(),
-        None => b.current(key).cloned(),
+        Some(v) => b.version(key, v)?.object().map(f),
+        None => b.current(key).map(f),
     }
 }
 
