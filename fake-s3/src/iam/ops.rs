@@ -1,13 +1,11 @@
 //! Each IAM operation: the resource it is authorized on and what it does
 //! (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>).
 
-use policy_eval::PolicyKind;
-
 use super::params::Params;
 use super::xml::{self, wrap};
 use super::{IamCtx, Prepared};
 use crate::error::AwsError;
-use crate::identity::policies::{read_document, Kind, TRUST_POLICY_SIZE};
+use crate::identity::policies::Kind;
 use crate::identity::{Iam, KeyOwner};
 use crate::response::Resp;
 
@@ -536,15 +534,4 @@ fn tagging(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError
         _ => iam.user(account, name)?.tags.clone(),
     };
     Ok(format!("{}{}", xml::tags(&tags), xml::truncation(None)))
-}
-
-/// A trust policy as CreateRole and UpdateAssumeRolePolicy read it.
-pub fn trust_document(document: &str) -> Result<(), AwsError> {
-    let stored = read_document(document, PolicyKind::Trust, "")?;
-    if stored.size > TRUST_POLICY_SIZE {
-        return Err(AwsError::limit_exceeded(format!(
-            "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}"
-        )));
-    }
-    Ok(())
 }

@@ -3,11 +3,12 @@
 //! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html>). Sessions of a role follow
 //! its policies at once ([`crate::identity::SessionSource`]).
 
-use super::ops::trust_document;
 use super::params::Params;
 use super::xml;
 use super::IamCtx;
 use crate::error::AwsError;
+use crate::identity::policies::{read_document, TRUST_POLICY_SIZE};
+use policy_eval::PolicyKind;
 
 fn max_session(p: Params<'_>) -> Result<Option<i64>, AwsError> {
     p.get("MaxSessionDuration")
@@ -120,4 +121,15 @@ pub fn handle(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsEr
             Ok(String::new())
         }
     }
+}
+
+/// A trust policy as CreateRole and UpdateAssumeRolePolicy read it.
+fn trust_document(document: &str) -> Result<(), AwsError> {
+    let stored = read_document(document, PolicyKind::Trust, "")?;
+    if stored.size > TRUST_POLICY_SIZE {
+        return Err(AwsError::limit_exceeded(format!(
+            "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}"
+        )));
+    }
+    Ok(())
 }

@@ -535,7 +535,7 @@ impl Iam {
     pub fn tag(
         &mut self,
         account: &str,
-        kind: super::policies::Kind,
+        kind: super::entities::Kind,
         name: &str,
         tags: &[(String, String)],
     ) -> Result<(), AwsError> {
@@ -549,7 +549,7 @@ impl Iam {
     pub fn untag(
         &mut self,
         account: &str,
-        kind: super::policies::Kind,
+        kind: super::entities::Kind,
         name: &str,
         keys: &[String],
     ) -> Result<(), AwsError> {
@@ -562,10 +562,10 @@ impl Iam {
     fn tags_mut(
         &mut self,
         account: &str,
-        kind: super::policies::Kind,
+        kind: super::entities::Kind,
         name: &str,
     ) -> Result<&mut Tags, AwsError> {
-        use super::policies::Kind;
+        use super::entities::Kind;
         match kind {
             Kind::User => Ok(&mut self.user_mut(account, name)?.tags),
             Kind::Role => Ok(&mut self.role_mut(account, name)?.tags),

@@ -80,3 +80,30 @@ pub type Tags = Vec<(String, String)>;
 pub fn non_whitespace_len(text: &str) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
 }
+
+/// Which kind of identity an inline policy, an attachment or a boundary is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    User,
+    Group,
+    Role,
+}
+
+impl Kind {
+    /// The aggregate size of one identity's inline policies (IAM's quotas).
+    pub fn inline_quota(self) -> usize {
+        match self {
+            Kind::User => 2_048,
+            Kind::Group => 5_120,
+            Kind::Role => 10_240,
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::Role => "role",
+        }
+    }
+}

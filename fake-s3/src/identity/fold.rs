@@ -45,11 +45,11 @@ pub enum Changed<'a> {
 
 impl<'a> Changed<'a> {
     /// The identity `name` of `kind`.
-    pub fn of(kind: super::policies::Kind, name: &'a str) -> Self {
+    pub fn of(kind: super::entities::Kind, name: &'a str) -> Self {
         match kind {
-            super::policies::Kind::User => Changed::User(name),
-            super::policies::Kind::Group => Changed::Group(name),
-            super::policies::Kind::Role => Changed::Role(name),
+            super::entities::Kind::User => Changed::User(name),
+            super::entities::Kind::Group => Changed::Group(name),
+            super::entities::Kind::Role => Changed::Role(name),
         }
     }
 }

@@ -8,6 +8,7 @@ use policy_eval::{Policy, PolicyKind};
 use time::OffsetDateTime;
 
 use super::directory::{check_name, check_path, find};
+pub use super::entities::Kind;
 use super::entities::{non_whitespace_len, Inline, ManagedPolicy, PolicyVersion, StoredPolicy};
 use super::fold::Changed;
 use super::Iam;
@@ -21,33 +22,6 @@ pub const VERSIONS_PER_POLICY: usize = 5;
 pub const MANAGED_POLICY_SIZE: usize = 6_144;
 /// A role trust policy's largest document.
 pub const TRUST_POLICY_SIZE: usize = 2_048;
-
-/// Which kind of identity an inline policy, an attachment or a boundary is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    User,
-    Group,
-    Role,
-}
-
-impl Kind {
-    /// The aggregate size of one identity's inline policies (IAM's quotas).
-    pub fn inline_quota(self) -> usize {
-        match self {
-            Kind::User => 2_048,
-            Kind::Group => 5_120,
-            Kind::Role => 10_240,
-        }
-    }
-
-    pub fn noun(self) -> &'static str {
-        match self {
-            Kind::User => "user",
-            Kind::Group => "group",
-            Kind::Role => "role",
-        }
-    }
-}
 
 /// Reads a policy document as IAM does: JSON of the grammar, `kind`, MalformedPolicyDocument
 /// otherwise.

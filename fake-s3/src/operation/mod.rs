@@ -4,8 +4,10 @@
 //! resources and condition keys they are decided with is [`catalogue`].
 
 pub(crate) mod catalogue;
+mod iam;
 
 pub use catalogue::{carried_keys, spec};
+pub use iam::iam_action;
 
 use crate::error::AwsError;
 use crate::response::Resp;
@@ -118,7 +120,7 @@ impl Operation {
             },
             // An operation the fake does not serve is refused before this step.
             Operation::Iam(action) => {
-                crate::iam::action_of(action).map_or(Authorization::Nothing, Authorization::action)
+                iam_action(action).map_or(Authorization::Nothing, Authorization::action)
             }
         }
     }
