@@ -100,6 +100,7 @@ errors! {
     delete_conflict => "DeleteConflict", CONFLICT;
     limit_exceeded => "LimitExceeded", CONFLICT;
     invalid_input => "InvalidInput", BAD_REQUEST;
+    missing_authentication_token => "MissingAuthenticationToken", FORBIDDEN;
 }
 
 impl AwsError {

@@ -96,6 +96,10 @@ fn resolve(
     }
 }
 
+/// What STS and IAM answer a request without a signature.
+const UNSIGNED_QUERY: &str =
+    "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.";
+
 /// Anonymous requests that S3 refuses whatever the policies say: through an access point, to S3
 /// Control, to STS (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html>).
 fn anonymous_refusal(route: &Route) -> Option<(AwsError, &'static str)> {
@@ -109,12 +113,13 @@ fn anonymous_refusal(route: &Route) -> Option<(AwsError, &'static str)> {
             AwsError::access_denied("Access Denied"),
             "S3 Control requests must be signed",
         )),
+        // The Query APIs' common error for an unsigned request (IAM API Reference, Common Errors).
         Route::Sts => Some((
-            AwsError::access_denied("STS requests must be signed"),
+            AwsError::missing_authentication_token(UNSIGNED_QUERY),
             "STS requests must be signed",
         )),
         Route::Iam => Some((
-            AwsError::access_denied("IAM requests must be signed"),
+            AwsError::missing_authentication_token(UNSIGNED_QUERY),
             "IAM requests must be signed",
         )),
     }

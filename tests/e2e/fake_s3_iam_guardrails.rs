@@ -311,3 +311,41 @@ async fn soft_enforcement_and_least_privilege_cover_a_copy_source_and_each_delet
         );
     }
 }
+
+#[tokio::test]
+async fn unsigned_calls_and_duplicate_tag_keys_get_iams_errors() {
+    let (fake, iam, _) = setup(Enforcement::Soft).await;
+    // Even under soft enforcement, an unsigned IAM or STS call is refused.
+    for action in [
+        "Action=ListUsers&Version=2010-05-08",
+        "Action=GetCallerIdentity&Version=2011-06-15",
+    ] {
+        let resp = reqwest::Client::new()
+            .post(fake.endpoint())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(action)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap_or_default();
+        assert_eq!(status, 403, "{action}: {body}");
+        assert!(
+            body.contains("<Code>MissingAuthenticationToken</Code>"),
+            "{action}: {body}"
+        );
+    }
+    iam.create_user()
+        .user_name("tagged")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let twice = iam
+        .tag_user()
+        .user_name("tagged")
+        .tags(tag("team", "a"))
+        .tags(tag("TEAM", "b"))
+        .send()
+        .await;
+    assert_eq!(err_code(twice).as_deref(), Some("InvalidInput"));
+}

@@ -74,6 +74,13 @@ pub fn check_path(field: &str, path: &str) -> Result<String, AwsError> {
 /// prefix, at most [`TAGS_PER_IDENTITY`] in all; returns the merged set (a key given again
 /// overwrites, without regard to case).
 pub fn merge_tags(existing: &Tags, new: &[(String, String)]) -> Result<Tags, AwsError> {
+    for (i, (k, _)) in new.iter().enumerate() {
+        if new[..i].iter().any(|(o, _)| o.eq_ignore_ascii_case(k)) {
+            return Err(AwsError::invalid_input(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            ));
+        }
+    }
     let mut out = existing.clone();
     for (k, v) in new {
         if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
