@@ -57,8 +57,19 @@ async fn setup(enforcement: Enforcement) -> (FakeAwsHandle, Iam, Credentials) {
 
 /// Creates `name` through IAM with an optional inline policy and returns its new key.
 async fn make_user(iam: &Iam, name: &str, inline: Option<&str>) -> Credentials {
+    make_user_at(iam, name, "/", inline).await
+}
+
+/// [`make_user`] under `path`.
+pub(crate) async fn make_user_at(
+    iam: &Iam,
+    name: &str,
+    path: &str,
+    inline: Option<&str>,
+) -> Credentials {
     iam.create_user()
         .user_name(name)
+        .path(path)
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));

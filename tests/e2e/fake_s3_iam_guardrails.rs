@@ -48,31 +48,7 @@ async fn setup(enforcement: Enforcement) -> (FakeAwsHandle, Iam, aws_sdk_s3::Cli
 }
 
 async fn user(iam: &Iam, name: &str, path: &str, policy: &str) -> Credentials {
-    iam.create_user()
-        .user_name(name)
-        .path(path)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    iam.put_user_policy()
-        .user_name(name)
-        .policy_name("p")
-        .policy_document(policy)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let key = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let key = key.access_key().unwrap_or_else(|| panic!("no key"));
-    Credentials {
-        access_key_id: key.access_key_id().to_owned(),
-        secret_access_key: key.secret_access_key().to_owned(),
-        session_token: None,
-    }
+    crate::fake_s3_iam::make_user_at(iam, name, path, Some(policy)).await
 }
 
 fn tag(k: &str, v: &str) -> Tag {

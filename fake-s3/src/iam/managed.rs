@@ -80,9 +80,9 @@ pub fn handle(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsEr
                 )));
             }
             let only_attached = p.flag("OnlyAttached")?;
-            let prefix = p.get("PathPrefix").unwrap_or("/");
+            let prefix = p.path_prefix();
             let all: Vec<_> = match iam.accounts.get(account) {
-                // AWS managed policies are not served (README: the IAM operations served).
+                // AWS managed policies are not served (docs/iam.md, "Operations served").
                 Some(a) if scope != "AWS" => a
                     .managed
                     .values()
@@ -91,20 +91,14 @@ pub fn handle(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsEr
                     .collect(),
                 _ => Vec::new(),
             };
-            let (page, next) = p.page(all, |m| m.name.clone())?;
-            Ok(format!(
-                "{}{}",
-                xml::members(
-                    "Policies",
-                    page.iter().map(|m| xml::policy(
-                        m,
-                        iam.attachment_count(account, &m.arn),
-                        iam.boundary_usage_count(account, &m.arn),
-                        false
-                    ))
-                ),
-                xml::truncation(next.as_deref())
-            ))
+            p.listing("Policies", all, |m| m.name.clone(), |m| {
+                xml::policy(
+                    m,
+                    iam.attachment_count(account, &m.arn),
+                    iam.boundary_usage_count(account, &m.arn),
+                    false,
+                )
+            })
         }
         "DeletePolicy" => {
             ctx.state

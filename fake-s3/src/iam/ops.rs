@@ -246,7 +246,7 @@ fn users(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError> 
         }
         "ListUsers" => {
             let iam = ctx.state.iam();
-            let prefix = p.get("PathPrefix").unwrap_or("/");
+            let prefix = p.path_prefix();
             let all: Vec<_> = iam
                 .accounts
                 .get(account)
@@ -257,12 +257,7 @@ fn users(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError> 
                         .collect()
                 })
                 .unwrap_or_default();
-            let (page, next) = p.page(all, |u| u.name.clone())?;
-            Ok(format!(
-                "{}{}",
-                xml::members("Users", page.iter().map(|u| xml::user(u, false))),
-                xml::truncation(next.as_deref())
-            ))
+            p.listing("Users", all, |u| u.name.clone(), |u| xml::user(u, false))
         }
         "UpdateUser" => {
             let name = p.required("UserName")?;
@@ -380,12 +375,9 @@ fn inline(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError>
         ));
     }
     let names = iam.inline_names(account, kind, name)?;
-    let (page, next) = p.page(names, Clone::clone)?;
-    Ok(format!(
-        "{}{}",
-        xml::members("PolicyNames", page.iter().map(|n| crate::xml::escape(n))),
-        xml::truncation(next.as_deref())
-    ))
+    p.listing("PolicyNames", names, Clone::clone, |n| {
+        crate::xml::escape(n)
+    })
 }
 
 fn attachments(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError> {
@@ -405,7 +397,7 @@ fn attachments(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsE
         return Ok(String::new());
     }
     let iam = ctx.state.iam();
-    let prefix = p.get("PathPrefix").unwrap_or("/");
+    let prefix = p.path_prefix();
     let acct = iam.accounts.get(account);
     let attached: Vec<(String, String)> = iam
         .attached(account, kind, name)?
@@ -415,19 +407,18 @@ fn attachments(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsE
                 .is_some_and(|m| m.path.starts_with(prefix))
         })
         .collect();
-    let (page, next) = p.page(attached, |(n, _)| n.clone())?;
-    Ok(format!(
-        "{}{}",
-        xml::members(
-            "AttachedPolicies",
-            page.iter().map(|(n, arn)| format!(
+    p.listing(
+        "AttachedPolicies",
+        attached,
+        |(n, _)| n.clone(),
+        |(n, arn)| {
+            format!(
                 "<PolicyName>{}</PolicyName><PolicyArn>{}</PolicyArn>",
                 crate::xml::escape(n),
                 crate::xml::escape(arn)
-            ))
-        ),
-        xml::truncation(next.as_deref())
-    ))
+            )
+        },
+    )
 }
 
 fn groups(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError> {
@@ -451,17 +442,17 @@ fn groups(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError>
                 .iter()
                 .filter_map(|n| iam.user(account, n).ok())
                 .collect();
-            let (page, next) = p.page(members, |u| u.name.clone())?;
-            Ok(format!(
-                "<Group>{}</Group>{}{}",
-                xml::group(g),
-                xml::members("Users", page.iter().map(|u| xml::user(u, false))),
-                xml::truncation(next.as_deref())
-            ))
+            let users = p.listing(
+                "Users",
+                members,
+                |u| u.name.clone(),
+                |u| xml::user(u, false),
+            )?;
+            Ok(format!("<Group>{}</Group>{users}", xml::group(g)))
         }
         "ListGroups" | "ListGroupsForUser" => {
             let iam = ctx.state.iam();
-            let prefix = p.get("PathPrefix").unwrap_or("/");
+            let prefix = p.path_prefix();
             let member = if op == "ListGroupsForUser" {
                 Some(iam.user(account, p.required("UserName")?)?.name.clone())
             } else {
@@ -478,12 +469,7 @@ fn groups(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsError>
                         .collect()
                 })
                 .unwrap_or_default();
-            let (page, next) = p.page(all, |g| g.name.clone())?;
-            Ok(format!(
-                "{}{}",
-                xml::members("Groups", page.iter().map(|g| xml::group(g))),
-                xml::truncation(next.as_deref())
-            ))
+            p.listing("Groups", all, |g| g.name.clone(), |g| xml::group(g))
         }
         "DeleteGroup" => {
             ctx.state

@@ -77,13 +77,38 @@ impl<'a> Params<'a> {
             .collect()
     }
 
-    /// One page of `items` (sorted by their marker key), from `Marker`, at most `MaxItems`
-    /// (1–1000, default 100): the page and the marker of the next one.
-    pub fn page<T>(
+    /// `PathPrefix` (default `/`).
+    pub fn path_prefix(self) -> &'a str {
+        self.get("PathPrefix").unwrap_or("/")
+    }
+
+    /// One page of `items` under `<NAME>`, each written by `item`, then `IsTruncated` and
+    /// `Marker`: what every IAM listing answers.
+    pub fn listing<T>(
         self,
+        name: &str,
         items: Vec<T>,
         key: impl Fn(&T) -> String,
+        item: impl Fn(&T) -> String,
+    ) -> Result<String, AwsError> {
+        let (page, next) = self.page(items, key)?;
+        Ok(format!(
+            "{}{}",
+            super::xml::members(name, page.iter().map(item)),
+            super::xml::truncation(next.as_deref())
+        ))
+    }
+
+    /// One page of `items` ordered by `key`, from `Marker`, at most `MaxItems` (1–1000, default
+    /// 100): the page and the marker of the next one.
+    fn page<T>(
+        self,
+        mut items: Vec<T>,
+        key: impl Fn(&T) -> String,
     ) -> Result<(Vec<T>, Option<String>), AwsError> {
+        // The marker is the next item's key, so the items must be in key order (managed policies
+        // are stored by ARN, attachments kept in attachment order).
+        items.sort_by_cached_key(|i| key(i));
         let max = match self.get("MaxItems") {
             None => 100,
             Some(v) => v
@@ -112,5 +137,35 @@ fn lower_first(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items that are not stored in key order (managed policies by ARN, so by path first) are
+    /// still paged in key order: following the markers lists each item once.
+    #[test]
+    fn markers_walk_unsorted_items_once_each() {
+        let items = vec!["/z/alpha", "/a/delta", "/m/bravo", "/a/charlie"];
+        let name = |s: &&str| s.rsplit('/').next().unwrap_or_default().to_owned();
+        let mut seen = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let mut params = vec![("MaxItems".to_owned(), "1".to_owned())];
+            if let Some(m) = &marker {
+                params.push(("Marker".to_owned(), m.clone()));
+            }
+            let (page, next) = Params(&params)
+                .page(items.clone(), name)
+                .unwrap_or_else(|e| panic!("{e}"));
+            seen.extend(page.iter().map(name));
+            match next {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["alpha", "bravo", "charlie", "delta"]);
     }
 }

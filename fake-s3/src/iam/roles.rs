@@ -68,7 +68,7 @@ pub fn handle(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsEr
         }
         "ListRoles" => {
             let iam = ctx.state.iam();
-            let prefix = p.get("PathPrefix").unwrap_or("/");
+            let prefix = p.path_prefix();
             let all: Vec<_> = iam
                 .accounts
                 .get(account)
@@ -79,19 +79,12 @@ pub fn handle(ctx: &IamCtx<'_>, op: &str, account: &str) -> Result<String, AwsEr
                         .collect()
                 })
                 .unwrap_or_default();
-            let (page, next) = p.page(all, |r| r.name.clone())?;
-            Ok(format!(
-                "{}{}",
-                xml::members(
-                    "Roles",
-                    page.iter().map(|r| xml::role(
-                        r,
-                        &iam.show_principals(&r.trust_document),
-                        false
-                    ))
-                ),
-                xml::truncation(next.as_deref())
-            ))
+            p.listing(
+                "Roles",
+                all,
+                |r| r.name.clone(),
+                |r| xml::role(r, &iam.show_principals(&r.trust_document), false),
+            )
         }
         "DeleteRole" => {
             ctx.state

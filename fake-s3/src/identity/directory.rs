@@ -1,7 +1,7 @@
 //! Users, groups, roles and access keys as IAM's API changes them, with IAM's errors and quotas
 //! (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>,
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>). Names are unique
-//! without regard to case, as IAM's are. Every change ends with [`Iam::refresh`], so it decides the
+//! without regard to case, as IAM's are. Every change ends with [`Iam::refresh_changed`], so it decides the
 //! next request.
 
 use std::collections::BTreeMap;
@@ -11,9 +11,7 @@ use time::OffsetDateTime;
 
 use super::entities::{Group, Tags};
 use super::fold::Changed;
-use super::{
-    derived_id, normalize_path, Account, Credentials, Iam, KeyEntry, KeyOwner, Role, User,
-};
+use super::{normalize_path, Account, Credentials, Iam, KeyEntry, KeyOwner, Role, User};
 use crate::error::AwsError;
 
 /// Access keys one user may hold, whatever their status.
@@ -284,7 +282,6 @@ impl Iam {
             return conflict("remove users from group");
         }
         self.remove_user(account, &real)?;
-        self.refresh_changed(account, Changed::User(&real));
         Ok(())
     }
 
@@ -528,12 +525,7 @@ impl Iam {
 
     /// A fresh unique id with `prefix`, never one handed out before.
     pub(super) fn fresh_id(&mut self, prefix: &str, seed: &str) -> String {
-        let mut id = derived_id(prefix, seed);
-        let mut generation = 1;
-        while self.retired.contains(&id) || self.by_unique_id.contains_key(&id) {
-            id = derived_id(prefix, &format!("{seed}#{generation}"));
-            generation += 1;
-        }
+        let id = self.unused_id(prefix, seed);
         self.retired.insert(id.clone());
         id
     }

@@ -2,7 +2,7 @@
 //! policies with their versions (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html>,
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html>).
 //!
-//! Decisions never read these directly: [`super::Iam::refresh`] folds them into each user's and
+//! Decisions never read these directly: [`super::Iam::refresh_changed`] folds them into each user's and
 //! role's effective identity policies after every change, so a request pays for one `Arc` clone.
 
 use std::collections::{BTreeMap, BTreeSet};

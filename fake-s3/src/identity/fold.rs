@@ -39,8 +39,6 @@ pub enum Changed<'a> {
     Role(&'a str),
     /// Every identity the managed policy is attached to or bounds, directly or through a group.
     Policy(&'a str),
-    /// Every identity of the account (a configuration loaded).
-    All,
 }
 
 impl<'a> Changed<'a> {
@@ -73,11 +71,6 @@ fn fold_role(acct: &Account, r: &super::Role) -> Folded {
 }
 
 impl Iam {
-    /// Recomputes the effective policies and boundaries of every user and role of `account`.
-    pub fn refresh(&mut self, account: &str) {
-        self.refresh_changed(account, Changed::All);
-    }
-
     /// Recomputes the effective policies and boundaries of the users and roles of `account` that
     /// `changed` may concern, and only those: a suite making thousands of users pays for each
     /// change once, not once per user.
@@ -93,7 +86,6 @@ impl Iam {
             .users
             .values()
             .filter(|u| match &changed {
-                Changed::All => true,
                 Changed::User(n) => same(&u.name, n),
                 Changed::Group(g) => acct
                     .groups
@@ -113,7 +105,6 @@ impl Iam {
             .roles
             .values()
             .filter(|r| match &changed {
-                Changed::All => true,
                 Changed::Role(n) => same(&r.name, n),
                 Changed::Policy(arn) => uses(&r.attached, r.boundary.as_ref(), arn),
                 Changed::User(_) | Changed::Group(_) => false,

@@ -43,9 +43,9 @@ pub struct User {
     /// The managed policy that caps this user's identity policies, if any.
     pub boundary: Option<String>,
     pub tags: Tags,
-    /// What decides: inline, attached, and every group's, folded by [`Iam::refresh`].
+    /// What decides: inline, attached, and every group's, folded by [`Iam::refresh_changed`].
     pub policies: Arc<Vec<Policy>>,
-    /// The permissions boundary's default version, folded by [`Iam::refresh`].
+    /// The permissions boundary's default version, folded by [`Iam::refresh_changed`].
     pub boundary_policy: Option<Arc<Policy>>,
 }
 
@@ -65,7 +65,7 @@ pub struct Role {
     pub attached: Vec<String>,
     pub boundary: Option<String>,
     pub tags: Tags,
-    /// What decides for the role's sessions, folded by [`Iam::refresh`].
+    /// What decides for the role's sessions, folded by [`Iam::refresh_changed`].
     pub policies: Arc<Vec<Policy>>,
     pub boundary_policy: Option<Arc<Policy>>,
     /// The longest session AssumeRole may grant, in seconds (AWS default: 3600).
@@ -374,6 +374,18 @@ impl Iam {
         }
     }
 
+    /// A unique id with `prefix` derived from `seed`, never one handed out before: not a deleted
+    /// identity's, nor one still in use under another name (a renamed user keeps its id).
+    fn unused_id(&self, prefix: &str, seed: &str) -> String {
+        let mut id = derived_id(prefix, seed);
+        let mut generation = 1;
+        while self.retired.contains(&id) || self.by_unique_id.contains_key(&id) {
+            id = derived_id(prefix, &format!("{seed}#{generation}"));
+            generation += 1;
+        }
+        id
+    }
+
     /// Creates an IAM user with identity policies (JSON texts).
     pub fn add_user(
         &mut self,
@@ -400,16 +412,7 @@ impl Iam {
                     "`{id}` is not a user id (`AIDA` followed by upper-case letters and digits)"
                 )))
             }
-            None => {
-                let mut id = derived_id("AIDA", &format!("user/{account}/{name}"));
-                let mut generation = 1;
-                // Never an id handed out before: not a deleted user's, nor a renamed one's.
-                while self.retired.contains(&id) || self.by_unique_id.contains_key(&id) {
-                    id = derived_id("AIDA", &format!("user/{account}/{name}#{generation}"));
-                    generation += 1;
-                }
-                id
-            }
+            None => self.unused_id("AIDA", &format!("user/{account}/{name}")),
         };
         let user = User {
             arn: format!("arn:aws:iam::{account}:user{path}{name}"),
@@ -476,12 +479,7 @@ impl Iam {
                 "role `{name}` already exists in `{account}`"
             )));
         }
-        let mut role_id = derived_id("AROA", &format!("role/{account}/{name}"));
-        let mut generation = 1;
-        while self.retired.contains(&role_id) || self.by_unique_id.contains_key(&role_id) {
-            role_id = derived_id("AROA", &format!("role/{account}/{name}#{generation}"));
-            generation += 1;
-        }
+        let role_id = self.unused_id("AROA", &format!("role/{account}/{name}"));
         let role = Role {
             arn: format!("arn:aws:iam::{account}:role{path}{name}"),
             role_id,
