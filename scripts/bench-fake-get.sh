@@ -32,17 +32,9 @@ if ! command -v wrk >/dev/null; then
 fi
 python3 -c 'import boto3' 2>/dev/null || bad "python3 with boto3 is needed (pip install boto3)"
 
-FAKE="${FAKE_S3_BIN:-}"
-BARE="${BARE_BIN:-}"
-if [ -z "$FAKE" ] || [ -z "$BARE" ]; then
-    echo "building the release fake-s3 and its example bare_get (cargo build --release)…" >&2
-    (cd "$ROOT" && cargo build --release -q -p fake-s3 --bin fake-s3 && cargo build --release -q -p fake-s3 --example bare_get) \
-        || bad "the release build failed"
-    FAKE="${FAKE:-$ROOT/target/release/fake-s3}"
-    BARE="${BARE:-$ROOT/target/release/examples/bare_get}"
-fi
-[ -x "$FAKE" ] || bad "no fake-s3 binary at $FAKE"
-[ -x "$BARE" ] || bad "no bare server at $BARE"
+# shellcheck source=bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+bench_binaries
 
 TMPD=$(mktemp -d)
 PIDS=()
@@ -53,7 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { # wait_port PORT
     for _ in $(seq 100); do
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0

@@ -117,21 +117,22 @@ pub fn add_request_keys(
     req.set_time(now);
     req.set_dialect(facts.dialect);
     let single = |s: &str| ContextValue::Single(s.to_owned());
-    req.insert("aws:SecureTransport", single("false"));
+    // Names written here are `'static`: inserting them copies nothing but the value.
+    req.insert_static("aws:SecureTransport", single("false"));
     if let Some(ip) = &facts.source_ip {
-        req.insert("aws:SourceIp", single(ip));
+        req.insert_static("aws:SourceIp", single(ip));
     }
     for (k, v) in &facts.globals {
-        req.insert(k, single(v));
+        req.insert_static(k, single(v));
     }
     // Temporary credentials carry when they were issued and whether MFA was used (never, here);
     // long-term keys carry neither
     // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tokenissuetime>).
     if let Some(issued) = auth.caller.token_issued {
         if let Ok(text) = issued.format(&time::format_description::well_known::Rfc3339) {
-            req.insert("aws:TokenIssueTime", single(&text));
+            req.insert_static("aws:TokenIssueTime", single(&text));
         }
-        req.insert("aws:MultiFactorAuthPresent", single("false"));
+        req.insert_static("aws:MultiFactorAuthPresent", single("false"));
     }
     // The user's or the session's role's tags
     // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag>).
@@ -141,9 +142,9 @@ pub fn add_request_keys(
     // The `s3:`/`sts:` keys, each kept only where the catalogue lists it for this action.
     let spec = crate::operation::spec(&req.action);
     let through_ap = req.access_point.is_some();
-    let put = |req: &mut Request, key: &str, value: ContextValue| {
+    let put = |req: &mut Request, key: &'static str, value: ContextValue| {
         if spec.is_none_or(|s| s.lists(key, through_ap)) {
-            req.insert(key, value);
+            req.insert_static(key, value);
         }
     };
     if let Some((version, auth_type)) = auth.signature {
@@ -163,7 +164,7 @@ pub fn add_request_keys(
     let owner = req.bucket.account.clone();
     if !owner.is_empty() {
         put(req, "s3:ResourceAccount", single(&owner));
-        req.insert("aws:ResourceAccount", single(&owner));
+        req.insert_static("aws:ResourceAccount", single(&owner));
     }
     for (k, v) in &facts.carried {
         put(req, k, single(v));
@@ -181,7 +182,9 @@ pub fn add_request_keys(
         put(req, k, single(v));
     }
     for (k, v) in &facts.dynamic {
-        put(req, k, v.clone());
+        if spec.is_none_or(|s| s.lists(k, through_ap)) {
+            req.insert(k, v.clone());
+        }
     }
 }
 

@@ -58,19 +58,18 @@ const XML_SUBRESOURCES: [&str; 13] = [
     "delete",
 ];
 
-/// The limit for a request, from its method, path and query names alone.
-pub fn limit_for(parts: &Parts, max_data: usize) -> Limit {
+/// The limit for a request, from its method, path and (decoded) query names alone.
+pub fn limit_for(parts: &Parts, query: &[(String, String)], max_data: usize) -> Limit {
     let path = parts.uri.path();
-    // One pass over the parameter names (a presigned URL brings a dozen `X-Amz-*` ones).
     let (mut policy_param, mut xml_param, mut upload_id) = (false, false, false);
-    for kv in parts.uri.query().unwrap_or_default().split('&') {
-        let name = kv.split('=').next().unwrap_or_default();
+    for (name, _) in query {
+        // A presigned URL brings half a dozen of these.
         if name.starts_with("X-Amz-") {
             continue;
         }
         policy_param |= name == "policy";
         upload_id |= name == "uploadId";
-        xml_param |= XML_SUBRESOURCES.contains(&name);
+        xml_param |= XML_SUBRESOURCES.contains(&name.as_str());
     }
     let policy = policy_eval::MAX_RESOURCE_POLICY_BYTES;
     if path.starts_with("/v20180820/") {
@@ -82,7 +81,7 @@ pub fn limit_for(parts: &Parts, max_data: usize) -> Limit {
     }
     let form = parts
         .headers
-        .get("content-type")
+        .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if policy_param {
@@ -162,15 +161,20 @@ mod tests {
         p
     }
 
+    fn limit_of(parts: &Parts, max: usize) -> Limit {
+        let query = crate::router::decode_query(parts.uri.query()).unwrap_or_default();
+        limit_for(parts, &query, max)
+    }
+
     #[test]
     fn limits_follow_the_operation() {
         let max = 5 << 30;
         assert_eq!(
-            limit_for(&parts("PUT", "/b?policy"), max),
+            limit_of(&parts("PUT", "/b?policy"), max),
             Limit::Policy(20 * 1024)
         );
         assert_eq!(
-            limit_for(&parts("PUT", "/v20180820/accesspoint/ap/policy"), max),
+            limit_of(&parts("PUT", "/v20180820/accesspoint/ap/policy"), max),
             Limit::Policy(20 * 1024)
         );
         for uri in [
@@ -186,14 +190,14 @@ mod tests {
                 "PUT"
             };
             assert_eq!(
-                limit_for(&parts(method, uri), max),
+                limit_of(&parts(method, uri), max),
                 Limit::Document(MAX_DOCUMENT_BYTES),
                 "{uri}"
             );
         }
-        assert_eq!(limit_for(&parts("PUT", "/b/k"), max), Limit::Data(max));
+        assert_eq!(limit_of(&parts("PUT", "/b/k"), max), Limit::Data(max));
         assert_eq!(
-            limit_for(&parts("PUT", "/b/k?partNumber=1&uploadId=x"), max),
+            limit_of(&parts("PUT", "/b/k?partNumber=1&uploadId=x"), max),
             Limit::Data(max)
         );
     }

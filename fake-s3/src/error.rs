@@ -24,6 +24,9 @@ pub struct AwsError {
     pub resource: Option<String>,
     /// Headers the error response carries (`x-amz-delete-marker`, `x-amz-version-id`).
     pub headers: Vec<(String, String)>,
+    /// Elements S3 adds after `<Message>` for some errors (an expired URL's `<Expires>` and
+    /// `<ServerTime>`), in order.
+    pub details: Vec<(&'static str, String)>,
 }
 
 macro_rules! errors {
@@ -32,7 +35,7 @@ macro_rules! errors {
             $(
                 #[doc = concat!("`", $code, "`")]
                 pub fn $fn_name(message: impl Into<String>) -> Self {
-                    AwsError { code: $code, status: StatusCode::$status, message: message.into(), resource: None, headers: Vec::new() }
+                    AwsError { code: $code, status: StatusCode::$status, message: message.into(), resource: None, headers: Vec::new(), details: Vec::new() }
                 }
             )*
         }
@@ -121,10 +124,41 @@ impl AwsError {
         self.resource = Some(resource.into());
         self
     }
+
+    /// Adds an element after `<Message>` (S3's error shape only; RGW's has none).
+    pub fn with_detail(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
+        self
+    }
+
+    /// 403 `AccessDenied` for a signed URL past its time, with the elements S3 sends with it:
+    /// `X-Amz-Expires` (SigV4 URLs only), `Expires` and `ServerTime`, in seconds, UTC.
+    pub fn request_expired(
+        x_amz_expires: Option<i64>,
+        expired_at: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> Self {
+        let iso = |t: time::OffsetDateTime| {
+            let fmt =
+                time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+            t.to_offset(time::UtcOffset::UTC)
+                .format(fmt)
+                .unwrap_or_default()
+        };
+        let mut e = AwsError::access_denied("Request has expired");
+        if let Some(seconds) = x_amz_expires {
+            e = e.with_detail("X-Amz-Expires", seconds.to_string());
+        }
+        e.with_detail("Expires", iso(expired_at))
+            .with_detail("ServerTime", iso(now))
+    }
 }
 
 /// A stable, opaque host id derived from the request id (AWS sends a base64 blob).
 pub fn host_id(request_id: &str) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("fake-s3/{request_id}"))
+    let mut raw = String::with_capacity(8 + request_id.len());
+    raw.push_str("fake-s3/");
+    raw.push_str(request_id);
+    base64::engine::general_purpose::STANDARD.encode(raw)
 }

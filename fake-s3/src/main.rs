@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use fake_s3::{Config, FakeAws};
 
+mod log_line;
+
 // fake-s3 allocates per request; glibc's malloc cost a third of its throughput (README).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -75,15 +77,19 @@ const DEFAULT_SECRET: &str = "fake-s3-admin-secret";
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_target(false)
-        .with_writer(log_writer())
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(log_writer());
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        logs.with_ansi(true).init();
+    } else {
+        logs.with_ansi(false)
+            .event_format(log_line::PlainLine)
+            .init();
+    }
     let args = Args::parse();
     let (config, defaulted) = match &args.config {
         Some(path) => match Config::load(path) {

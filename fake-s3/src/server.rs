@@ -51,22 +51,36 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch
 }
 
 fn finish(resp: Resp, request_id: &str) -> Response<Full<Bytes>> {
-    let mut builder = Response::builder().status(resp.status);
-    for (k, v) in &resp.headers {
-        if let Ok(v) = HeaderValue::from_str(v) {
-            builder = builder.header(k.as_str(), v);
-        }
-    }
-    builder = builder
-        .header("x-amz-request-id", request_id)
-        .header("x-amz-id-2", crate::error::host_id(request_id))
-        .header("server", "fake-s3");
     let has_length = resp.headers.iter().any(|(k, _)| k == "content-length");
     let body = if has_length { Bytes::new() } else { resp.body };
-    builder
-        .body(Full::new(body))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = resp.status;
+    let headers = response.headers_mut();
+    headers.reserve(resp.headers.len() + 3);
+    for (k, v) in resp.headers {
+        // Names and values come from handlers; one that is not visible ASCII is left out rather
+        // than failing the response (`HeaderValue::from_str`'s rule, without its copy).
+        let visible = v.bytes().all(|b| (32..127).contains(&b) || b == b'\t');
+        if let (true, Ok(k), Ok(v)) = (
+            visible,
+            http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::try_from(v),
+        ) {
+            headers.append(k, v);
+        }
+    }
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(X_AMZ_REQUEST_ID, id);
+    }
+    if let Ok(id2) = HeaderValue::try_from(crate::error::host_id(request_id)) {
+        headers.insert(X_AMZ_ID_2, id2);
+    }
+    headers.insert(http::header::SERVER, HeaderValue::from_static("fake-s3"));
+    response
 }
+
+const X_AMZ_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amz-request-id");
+const X_AMZ_ID_2: http::HeaderName = http::HeaderName::from_static("x-amz-id-2");
 
 fn error_response(
     e: &AwsError,
@@ -122,17 +136,19 @@ pub async fn handle(
     let (parts, body) = req.into_parts();
     let head = parts.method == http::Method::HEAD;
     let raw_path = parts.uri.path().to_owned();
+    // Decoded once: the body's limit, the API and the pipeline all read it.
+    let query = crate::router::decode_query(parts.uri.query());
+    let names: &[(String, String)] = query.as_deref().unwrap_or_default();
     let api = if raw_path.starts_with("/v20180820/") {
         Api::Control
     } else if raw_path == "/"
         && parts
             .headers
-            .get("content-type")
+            .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
     {
-        let query = crate::router::decode_query(parts.uri.query()).unwrap_or_default();
-        if crate::router::scope_part(&parts, &query, 3) == Some("iam") {
+        if crate::router::scope_part(&parts, names, 3) == Some("iam") {
             Api::Iam
         } else {
             Api::Sts
@@ -141,7 +157,7 @@ pub async fn handle(
         Api::S3
     };
     let ceph = state.ceph();
-    let mut limit = crate::body::limit_for(&parts, state.limits.max_body_bytes);
+    let mut limit = crate::body::limit_for(&parts, names, state.limits.max_body_bytes);
     if ceph {
         limit = limit.without_policy_limit();
     }
@@ -158,7 +174,7 @@ pub async fn handle(
         bucket,
         authenticated,
         ledger,
-    } = crate::pipeline::run(state, peer, &parts, body, &raw_path, &request_id).await;
+    } = crate::pipeline::run(state, peer, &parts, query, body, &raw_path, &request_id).await;
     let status = match &result {
         Ok(r) => r.status.as_u16(),
         Err(e) => e.status.as_u16(),

@@ -6,6 +6,8 @@
 //! Nothing here knows about HTTP servers or identities: the caller supplies the request parts and
 //! the secret, and compares signatures with [`constant_time_eq`].
 
+use std::borrow::Cow;
+
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -35,18 +37,25 @@ pub struct Credential {
 impl Credential {
     /// Reads `AKID/DATE/REGION/SERVICE/aws4_request`.
     pub fn parse(s: &str) -> Result<Credential, ParseError> {
-        let parts: Vec<&str> = s.split('/').collect();
-        match parts.as_slice() {
-            [ak, date, region, service, "aws4_request"]
+        let mut parts = s.split('/');
+        match (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) {
+            (Some(ak), Some(date), Some(region), Some(service), Some("aws4_request"), None)
                 if !ak.is_empty()
                     && date.len() == 8
                     && date.bytes().all(|b| b.is_ascii_digit()) =>
             {
                 Ok(Credential {
-                    access_key: (*ak).to_owned(),
-                    date: (*date).to_owned(),
-                    region: (*region).to_owned(),
-                    service: (*service).to_owned(),
+                    access_key: ak.to_owned(),
+                    date: date.to_owned(),
+                    region: region.to_owned(),
+                    service: service.to_owned(),
                 })
             }
             _ => Err(ParseError::Malformed(format!(
@@ -57,10 +66,14 @@ impl Credential {
 
     /// `DATE/REGION/SERVICE/aws4_request`.
     pub fn scope(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date, self.region, self.service
-        )
+        let mut out =
+            String::with_capacity(self.date.len() + self.region.len() + self.service.len() + 15);
+        for part in [&self.date, &self.region, &self.service] {
+            out.push_str(part);
+            out.push('/');
+        }
+        out.push_str("aws4_request");
+        out
     }
 }
 
@@ -122,43 +135,86 @@ pub fn parse_authorization(value: &str) -> Result<AuthHeader, ParseError> {
     }
 }
 
+/// SigV4's unreserved bytes (`A-Z a-z 0-9 - . _ ~`), as a table: every parameter of every signed
+/// request is checked byte by byte.
+const UNRESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    t
+};
+
+/// Whether `b` is unreserved, or `/` when `keep_slash`.
+fn unreserved(b: u8, keep_slash: bool) -> bool {
+    UNRESERVED[usize::from(b)] || (keep_slash && b == b'/')
+}
+
 /// URI-encodes as SigV4 requires: everything but `A-Z a-z 0-9 - . _ ~` becomes `%XX` (upper
 /// case); `/` is kept when `keep_slash`.
 pub fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(b as char);
+    uri_encode_cow(s, keep_slash).into_owned()
+}
+
+/// [`uri_encode`], borrowing `s` when nothing in it needs encoding (most names and values do
+/// not, and this runs for every parameter of every signed request).
+pub fn uri_encode_cow(s: &str, keep_slash: bool) -> Cow<'_, str> {
+    let Some(first) = s.bytes().position(|b| !unreserved(b, keep_slash)) else {
+        return Cow::Borrowed(s);
+    };
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len() + 16);
+    out.push_str(&s[..first]);
+    for b in s[first..].bytes() {
+        if unreserved(b, keep_slash) {
+            out.push(char::from(b));
         } else {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
             out.push('%');
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
-    out
+    Cow::Owned(out)
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// Percent-decodes bytes; `None` when the result is not UTF-8 or an escape is broken.
 pub fn percent_decode(s: &str) -> Option<String> {
+    percent_decode_cow(s).map(Cow::into_owned)
+}
+
+/// [`percent_decode`], borrowing `s` when it holds no escape.
+pub fn percent_decode_cow(s: &str) -> Option<Cow<'_, str>> {
     let bytes = s.as_bytes();
+    let Some(first) = bytes.iter().position(|&b| b == b'%') else {
+        return Some(Cow::Borrowed(s));
+    };
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    out.extend_from_slice(&bytes[..first]);
+    let mut i = first;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            let hi = hex_value(*bytes.get(i + 1)?)?;
+            let lo = hex_value(*bytes.get(i + 2)?)?;
+            out.push(hi << 4 | lo);
             i += 3;
         } else {
             out.push(bytes[i]);
             i += 1;
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 /// The canonical URI of an S3 request: the decoded path, each byte encoded once, `/` kept. S3
@@ -173,11 +229,15 @@ pub fn canonical_uri(decoded_path: &str) -> String {
 /// The canonical query string from decoded `(name, value)` pairs: each encoded, sorted by name
 /// then value, joined with `&`.
 pub fn canonical_query(pairs: &[(String, String)]) -> String {
-    let mut encoded: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
+    canonical_query_of(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// [`canonical_query`] over borrowed pairs (a presigned request's, without its signature).
+pub fn canonical_query_of<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut encoded: Vec<(Cow<'a, str>, Cow<'a, str>)> = pairs
+        .map(|(k, v)| (uri_encode_cow(k, false), uri_encode_cow(v, false)))
         .collect();
-    encoded.sort();
+    encoded.sort_unstable();
     let len = encoded.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
     let mut out = String::with_capacity(len);
     for (i, (k, v)) in encoded.iter().enumerate() {
@@ -246,11 +306,12 @@ pub fn canonical_request(
 /// Lower-case hex; a table lookup per byte (the `hex` crate's iterator showed in profiles).
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0xf)]);
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xf)];
     }
+    // Only hex digits were written.
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -261,10 +322,16 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 /// The string to sign for a canonical request.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    let hash = sha256_hex(canonical_request.as_bytes());
+    let mut out =
+        String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
+    for (i, part) in [ALGORITHM, amz_date, scope, &hash].into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -450,6 +517,21 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn credentials_have_exactly_five_parts() {
+        assert!(Credential::parse("AK/20240101/us-east-1/s3/aws4_request").is_ok());
+        for bad in [
+            "AK/20240101/us-east-1/s3/aws4_request/extra",
+            "AK/20240101/us-east-1/s3",
+            "/20240101/us-east-1/s3/aws4_request",
+            "AK/2024010/us-east-1/s3/aws4_request",
+            "AK/20240101/us-east-1/s3/aws4_requesT",
+            "",
+        ] {
+            assert!(Credential::parse(bad).is_err(), "{bad}");
+        }
+    }
+
     proptest! {
         #[test]
         fn authorization_parsing_never_panics(s in "\\PC{0,200}") {
@@ -463,6 +545,23 @@ mod properties {
             let c = Credential::parse(&text);
             prop_assert!(c.is_ok());
             prop_assert_eq!(c.map(|c| format!("{}/{}", c.access_key, c.scope())).unwrap_or_default(), text);
+        }
+
+        #[test]
+        fn encoding_borrows_exactly_when_nothing_changes(s in "[a-zA-Z0-9._~/%+ -]{0,40}") {
+            // The byte-by-byte definition, without the table or the borrowed fast path.
+            let reference = |keep_slash: bool| -> String {
+                s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (keep_slash && b == b'/') {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }).collect()
+            };
+            for keep_slash in [true, false] {
+                let encoded = uri_encode_cow(&s, keep_slash);
+                prop_assert_eq!(encoded.as_ref(), reference(keep_slash));
+                prop_assert_eq!(matches!(encoded, Cow::Borrowed(_)), encoded.as_ref() == s);
+            }
         }
 
         #[test]

@@ -2,7 +2,7 @@
 //! short-lived and never held across an await; a poisoned lock is recovered, not unwrapped.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use time::OffsetDateTime;
@@ -73,6 +73,9 @@ pub struct State {
     storage: RwLock<Storage>,
     /// A fixed time set by tests; the system clock otherwise.
     clock: Mutex<Option<OffsetDateTime>>,
+    /// Whether `clock` holds a time: every request reads the clock several times, and without a
+    /// fixed time (the usual case) that needs no lock.
+    clock_fixed: AtomicBool,
     journal: Mutex<Journal>,
     pub limits: Limits,
     pub faults: crate::faults::Faults,
@@ -117,6 +120,7 @@ impl State {
         State {
             region: region.to_owned(),
             clock: Mutex::new(None),
+            clock_fixed: AtomicBool::new(false),
             journal: Mutex::new(Journal::default()),
             limits,
             faults: crate::faults::Faults::default(),
@@ -166,6 +170,9 @@ impl State {
 
     /// The fake's current time.
     pub fn now(&self) -> OffsetDateTime {
+        if !self.clock_fixed.load(Ordering::Acquire) {
+            return OffsetDateTime::now_utc();
+        }
         recover(self.clock.lock()).unwrap_or_else(OffsetDateTime::now_utc)
     }
 
@@ -176,13 +183,22 @@ impl State {
 
     /// Fixes the clock (`None` returns to the system clock).
     pub fn set_time(&self, t: Option<OffsetDateTime>) {
-        *recover(self.clock.lock()) = t;
+        let mut clock = recover(self.clock.lock());
+        *clock = t;
+        self.clock_fixed.store(t.is_some(), Ordering::Release);
     }
 
     /// A new request id.
     pub fn next_request_id(&self) -> String {
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("FAKE{n:016X}")
+        // `FAKE` and 16 upper-case hex digits, written without the formatting machinery.
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut id = String::with_capacity(20);
+        id.push_str("FAKE");
+        for shift in (0..16).rev() {
+            id.push(char::from(HEX[((n >> (shift * 4)) & 0xf) as usize]));
+        }
+        id
     }
 
     /// Records a decision.
@@ -199,10 +215,16 @@ impl State {
                 }
             }
         }
-        if j.entries.len() == JOURNAL_CAPACITY {
-            j.entries.pop_front();
-        }
+        let evicted = if j.entries.len() == JOURNAL_CAPACITY {
+            j.entries.pop_front()
+        } else {
+            None
+        };
         j.entries.push_back(entry);
+        drop(j);
+        // Freed after the lock is released: the oldest entry's strings are long out of cache,
+        // and every other request waits for this lock.
+        drop(evicted);
     }
 
     /// The journal, oldest first.
@@ -241,5 +263,39 @@ impl State {
             }
         }
         out.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_count_up_in_sixteen_hex_digits() {
+        let state = State::new(
+            "us-east-1",
+            Iam::default(),
+            Storage::default(),
+            Limits::default(),
+        );
+        assert_eq!(state.next_request_id(), "FAKE0000000000000001");
+        state.requests.store(0xABCDEF0123456788, Ordering::Relaxed);
+        assert_eq!(state.next_request_id(), "FAKEABCDEF0123456789");
+    }
+
+    #[test]
+    fn a_fixed_clock_holds_until_released() {
+        let state = State::new(
+            "us-east-1",
+            Iam::default(),
+            Storage::default(),
+            Limits::default(),
+        );
+        let t = time::macros::datetime!(2030-01-02 03:04:05 UTC);
+        state.set_time(Some(t));
+        assert_eq!(state.now(), t);
+        state.set_time(None);
+        assert!(state.now() > t - time::Duration::days(3650));
+        assert_ne!(state.now(), t);
     }
 }

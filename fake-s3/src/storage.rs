@@ -1,6 +1,7 @@
 //! Buckets, objects, policies and access points, in memory.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use policy_eval::Policy;
@@ -137,8 +138,9 @@ pub enum Versioning {
 /// One version of a key: an object or a delete marker.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    /// Boxed: an object is several times the size of a delete marker.
-    Object(Box<Object>),
+    /// Behind an `Arc`: an object is several times the size of a delete marker, and a read
+    /// takes the version without copying it (a write copies it only if a read still holds it).
+    Object(Arc<Object>),
     DeleteMarker {
         version_id: String,
         last_modified: OffsetDateTime,
@@ -245,7 +247,7 @@ impl Bucket {
 
     pub fn current_mut(&mut self, key: &str) -> Option<&mut Object> {
         match self.objects.get_mut(key)?.last_mut()? {
-            Entry::Object(o) => Some(o),
+            Entry::Object(o) => Some(Arc::make_mut(o)),
             Entry::DeleteMarker { .. } => None,
         }
     }
@@ -261,7 +263,7 @@ impl Bucket {
 
     pub fn version_mut(&mut self, key: &str, id: &str) -> Option<&mut Object> {
         self.objects.get_mut(key)?.iter_mut().find_map(|e| match e {
-            Entry::Object(o) if o.version_id == id => Some(o.as_mut()),
+            Entry::Object(o) if o.version_id == id => Some(Arc::make_mut(o)),
             _ => None,
         })
     }
@@ -281,19 +283,19 @@ impl Bucket {
             Versioning::Unversioned => {
                 object.version_id = "null".to_owned();
                 history.clear();
-                history.push(Entry::Object(Box::new(object)));
+                history.push(Entry::Object(Arc::new(object)));
                 None
             }
             Versioning::Enabled => {
                 let id = new_id();
                 object.version_id.clone_from(&id);
-                history.push(Entry::Object(Box::new(object)));
+                history.push(Entry::Object(Arc::new(object)));
                 Some(id)
             }
             Versioning::Suspended => {
                 history.retain(|e| e.version_id() != "null");
                 object.version_id = "null".to_owned();
-                history.push(Entry::Object(Box::new(object)));
+                history.push(Entry::Object(Arc::new(object)));
                 Some("null".to_owned())
             }
         }

@@ -40,6 +40,9 @@ pub fn error_body(e: &AwsError, api: Api, request_id: &str, rgw: Option<RgwError
         }
         Some(_) => {}
         None => {
+            for (name, value) in &e.details {
+                inner.push_str(&format!("<{name}>{}</{name}>", escape(value)));
+            }
             if let Some(r) = &e.resource {
                 inner.push_str(&format!("<Resource>{}</Resource>", escape(r)));
             }
@@ -211,6 +214,31 @@ mod tests {
             assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
+    }
+
+    #[test]
+    fn an_expired_url_names_its_times_in_s3s_shape_only() {
+        let e = AwsError::request_expired(
+            Some(60),
+            time::macros::datetime!(2018-03-29 11:17:34.5 UTC),
+            time::macros::datetime!(2018-03-29 13:27:42 +02:00),
+        );
+        let s3 = error_body(&e, Api::S3, "R1", None);
+        assert!(
+            s3.contains("<Code>AccessDenied</Code><Message>Request has expired</Message><X-Amz-Expires>60</X-Amz-Expires><Expires>2018-03-29T11:17:34Z</Expires><ServerTime>2018-03-29T11:27:42Z</ServerTime><RequestId>R1</RequestId>"),
+            "{s3}"
+        );
+        let v2 = AwsError::request_expired(
+            None,
+            time::macros::datetime!(2018-03-29 11:17:34 UTC),
+            time::macros::datetime!(2018-03-29 11:27:42 UTC),
+        );
+        assert!(!error_body(&v2, Api::S3, "R1", None).contains("X-Amz-Expires"));
+        let rgw = error_body(&e, Api::S3, "R1", Some(RgwError { bucket: Some("b") }));
+        assert!(
+            !rgw.contains("Expires") && !rgw.contains("ServerTime"),
+            "{rgw}"
+        );
     }
 }
 

@@ -7,6 +7,8 @@
 //! `s3:DataAccessPointArn`, `s3:AccessPointNetworkOrigin`) are computed here and override anything
 //! the caller put in the context, so a request cannot claim another identity's values.
 
+use std::borrow::Cow;
+
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -91,10 +93,13 @@ pub struct Request {
     /// Derived: the access point's ARN and the request's resource through it.
     ap_arn: Option<String>,
     ap_resource: Option<String>,
-    /// Caller-supplied keys, lowercase names, in insertion order.
-    extra: Vec<(String, ContextValue)>,
-    current_time: String,
-    epoch_time: String,
+    /// Caller-supplied keys in insertion order, compared without regard to case (names given
+    /// as `'static` are kept as written, so adding one allocates nothing for its name).
+    extra: Vec<(Cow<'static, str>, ContextValue)>,
+    /// `aws:CurrentTime`, and its two texts made when a policy first asks (most requests are
+    /// decided without either).
+    time: OffsetDateTime,
+    time_texts: std::sync::OnceLock<(String, String)>,
     /// Whose semantics decide the request (AWS's unless [`Request::set_dialect`] says otherwise).
     dialect: Dialect,
 }
@@ -126,8 +131,8 @@ impl Request {
             ap_arn,
             ap_resource,
             extra: Vec::new(),
-            current_time: String::new(),
-            epoch_time: String::new(),
+            time: OffsetDateTime::UNIX_EPOCH,
+            time_texts: std::sync::OnceLock::new(),
             dialect: Dialect::Aws,
         };
         req.set_time(OffsetDateTime::now_utc());
@@ -155,8 +160,8 @@ impl Request {
     /// Sets `aws:CurrentTime` and `aws:EpochTime`.
     pub fn set_time(&mut self, t: OffsetDateTime) {
         let t = t.replace_nanosecond(0).unwrap_or(t);
-        self.current_time = t.format(&Rfc3339).unwrap_or_default();
-        self.epoch_time = t.unix_timestamp().to_string();
+        self.time = t;
+        self.time_texts = std::sync::OnceLock::new();
     }
 
     /// Decides the request with `dialect`'s semantics: [`Dialect::CephRgw`] reads the `Null`
@@ -179,14 +184,27 @@ impl Request {
 
     /// Adds or replaces a request context key.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        let key = key.to_ascii_lowercase();
-        if key == "aws:currenttime" || key == "aws:epochtime" {
+        self.insert_named(Cow::Owned(key.to_ascii_lowercase()), value);
+    }
+
+    /// [`Request::insert`] for a key name known at compile time.
+    pub fn insert_static(&mut self, key: &'static str, value: ContextValue) {
+        self.insert_named(Cow::Borrowed(key), value);
+    }
+
+    fn insert_named(&mut self, key: Cow<'static, str>, value: ContextValue) {
+        if key.eq_ignore_ascii_case("aws:currenttime") || key.eq_ignore_ascii_case("aws:epochtime")
+        {
             if let Some(t) = value.first().and_then(parse_time) {
                 self.set_time(t);
             }
             return;
         }
-        match self.extra.iter_mut().find(|(k, _)| *k == key) {
+        match self
+            .extra
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&key))
+        {
             Some(slot) => slot.1 = value,
             None => self.extra.push((key, value)),
         }
@@ -229,8 +247,8 @@ impl Request {
                 PrincipalKind::FederatedUser { .. } => Some("FederatedUser"),
                 PrincipalKind::Service { .. } => None,
             },
-            "aws:currenttime" => Some(self.current_time.as_str()),
-            "aws:epochtime" => Some(self.epoch_time.as_str()),
+            "aws:currenttime" => Some(self.time_texts().0.as_str()),
+            "aws:epochtime" => Some(self.time_texts().1.as_str()),
             "s3:dataaccesspointaccount" => self.access_point.as_ref().map(|a| a.account.as_str()),
             "s3:dataaccesspointarn" => self.ap_arn.as_deref(),
             "s3:accesspointnetworkorigin" if self.access_point.is_some() => {
@@ -241,10 +259,19 @@ impl Request {
         derived.map(Values::One)
     }
 
+    fn time_texts(&self) -> &(String, String) {
+        self.time_texts.get_or_init(|| {
+            (
+                self.time.format(&Rfc3339).unwrap_or_default(),
+                self.time.unix_timestamp().to_string(),
+            )
+        })
+    }
+
     fn lookup_extra(&self, key_lc: &str) -> Option<Values<'_>> {
         self.extra
             .iter()
-            .find(|(k, _)| k == key_lc)
+            .find(|(k, _)| k.eq_ignore_ascii_case(key_lc))
             .map(|(_, v)| match v {
                 ContextValue::Single(s) => Values::One(s),
                 ContextValue::Multi(m) => Values::Many(m),
@@ -294,6 +321,33 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn static_and_owned_names_are_one_key_whatever_their_case() {
+        let mut r = alice_via_ap();
+        r.insert_static("aws:SourceIp", ContextValue::Single("192.0.2.1".into()));
+        assert!(matches!(
+            r.get("aws:sourceip"),
+            Some(Values::One("192.0.2.1"))
+        ));
+        r.insert("AWS:SOURCEIP", ContextValue::Single("192.0.2.2".into()));
+        assert!(matches!(
+            r.get("aws:sourceip"),
+            Some(Values::One("192.0.2.2"))
+        ));
+        r.insert_static(
+            "aws:CurrentTime",
+            ContextValue::Single("2030-01-02T03:04:05Z".into()),
+        );
+        assert!(matches!(
+            r.get("aws:currenttime"),
+            Some(Values::One("2030-01-02T03:04:05Z"))
+        ));
+        assert!(matches!(
+            r.get("aws:epochtime"),
+            Some(Values::One("1893553445"))
+        ));
+    }
 
     fn alice_via_ap() -> Request {
         let p = Principal::from_arn(

@@ -482,7 +482,30 @@ async fn an_expired_presigned_put_writes_nothing() {
     )
     .await;
     assert_eq!((r.status, r.code()), (403, "AccessDenied"), "{}", r.body);
-    assert!(r.body.contains("Request has expired"), "{}", r.body);
+    // S3's body names the URL's lifetime, when it ran out and the server's time, in that order
+    // after the message.
+    let seconds =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let expired_at = (at.replace_nanosecond(0).unwrap_or(at) + time::Duration::seconds(60))
+        .format(seconds)
+        .unwrap_or_default();
+    let expected = format!(
+        "<Message>Request has expired</Message><X-Amz-Expires>60</X-Amz-Expires><Expires>{expired_at}</Expires><ServerTime>"
+    );
+    assert!(r.body.contains(&expected), "{expected} in {}", r.body);
+    let server_time = r
+        .body
+        .split_once("<ServerTime>")
+        .and_then(|(_, rest)| rest.split_once("</ServerTime>"))
+        .map(|(t, _)| t.to_owned())
+        .unwrap_or_default();
+    let server_time =
+        time::OffsetDateTime::parse(&server_time, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{server_time}: {e}"));
+    assert!(
+        (server_time - time::OffsetDateTime::now_utc()).abs() < time::Duration::minutes(1),
+        "{server_time}"
+    );
     assert!(!exists(&w.s3, BUCKET, "late").await);
 }
 

@@ -214,7 +214,8 @@ pub(super) fn v2_query(
         .parse()
         .map_err(|_| AwsError::access_denied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters"))?;
     if now.unix_timestamp() > expires {
-        return Err(AwsError::access_denied("Request has expired"));
+        let at = OffsetDateTime::from_unix_timestamp(expires).unwrap_or(now);
+        return Err(AwsError::request_expired(None, at, now));
     }
     let entry = lookup(keys, q("AWSAccessKeyId"))?;
     let entry = &entry;

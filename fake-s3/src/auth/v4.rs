@@ -205,8 +205,7 @@ pub(super) fn v4_header(
         }
         None => sigv4::sha256_hex(&body),
     };
-    let query_pairs: Vec<(String, String)> = parts.query.to_vec();
-    let canonical_query = sigv4::canonical_query(&query_pairs);
+    let canonical_query = sigv4::canonical_query(parts.query);
     let key = entry.signing_key(&credential.date, &credential.region, &credential.service);
     verify_signature(
         parts,
@@ -333,18 +332,18 @@ pub(super) fn v4_query(
     if (signed_at - now).whole_seconds() > MAX_SKEW_SECONDS {
         return Err(AwsError::access_denied("Request is not valid yet"));
     }
-    if expires == 0 || now > signed_at + time::Duration::seconds(expires) {
-        return Err(AwsError::access_denied("Request has expired"));
+    let expires_at = signed_at + time::Duration::seconds(expires);
+    if expires == 0 || now > expires_at {
+        return Err(AwsError::request_expired(Some(expires), expires_at, now));
     }
     let entry = lookup(keys, &credential.access_key)?;
     let entry = &entry;
-    let canonical_query = sigv4::canonical_query(
-        &parts
+    let canonical_query = sigv4::canonical_query_of(
+        parts
             .query
             .iter()
             .filter(|(k, _)| k != "X-Amz-Signature")
-            .cloned()
-            .collect::<Vec<_>>(),
+            .map(|(k, v)| (k.as_str(), v.as_str())),
     );
     let payload_hash = parts
         .query_value("X-Amz-Content-Sha256")

@@ -131,11 +131,12 @@ pub struct KeyEntry {
     pub created: OffsetDateTime,
     /// The last derived SigV4 signing key and the scope it is for: deriving one costs four
     /// HMACs, and a key signs every request of a day.
-    signing_cache: Arc<std::sync::Mutex<Option<CachedKey>>>,
+    /// Read under a shared lock: every request signed with the key reads it.
+    signing_cache: Arc<std::sync::RwLock<Option<CachedKey>>>,
 }
 
-/// A derived signing key and the `date/region/service` it signs for.
-type CachedKey = (String, [u8; 32]);
+/// A derived signing key and the date, region and service it signs for.
+type CachedKey = ([String; 3], [u8; 32]);
 
 impl KeyEntry {
     fn new(secret: String, session_token: Option<String>, owner: KeyOwner) -> Self {
@@ -151,18 +152,23 @@ impl KeyEntry {
 
     /// The SigV4 signing key for `date/region/service`.
     pub fn signing_key(&self, date: &str, region: &str, service: &str) -> [u8; 32] {
-        let scope = format!("{date}/{region}/{service}");
-        let mut cache = self
+        let scope = [date, region, service];
+        let cached = self
             .signing_cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((s, key)) = cache.as_ref() {
-            if *s == scope {
-                return *key;
-            }
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|(s, _)| *s == scope)
+            .map(|(_, key)| *key);
+        if let Some(key) = cached {
+            return key;
         }
         let key = crate::sigv4::signing_key(&self.secret, date, region, service);
-        *cache = Some((scope, key));
+        *self
+            .signing_cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((scope.map(str::to_owned), key));
         key
     }
 }
@@ -794,6 +800,31 @@ fn compile_all(texts: &[String], kind: PolicyKind, tenant: &str) -> Result<Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_signing_keys_follow_the_scope() {
+        let entry = KeyEntry::new(
+            "secret".into(),
+            None,
+            KeyOwner::Root {
+                account: "1".into(),
+            },
+        );
+        for (date, region, service) in [
+            ("20260101", "us-east-1", "s3"),
+            ("20260101", "us-east-1", "s3"),
+            ("20260102", "us-east-1", "s3"),
+            ("20260102", "eu-west-1", "s3"),
+            ("20260102", "eu-west-1", "sts"),
+            ("20260101", "us-east-1", "s3"),
+        ] {
+            assert_eq!(
+                entry.signing_key(date, region, service),
+                crate::sigv4::signing_key("secret", date, region, service),
+                "{date}/{region}/{service}"
+            );
+        }
+    }
 
     #[test]
     fn ids_are_deterministic_and_well_formed() {

@@ -446,7 +446,7 @@ pub(super) fn get_object_acl(
     };
     let mut resp = Resp::xml(acl_xml(ctx.state, &object.owner_id, &grants));
     if reports_versions(bucket) {
-        resp = resp.header("x-amz-version-id", object.version_id);
+        resp = resp.header("x-amz-version-id", object.version_id.clone());
     }
     Ok(resp)
 }

@@ -347,8 +347,9 @@ pub(super) fn get_object(
     // `response-*` overrides set six response headers
     // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>); RGW 16.2 ignores them
     // on an anonymous request.
-    let overrides = !(ctx.state.ceph() && ctx.auth.caller.principal.is_anonymous());
-    let over = |param: &str| ctx.q(param).filter(|_| overrides);
+    let overrides = !(ctx.state.ceph() && ctx.auth.caller.principal.is_anonymous())
+        && ctx.query.iter().any(|(k, _)| k.starts_with("response-"));
+    let over = |param: &str| if overrides { ctx.q(param) } else { None };
     let mut resp = Resp::ok()
         .header("etag", o.etag.clone())
         .header("last-modified", http_date(o.last_modified))
@@ -568,7 +569,7 @@ pub(super) fn read_copy_source(
         });
     };
     let version = reports_versions(&src).then(|| object.version_id.clone());
-    Ok((object, version))
+    Ok((std::sync::Arc::unwrap_or_clone(object), version))
 }
 
 pub(super) fn copy_object(

@@ -11,6 +11,8 @@
 //! once a bucket has had versioning enabled (`null` for versions made before or while
 //! suspended).
 
+use std::sync::Arc;
+
 use super::*;
 use crate::storage::{new_version_id, valid_version_id, Deleted, Entry, Versioning};
 
@@ -90,7 +92,7 @@ pub(super) fn read_target(
     bucket: &str,
     key: &str,
     version: Option<&str>,
-) -> Result<Option<Object>, AwsError> {
+) -> Result<Option<Arc<Object>>, AwsError> {
     let st = state.storage();
     let Some(b) = st.buckets.get(bucket) else {
         return Err(AwsError::no_such_bucket(
@@ -106,7 +108,7 @@ pub(super) fn read_target(
     match version {
         None => match b.latest(key) {
             None => Ok(None),
-            Some(Entry::Object(o)) => Ok(Some(o.as_ref().clone())),
+            Some(Entry::Object(o)) => Ok(Some(Arc::clone(o))),
             Some(Entry::DeleteMarker { version_id, .. }) => {
                 let mut e =
                     AwsError::no_such_key("The specified key does not exist.").with_resource(key);
@@ -115,7 +117,7 @@ pub(super) fn read_target(
             }
         },
         Some(id) => match b.version(key, id) {
-            Some(Entry::Object(o)) => Ok(Some(o.as_ref().clone())),
+            Some(Entry::Object(o)) => Ok(Some(Arc::clone(o))),
             Some(Entry::DeleteMarker { version_id, .. }) => {
                 let mut e = AwsError::method_not_allowed(
                     "The specified method is not allowed against this resource.",
