@@ -131,10 +131,7 @@ finish() {
     trap '' INT TERM
     [ -z "$ENDPOINT" ] || curl -s --noproxy '*' -m 5 -X DELETE "$ENDPOINT/_fake/clock" >/dev/null 2>&1
     stop_pid "$SERVE_PID"; stop_pid "$FAKE_PID"; stop_pid "$CEPH_PID"
-    for f in "$TMPD"/serve.log "$TMPD"/fake*.log; do
-        [ -f "$f" ] || continue
-        if grep -q panicked "$f"; then fail "$(basename "$f" .log) never panicked ($(grep -m1 panicked "$f" | head -c 300))"; fi
-    done
+    fail_on_panics "$TMPD"/serve.log "$TMPD"/fake*.log
     if [ "$FAILED" -gt 0 ] || [ "$KEEP_LOGS" = 1 ] || [ "$rc" -ne 0 ]; then
         echo "adversary: logs (steps.log, serve.log, fake-s3 request logs) kept in $TMPD"
     else

@@ -27,26 +27,8 @@ RUN_ID="$(date +%s)-$$"
 LAB="lts-ceph-$RUN_ID"
 
 # One s3cmd configuration per LTS user, as the guide has people write them.
-python3 - "$CEPH_CONFIG" "$TMPD" "$HOSTPORT" <<'PY' || { echo "cannot read $CEPH_CONFIG" >&2; exit 2; }
-import json, sys
-cfg, tmpd, hostport = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
-for account in cfg["accounts"]:
-    for user in account.get("users", []):
-        key = user["keys"][0]
-        with open(f"{tmpd}/{user['name'].split('@')[0]}.s3cfg", "w") as f:
-            f.write(f"""[default]
-access_key = {key['access_key_id']}
-secret_key = {key['secret_access_key']}
-host_base = {hostport}
-host_bucket = {hostport}
-use_https = False
-bucket_location = us-east-1
-signature_v2 = False
-check_ssl_certificate = False
-progress_meter = False
-max_retries = 1
-""")
-PY
+python3 "$SCRIPTS_DIR/s3cfg.py" users "$CEPH_CONFIG" "$TMPD" "$HOSTPORT" local \
+    || { echo "cannot read $CEPH_CONFIG" >&2; exit 2; }
 for who in pi bob jane mallory; do
     [ -f "$TMPD/$who.s3cfg" ] || { echo "$CEPH_CONFIG has no user $who" >&2; exit 2; }
 done

@@ -23,19 +23,8 @@ LAB="lts-lab-$RUN_ID"
 # One s3cmd configuration per person: path-style on the fake, plain HTTP, us-east-1, SigV4.
 for p in owner:OWNER bob:BOB alice:ALICE carol:CAROL; do
     name=${p%%:*}; var=${p#*:}; ak_var=${var}_AK; sk_var=${var}_SK
-    cat >"$TMPD/$name.s3cfg" <<EOF
-[default]
-access_key = ${!ak_var}
-secret_key = ${!sk_var}
-host_base = $FAKE_S3_HOSTPORT
-host_bucket = $FAKE_S3_HOSTPORT
-use_https = False
-bucket_location = us-east-1
-signature_v2 = False
-check_ssl_certificate = False
-progress_meter = False
-max_retries = 1
-EOF
+    python3 "$SCRIPTS_DIR/s3cfg.py" one "$TMPD/$name.s3cfg" "${!ak_var}" "${!sk_var}" "$FAKE_S3_HOSTPORT" \
+        || { echo "cannot write $TMPD/$name.s3cfg" >&2; exit 2; }
 done
 # s3cmd AS PERSON ARGS...
 as() { local who=$1; shift; s3cmd -c "$TMPD/$who.s3cfg" "$@"; }

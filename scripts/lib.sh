@@ -164,3 +164,23 @@ if extra:
 print(json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2))
 PY
 }
+
+# stop_server PID: SIGTERM (fake-s3 and s3keeper stop on it), up to 2 s to exit, then SIGKILL.
+stop_server() {
+    local pid=$1
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+}
+
+# fail_on_panics LOG...: a FAIL line for each server log that records a panic.
+fail_on_panics() {
+    local f
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        if grep -q panicked "$f"; then fail "$(basename "$f" .log) never panicked ($(grep -m1 panicked "$f" | head -c 300))"; fi
+    done
+}

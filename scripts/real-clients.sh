@@ -26,14 +26,8 @@ SERVER_PIDS=()
 # (check-access-points.sh sets HTTP_PROXY to the fake itself for its own access point commands.)
 unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 
-stop_server() { # stop_server PID
-    local pid=$1
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$pid" 2>/dev/null
-    fi
-}
+# stop_server PID (lib.sh, which the checks source too; only that function is used here).
+. "$SCRIPTS/lib.sh"
 cleanup() {
     for pid in ${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}; do stop_server "$pid"; done
     [ "${KEEP_LOGS:-0}" = 1 ] || rm -rf "$LOGS"

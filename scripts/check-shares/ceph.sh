@@ -16,25 +16,13 @@ esac
 
 # One s3cmd configuration per LTS user (file name: the user name, @ as _at_); the PI's keys also
 # for s3keeper.
-eval "$(python3 - "$CEPH_CONFIG" "$TMPD" "$CEPH_HOSTPORT" <<'PY'
+python3 "$SCRIPTS/s3cfg.py" users "$CEPH_CONFIG" "$TMPD" "$CEPH_HOSTPORT" at \
+    || bad "cannot read $CEPH_CONFIG"
+eval "$(python3 - "$CEPH_CONFIG" <<'PY'
 import json, re, shlex, sys
-cfg, tmpd, hostport = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
-for account in cfg["accounts"]:
+for account in json.load(open(sys.argv[1]))["accounts"]:
     for user in account.get("users", []):
         key = user["keys"][0]
-        with open(f"{tmpd}/{user['name'].replace('@', '_at_')}.s3cfg", "w") as f:
-            f.write(f"""[default]
-access_key = {key['access_key_id']}
-secret_key = {key['secret_access_key']}
-host_base = {hostport}
-host_bucket = {hostport}
-use_https = False
-bucket_location = us-east-1
-signature_v2 = False
-check_ssl_certificate = False
-progress_meter = False
-max_retries = 1
-""")
         if user["name"] == "pi":
             print(f"PI_AK={shlex.quote(key['access_key_id'])}; PI_SK={shlex.quote(key['secret_access_key'])}")
             # RGW's user id (as its access log names the signer): NAME, or TENANT$NAME off 12-digit accounts

@@ -51,15 +51,7 @@ LOG="$TMPD/steps.log"
 : >"$LOG"
 SERVER_PIDS=()
 
-stop_server() { # stop_server PID
-    local pid=$1
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-}
+# stop_server PID: lib.sh's.
 # The script's own stdout and stderr (fds 3 and 4): a signal may arrive while a function runs with
 # its output redirected (run), and the clean-up and summary must still reach the caller.
 exec 3>&1 4>&2
@@ -70,10 +62,7 @@ finish() {
     trap '' INT TERM
     [ -z "${AWS_PHASE_PID:-}" ] || { kill "$AWS_PHASE_PID" 2>/dev/null; wait "$AWS_PHASE_PID" 2>/dev/null; }
     for pid in ${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}; do stop_server "$pid"; done
-    for f in "$TOP"/fake-*.log; do
-        [ -f "$f" ] || continue
-        if grep -q panicked "$f"; then fail "$(basename "$f" .log) never panicked ($(grep -m1 panicked "$f"))"; fi
-    done
+    fail_on_panics "$TOP"/fake-*.log
     if [ "$FAILED" -gt 0 ] || [ "$KEEP_LOGS" = 1 ] || [ "$rc" -ne 0 ]; then
         echo "check-shares: logs (steps.log: every command and its output; fake-*.log; journal-*.json) kept in $TMPD"
     else
