@@ -209,9 +209,7 @@ pub async fn handle(
     let host = crate::router::host_of(&parts);
     state.record(JournalEntry {
         request_id: request_id.clone(),
-        time: received
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        time: received,
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         host,

@@ -32,8 +32,10 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JournalEntry {
     pub request_id: String,
-    /// When the fake received the request (its own clock, RFC 3339).
-    pub time: String,
+    /// When the fake received the request (its own clock; RFC 3339 in JSON, written only when the
+    /// journal is read).
+    #[serde(serialize_with = "rfc3339")]
+    pub time: OffsetDateTime,
     pub method: String,
     /// The request path, as sent (percent-encoded).
     pub path: String,
@@ -55,6 +57,13 @@ pub struct JournalEntry {
     /// not: what `GET /_fake/least-privilege` builds its policy from.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub authorized: Vec<crate::enforcement::Need>,
+}
+
+fn rfc3339<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    let text = t
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(serde::ser::Error::custom)?;
+    s.serialize_str(&text)
 }
 
 /// The journal's entries and, per principal, every authorization its requests needed since the

@@ -82,6 +82,9 @@ pub struct Account {
     pub groups: BTreeMap<String, Group>,
     /// Customer managed policies by ARN.
     pub managed: BTreeMap<String, ManagedPolicy>,
+    /// The root user (`arn:aws:iam::ID:root`), read once: every request signed with a root key
+    /// names it (`None` if the id does not read as one, which [`Iam::caller`] then reports).
+    pub root: Option<Principal>,
 }
 
 /// Who an access key belongs to.
@@ -275,16 +278,22 @@ impl Iam {
                 "`{id}` is not a 12-digit account id (RGW tenant names such as `uab` need the Ceph dialect, set before the account is added)"
             )));
         }
-        self.accounts
-            .entry(id.to_owned())
-            .or_insert_with(|| Account {
+        if self.accounts.contains_key(id) {
+            return Ok(());
+        }
+        let root = Principal::from_arn(&format!("arn:aws:iam::{id}:root"), None, None).ok();
+        self.accounts.insert(
+            id.to_owned(),
+            Account {
                 id: id.to_owned(),
                 canonical_id: hex::encode(Sha256::digest(format!("canonical/{id}").as_bytes())),
                 users: BTreeMap::new(),
                 roles: BTreeMap::new(),
                 groups: BTreeMap::new(),
                 managed: BTreeMap::new(),
-            });
+                root,
+            },
+        );
         Ok(())
     }
 
@@ -541,8 +550,13 @@ impl Iam {
     pub fn caller(&self, entry: &KeyEntry, now: OffsetDateTime) -> Result<Caller, AwsError> {
         match &entry.owner {
             KeyOwner::Root { account } => Ok(Caller {
-                principal: Principal::from_arn(&format!("arn:aws:iam::{account}:root"), None, None)
-                    .map_err(|e| AwsError::internal_error(e.to_string()))?,
+                principal: match self.accounts.get(account).and_then(|a| a.root.clone()) {
+                    Some(root) => root,
+                    None => {
+                        Principal::from_arn(&format!("arn:aws:iam::{account}:root"), None, None)
+                            .map_err(|e| AwsError::internal_error(e.to_string()))?
+                    }
+                },
                 owner_id: self.account_canonical_id(account),
                 identity: Arc::new(Vec::new()),
                 session: Arc::new(Vec::new()),
