@@ -79,16 +79,11 @@ pub fn limit_for(parts: &Parts, query: &[(String, String)], max_data: usize) -> 
             Limit::Document(MAX_DOCUMENT_BYTES)
         };
     }
-    let form = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if policy_param {
         Limit::Policy(policy)
     } else if xml_param
         || (parts.method == http::Method::POST && upload_id)
-        || (path == "/" && form)
+        || (path == "/" && crate::router::is_form(parts))
     {
         Limit::Document(MAX_DOCUMENT_BYTES)
     } else {

@@ -141,13 +141,7 @@ pub async fn handle(
     let names: &[(String, String)] = query.as_deref().unwrap_or_default();
     let api = if raw_path.starts_with("/v20180820/") {
         Api::Control
-    } else if raw_path == "/"
-        && parts
-            .headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
-    {
+    } else if raw_path == "/" && crate::router::is_form(&parts) {
         if crate::router::scope_part(&parts, names, 3) == Some("iam") {
             Api::Iam
         } else {

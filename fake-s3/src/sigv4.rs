@@ -66,14 +66,13 @@ impl Credential {
 
     /// `DATE/REGION/SERVICE/aws4_request`.
     pub fn scope(&self) -> String {
-        let mut out =
-            String::with_capacity(self.date.len() + self.region.len() + self.service.len() + 15);
-        for part in [&self.date, &self.region, &self.service] {
-            out.push_str(part);
-            out.push('/');
-        }
-        out.push_str("aws4_request");
-        out
+        [
+            self.date.as_str(),
+            &self.region,
+            &self.service,
+            "aws4_request",
+        ]
+        .join("/")
     }
 }
 
@@ -306,12 +305,11 @@ pub fn canonical_request(
 /// Lower-case hex; a table lookup per byte (the `hex` crate's iterator showed in profiles).
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = vec![0u8; bytes.len() * 2];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0xf)];
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
     }
-    // Only hex digits were written.
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -323,15 +321,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// The string to sign for a canonical request.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
     let hash = sha256_hex(canonical_request.as_bytes());
-    let mut out =
-        String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
-    for (i, part) in [ALGORITHM, amz_date, scope, &hash].into_iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str(part);
-    }
-    out
+    [ALGORITHM, amz_date, scope, &hash].join("\n")
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {

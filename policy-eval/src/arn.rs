@@ -50,18 +50,11 @@ pub fn is_tenant_name(s: &str) -> bool {
 /// (<https://docs.ceph.com/en/latest/radosgw/bucketpolicy/>, "Limitations").
 pub fn bucket_resource(bucket: &str, key: Option<&str>) -> String {
     let (tenant, name) = bucket.split_once(':').unwrap_or(("", bucket));
-    // Built by hand: every authorization makes one.
-    let key_len = key.map_or(0, |k| k.len() + 1);
-    let mut out = String::with_capacity(13 + tenant.len() + name.len() + key_len);
-    out.push_str("arn:aws:s3::");
-    out.push_str(tenant);
-    out.push(':');
-    out.push_str(name);
-    if let Some(key) = key {
-        out.push('/');
-        out.push_str(key);
+    // Joined, not formatted: every authorization makes one.
+    match key {
+        Some(key) => ["arn:aws:s3::", tenant, ":", name, "/", key].concat(),
+        None => ["arn:aws:s3::", tenant, ":", name].concat(),
     }
-    out
 }
 
 /// `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.

@@ -87,6 +87,13 @@ pub fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, AwsError
         .collect()
 }
 
+/// Whether the body is an HTML form's (`application/x-www-form-urlencoded`): STS's and IAM's
+/// Query API parameters.
+pub fn is_form(parts: &http::request::Parts) -> bool {
+    header(parts, "content-type")
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+}
+
 /// A header's value, when it is text.
 pub fn header<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
@@ -111,8 +118,7 @@ pub fn route(
     if raw_path.starts_with("/v20180820/") {
         return control_request(parts, raw_path, &host_form);
     }
-    let is_form = header(parts, "content-type")
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let is_form = is_form(parts);
     let sts_call = raw_path == "/"
         && !matches!(
             host_form,
