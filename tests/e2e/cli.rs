@@ -33,6 +33,14 @@ fn workspace_bin(bin: &str) -> PathBuf {
     build
         .args(["build", "--quiet", "--workspace", "--bins", "--tests"])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
+    // What cargo set for this test's own run is not the caller's environment: ring's build script
+    // reruns when `CARGO_MANIFEST_DIR` changes, so passing it on rebuilt ring, rustls and all that
+    // depends on them here, and again in the next plain `cargo build` (about 20 s each time).
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_for_a_crate) {
+            build.env_remove(name);
+        }
+    }
     if dir.ends_with("release") {
         build.arg("--release");
     }
@@ -41,6 +49,26 @@ fn workspace_bin(bin: &str) -> PathBuf {
         .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
     assert!(status.success(), "building {bin} failed");
     dir.join(bin)
+}
+
+/// The variables cargo sets while it builds or runs one crate
+/// (<https://doc.rust-lang.org/cargo/reference/environment-variables.html>), as opposed to the
+/// settings a user gives cargo (`CARGO_HOME`, `CARGO_TARGET_DIR`, `CARGO_BUILD_*`, …).
+fn set_by_cargo_for_a_crate(name: &str) -> bool {
+    const EXACT: [&str; 9] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    EXACT.contains(&name)
+        || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
