@@ -96,7 +96,7 @@ fn bench_signature(c: &mut Criterion) {
     let parts = RequestParts {
         method: &Method::GET,
         raw_path: "/bucket/some/key.csv",
-        query: &[],
+        query: &fake_s3::Query::default(),
         headers: &headers,
         host_bucket: None,
     };

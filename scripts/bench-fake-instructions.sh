@@ -9,7 +9,8 @@
 #   scripts/bench-fake-instructions.sh          # builds both in release if needed
 #
 # Environment: FAKE_S3_BIN, BARE_BIN (use these binaries), BENCH_REQUESTS (default 2000),
-# BENCH_METHODS ("GET PUT"). Needs valgrind (callgrind_control) and python3 with boto3. Under
+# BENCH_METHODS ("GET PUT"), BENCH_KEEP=DIR (keep the callgrind files there, for callgrind_annotate
+# --inclusive=yes: where the instructions go). Needs valgrind (callgrind_control) and python3 with boto3. Under
 # valgrind, SHA-256 runs without the CPU's SHA extensions, so the signature check counts for more
 # than it costs natively; the bare server signs nothing. Not part of CI. Exit 2 when it cannot start.
 set -u
@@ -96,6 +97,9 @@ PY
     local total
     total=$(cat "$out.cg".* 2>/dev/null | awk '/^totals:/ {print $2}' | sort -n | tail -1)
     [ -n "$total" ] || bad "no callgrind dump for $kind"
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        mkdir -p "$BENCH_KEEP" && cp "$out".cg.* "$BENCH_KEEP/" 2>/dev/null
+    fi
     echo $((total / N))
 }
 

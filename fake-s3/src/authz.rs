@@ -356,7 +356,7 @@ mod catalogue_walk {
                 .unwrap_or_else(|e| panic!("{e:?}"));
         Authenticated {
             caller: Caller {
-                principal,
+                principal: principal.into(),
                 owner_id: String::new(),
                 identity: Arc::new(vec![policy]),
                 session: Arc::new(Vec::new()),

@@ -59,17 +59,17 @@ const XML_SUBRESOURCES: [&str; 13] = [
 ];
 
 /// The limit for a request, from its method, path and (decoded) query names alone.
-pub fn limit_for(parts: &Parts, query: &[(String, String)], max_data: usize) -> Limit {
+pub fn limit_for(parts: &Parts, query: &crate::router::Query, max_data: usize) -> Limit {
     let path = parts.uri.path();
     let (mut policy_param, mut xml_param, mut upload_id) = (false, false, false);
-    for (name, _) in query {
+    for name in query.names() {
         // A presigned URL brings half a dozen of these.
         if name.starts_with("X-Amz-") {
             continue;
         }
         policy_param |= name == "policy";
         upload_id |= name == "uploadId";
-        xml_param |= XML_SUBRESOURCES.contains(&name.as_str());
+        xml_param |= XML_SUBRESOURCES.contains(&name);
     }
     let policy = policy_eval::MAX_RESOURCE_POLICY_BYTES;
     if path.starts_with("/v20180820/") {
@@ -157,7 +157,7 @@ mod tests {
     }
 
     fn limit_of(parts: &Parts, max: usize) -> Limit {
-        let query = crate::router::decode_query(parts.uri.query()).unwrap_or_default();
+        let query = crate::router::Query::decode(parts.uri.query()).unwrap_or_default();
         limit_for(parts, &query, max)
     }
 

@@ -40,7 +40,7 @@ pub struct ControlCtx<'a> {
     pub op: ControlOp,
     pub account: String,
     pub name: Option<String>,
-    pub query: &'a [(String, String)],
+    pub query: &'a crate::router::Query,
     /// The authorization outcome, for the journal.
     pub decision: Option<(policy_eval::Decision, String)>,
     /// What the request was authorized for; a refusal soft enforcement waived.
@@ -333,24 +333,17 @@ fn prepare_create(ctx: &mut ControlCtx<'_>) -> Result<Prepared, AwsError> {
 fn list(ctx: &mut ControlCtx<'_>) -> Result<Resp, AwsError> {
     let bucket = ctx
         .query
-        .iter()
-        .find(|(k, _)| k == "bucket")
-        .map(|(_, v)| ctx.bucket_key(v))
+        .get("bucket")
+        .map(|v| ctx.bucket_key(v))
         .transpose()?;
     let max: usize = ctx
         .query
-        .iter()
-        .find(|(k, _)| k == "maxResults")
-        .and_then(|(_, v)| v.parse().ok())
+        .get("maxResults")
+        .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(1000)
         .min(1000);
-    let after = ctx
-        .query
-        .iter()
-        .find(|(k, _)| k == "nextToken")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let after = ctx.query.get("nextToken").unwrap_or_default().to_owned();
     let st = ctx.state.storage();
     let matching: Vec<&AccessPoint> = st
         .access_points

@@ -53,10 +53,16 @@ impl Faults {
             .inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = {
-            let c = inner.calls.entry(operation.to_owned()).or_insert(0);
-            *c += 1;
-            *c
+        // Every request counts its call; the name is copied only the first time it is seen.
+        let n = match inner.calls.get_mut(operation) {
+            Some(c) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                inner.calls.insert(operation.to_owned(), 1);
+                1
+            }
         };
         let latency = inner.config.latency;
         if inner

@@ -67,6 +67,7 @@ pub use enforcement::Enforcement;
 pub use error::AwsError;
 pub use faults::FaultConfig;
 pub use identity::{Credentials, Iam, KeyOwner, Role, User};
+pub use router::Query;
 pub use state::{JournalEntry, Limits};
 
 use state::State;

@@ -9,6 +9,7 @@ use clap::Parser;
 use fake_s3::{Config, FakeAws};
 
 mod log_line;
+mod log_sink;
 
 // fake-s3 allocates per request; glibc's malloc cost a third of its throughput (README).
 #[global_allocator]
@@ -36,22 +37,6 @@ struct Args {
     enforcement: Option<fake_s3::Enforcement>,
 }
 
-/// Where the log lines go: standard error, written as a plain file descriptor. tracing formats each
-/// line into a buffer and writes it with one call; `std::io::stderr()` would also take its
-/// process-wide lock around that write, and with two worker threads logging every request the lock
-/// was contended on almost every request (a futex call per request, measured with `strace -c`
-/// under `scripts/bench-fake-get.sh`). A `write` of one line to a file or pipe needs no lock of
-/// ours (the kernel keeps the file offset consistent between threads).
-fn log_writer() -> tracing_subscriber::fmt::writer::BoxMakeWriter {
-    use std::os::fd::AsFd;
-    match std::io::stderr().as_fd().try_clone_to_owned() {
-        Ok(fd) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Arc::new(
-            std::fs::File::from(fd),
-        )),
-        Err(_) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
-    }
-}
-
 /// Waits for Ctrl-C or SIGTERM (how test harnesses stop the server).
 async fn stop_signal() {
     #[cfg(unix)]
@@ -77,12 +62,32 @@ const DEFAULT_SECRET: &str = "fake-s3-admin-secret";
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
+    let args = Args::parse();
+    let sink = log_sink::LogSink::stderr();
+    if let Err(e) = sink.start_writer() {
+        eprintln!("error: cannot start the log writer: {e}");
+        return ExitCode::from(1);
+    }
+    sink.flush_on_panic();
+    let code = serve(args, sink.clone()).await;
+    sink.flush();
+    code
+}
+
+/// An error that ends the server, after the lines logged before it.
+fn fail(sink: &log_sink::LogSink, code: u8, e: impl std::fmt::Display) -> ExitCode {
+    sink.flush();
+    eprintln!("error: {e}");
+    ExitCode::from(code)
+}
+
+async fn serve(args: Args, sink: log_sink::LogSink) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(log_writer());
+        .with_writer(sink.clone());
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         logs.with_ansi(true).init();
     } else {
@@ -90,13 +95,11 @@ async fn main() -> ExitCode {
             .event_format(log_line::PlainLine)
             .init();
     }
-    let args = Args::parse();
     let (config, defaulted) = match &args.config {
         Some(path) => match Config::load(path) {
             Ok(c) => (c, false),
             Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
+                return fail(&sink, 2, e);
             }
         },
         None => {
@@ -106,8 +109,7 @@ async fn main() -> ExitCode {
             match Config::parse(&text) {
                 Ok(c) => (c, true),
                 Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
+                    return fail(&sink, 2, e);
                 }
             }
         }
@@ -116,8 +118,7 @@ async fn main() -> ExitCode {
     let mut builder = match FakeAws::builder().config(&config) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return fail(&sink, 2, e);
         }
     };
     if let Some(enforcement) = args.enforcement {
@@ -129,8 +130,7 @@ async fn main() -> ExitCode {
     {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
+            return fail(&sink, 1, e);
         }
     };
     let endpoint = handle.endpoint();

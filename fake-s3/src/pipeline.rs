@@ -63,12 +63,12 @@ impl Outcome {
 fn resolve(
     route: &Route,
     parts: &http::request::Parts,
-    query: &[(String, String)],
+    query: &router::Query,
     sts_params: &[(String, String)],
 ) -> Result<Operation, AwsError> {
     match route {
         Route::S3(addressed) => {
-            let query_keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+            let query_keys: Vec<&str> = query.names().collect();
             let form_upload = router::header(parts, "content-type")
                 .is_some_and(|ct| ct.starts_with("multipart/form-data"));
             S3Op::resolve(
@@ -130,7 +130,7 @@ pub async fn run(
     state: &State,
     peer: SocketAddr,
     parts: &http::request::Parts,
-    query: Result<Vec<(String, String)>, AwsError>,
+    query: Result<router::Query, AwsError>,
     body: Bytes,
     raw_path: &str,
     request_id: &str,
@@ -222,7 +222,7 @@ pub async fn run(
 
     // 3. Operation.
     let sts_params = if matches!(route, Route::Sts | Route::Iam) {
-        let mut params = query.clone();
+        let mut params = query.to_pairs();
         match router::form_params(&authenticated.body) {
             Ok(form) => params.extend(form),
             Err(e) => {
@@ -364,7 +364,7 @@ fn run_s3(
     authenticated: &Authenticated,
     op: S3Op,
     addressed: &Addressed,
-    query: &[(String, String)],
+    query: &router::Query,
     parts: &http::request::Parts,
     facts: RequestFacts,
 ) -> S3Outcome {

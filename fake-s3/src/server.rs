@@ -137,8 +137,9 @@ pub async fn handle(
     let head = parts.method == http::Method::HEAD;
     let raw_path = parts.uri.path().to_owned();
     // Decoded once: the body's limit, the API and the pipeline all read it.
-    let query = crate::router::decode_query(parts.uri.query());
-    let names: &[(String, String)] = query.as_deref().unwrap_or_default();
+    let query = crate::router::Query::decode(parts.uri.query());
+    let empty = crate::router::Query::default();
+    let names = query.as_ref().unwrap_or(&empty);
     let api = if raw_path.starts_with("/v20180820/") {
         Api::Control
     } else if raw_path == "/" && crate::router::is_form(&parts) {

@@ -8,6 +8,7 @@
 //! the caller put in the context, so a request cannot claim another identity's values.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -80,7 +81,8 @@ impl<'a> Values<'a> {
 /// One request to decide.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub principal: Principal,
+    /// Shared: a caller's principal is the same for every request it signs.
+    pub principal: Arc<Principal>,
     /// `s3:GetObject` and so on, as written by the caller.
     pub action: String,
     pub bucket: BucketRef,
@@ -107,7 +109,7 @@ pub struct Request {
 impl Request {
     /// A request with no extra context; the clock defaults to now.
     pub fn new(
-        principal: Principal,
+        principal: impl Into<Arc<Principal>>,
         action: &str,
         bucket: BucketRef,
         key: Option<String>,
@@ -121,7 +123,7 @@ impl Request {
             .as_deref()
             .map(|a| arn::access_point_resource(a, key.as_deref()));
         let mut req = Request {
-            principal,
+            principal: principal.into(),
             action_lc: action.to_ascii_lowercase(),
             action: action.to_owned(),
             bucket,
@@ -142,7 +144,12 @@ impl Request {
     /// A request on a resource that is not a bucket (an IAM role for `sts:AssumeRole`, an
     /// account for `s3:ListAllMyBuckets`): `resource` is what every policy sees, `owner` the
     /// account that owns it.
-    pub fn for_resource(principal: Principal, action: &str, resource: &str, owner: &str) -> Self {
+    pub fn for_resource(
+        principal: impl Into<Arc<Principal>>,
+        action: &str,
+        resource: &str,
+        owner: &str,
+    ) -> Self {
         let mut req = Request::new(
             principal,
             action,

@@ -66,9 +66,7 @@ fn set_by_cargo_for_a_crate(name: &str) -> bool {
         "CARGO_RUSTC_CURRENT_DIR",
         "OUT_DIR",
     ];
-    EXACT.contains(&name)
-        || name.starts_with("CARGO_PKG_")
-        || name.starts_with("CARGO_BIN_EXE_")
+    EXACT.contains(&name) || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_EXE_")
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {

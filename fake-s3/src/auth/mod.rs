@@ -77,7 +77,7 @@ pub struct RequestParts<'a> {
     /// The path as sent (still percent-encoded).
     pub raw_path: &'a str,
     /// Decoded query parameters, in order.
-    pub query: &'a [(String, String)],
+    pub query: &'a crate::router::Query,
     pub headers: &'a HeaderMap,
     /// For SigV2: the bucket named by a virtual host, if any.
     pub host_bucket: Option<&'a str>,
@@ -89,10 +89,7 @@ impl RequestParts<'_> {
     }
 
     fn query_value(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.get(name)
     }
 }
 
@@ -257,7 +254,7 @@ mod tests {
         let parts = RequestParts {
             method: &Method::GET,
             raw_path: "/photos/puppy.jpg",
-            query: &[],
+            query: &crate::router::Query::default(),
             headers: &headers,
             host_bucket: Some("johnsmith"),
         };

@@ -122,8 +122,7 @@ pub(super) fn v2_string_to_sign_for(
     let mut subs: Vec<(&str, &str)> = parts
         .query
         .iter()
-        .filter(|(k, _)| V2_SUBRESOURCES.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .filter(|(k, _)| V2_SUBRESOURCES.contains(k))
         .collect();
     subs.sort();
     for (i, (k, v)) in subs.iter().enumerate() {

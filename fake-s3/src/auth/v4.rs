@@ -205,7 +205,7 @@ pub(super) fn v4_header(
         }
         None => sigv4::sha256_hex(&body),
     };
-    let canonical_query = sigv4::canonical_query(parts.query);
+    let canonical_query = sigv4::canonical_query_of(parts.query.iter());
     let key = entry.signing_key(&credential.date, &credential.region, &credential.service);
     verify_signature(
         parts,
@@ -338,13 +338,8 @@ pub(super) fn v4_query(
     }
     let entry = lookup(keys, &credential.access_key)?;
     let entry = &entry;
-    let canonical_query = sigv4::canonical_query_of(
-        parts
-            .query
-            .iter()
-            .filter(|(k, _)| k != "X-Amz-Signature")
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-    );
+    let canonical_query =
+        sigv4::canonical_query_of(parts.query.iter().filter(|(k, _)| *k != "X-Amz-Signature"));
     let payload_hash = parts
         .query_value("X-Amz-Content-Sha256")
         .or_else(|| parts.header("x-amz-content-sha256"))

@@ -84,7 +84,7 @@ pub struct Account {
     pub managed: BTreeMap<String, ManagedPolicy>,
     /// The root user (`arn:aws:iam::ID:root`), read once: every request signed with a root key
     /// names it (`None` if the id does not read as one, which [`Iam::caller`] then reports).
-    pub root: Option<Principal>,
+    pub root: Option<Arc<Principal>>,
 }
 
 /// Who an access key belongs to.
@@ -179,7 +179,8 @@ impl KeyEntry {
 /// A resolved caller: the principal and the policies that apply to it.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub principal: Principal,
+    /// Shared with the account (its root) and with each authorization's request.
+    pub principal: Arc<Principal>,
     /// The canonical id the caller owns what it creates under (see the module's doc); empty for
     /// anonymous callers.
     pub owner_id: String,
@@ -197,7 +198,7 @@ impl Caller {
     /// The anonymous caller.
     pub fn anonymous() -> Self {
         Caller {
-            principal: Principal::anonymous(),
+            principal: Arc::new(Principal::anonymous()),
             owner_id: String::new(),
             identity: Arc::new(Vec::new()),
             session: Arc::new(Vec::new()),
@@ -281,7 +282,9 @@ impl Iam {
         if self.accounts.contains_key(id) {
             return Ok(());
         }
-        let root = Principal::from_arn(&format!("arn:aws:iam::{id}:root"), None, None).ok();
+        let root = Principal::from_arn(&format!("arn:aws:iam::{id}:root"), None, None)
+            .ok()
+            .map(Arc::new);
         self.accounts.insert(
             id.to_owned(),
             Account {
@@ -554,6 +557,7 @@ impl Iam {
                     Some(root) => root,
                     None => {
                         Principal::from_arn(&format!("arn:aws:iam::{account}:root"), None, None)
+                            .map(Arc::new)
                             .map_err(|e| AwsError::internal_error(e.to_string()))?
                     }
                 },
@@ -586,7 +590,7 @@ impl Iam {
                         .push(format!("arn:aws:iam:::user/{}", user.name));
                 }
                 Ok(Caller {
-                    principal,
+                    principal: Arc::new(principal),
                     owner_id,
                     identity: Arc::clone(&user.policies),
                     session: Arc::new(Vec::new()),
@@ -603,7 +607,7 @@ impl Iam {
                     .map_err(|e| AwsError::internal_error(e.to_string()))?;
                 let (identity, boundary, tags) = self.session_permissions(s);
                 Ok(Caller {
-                    principal,
+                    principal: Arc::new(principal),
                     owner_id: self.account_canonical_id(&s.account),
                     identity,
                     session: Arc::clone(&s.session_policies),

@@ -10,10 +10,12 @@
 
 mod control;
 mod host;
+mod query;
 mod s3_op;
 
 pub use control::{control_route, ControlOp};
 pub use host::{classify_host, parse_path, split_access_point_label, HostForm, Target};
+pub use query::Query;
 pub use s3_op::S3Op;
 
 use crate::error::AwsError;
@@ -64,29 +66,6 @@ impl Route {
     }
 }
 
-/// The query string's parameters, percent-decoded, in order (empty pairs skipped; a name
-/// without `=` has an empty value).
-pub fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, AwsError> {
-    let Some(raw) = raw else {
-        return Ok(Vec::new());
-    };
-    let dec = |s: &str| {
-        crate::sigv4::percent_decode_cow(s)
-            .map(std::borrow::Cow::into_owned)
-            .ok_or_else(|| {
-                AwsError::invalid_argument("the query string is not valid percent-encoded UTF-8")
-            })
-    };
-    // `split` finds the separators with memchr, which beats a byte-by-byte loop here.
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((dec(k)?, dec(v)?))
-        })
-        .collect()
-}
-
 /// Whether the body is an HTML form's (`application/x-www-form-urlencoded`): STS's and IAM's
 /// Query API parameters.
 pub fn is_form(parts: &http::request::Parts) -> bool {
@@ -112,7 +91,7 @@ pub fn route(
     state: &State,
     parts: &http::request::Parts,
     raw_path: &str,
-    query: &[(String, String)],
+    query: &Query,
 ) -> Result<Route, AwsError> {
     let host_form = classify_host(&host_of(parts));
     if raw_path.starts_with("/v20180820/") {
@@ -124,8 +103,7 @@ pub fn route(
             host_form,
             HostForm::Prefixed(_) | HostForm::AccessPoint { .. }
         )
-        && ((parts.method == http::Method::POST && is_form)
-            || query.iter().any(|(k, _)| k == "Action"));
+        && ((parts.method == http::Method::POST && is_form) || query.contains("Action"));
     if sts_call {
         return Ok(if scope_part(parts, query, 3) == Some("iam") {
             Route::Iam
@@ -141,18 +119,13 @@ pub fn route(
 /// thing that tells an IAM form from an STS one on a shared endpoint.
 pub fn scope_part<'a>(
     parts: &'a http::request::Parts,
-    query: &'a [(String, String)],
+    query: &'a Query,
     n: usize,
 ) -> Option<&'a str> {
     let credential = header(parts, "authorization")
         .and_then(|a| a.split_once("Credential="))
         .map(|(_, rest)| rest.split([',', ' ']).next().unwrap_or_default())
-        .or_else(|| {
-            query
-                .iter()
-                .find(|(k, _)| k == "X-Amz-Credential")
-                .map(|(_, v)| v.as_str())
-        })?;
+        .or_else(|| query.get("X-Amz-Credential"))?;
     credential.split('/').nth(n)
 }
 
@@ -405,30 +378,5 @@ mod properties {
             let _ = parse_path(&path, None);
             let _ = parse_path(&path, Some("b"));
         }
-
-        /// The one-pass reader agrees with the plain definition: split on `&`, skip empty
-        /// pairs, split each at its first `=`, decode both halves.
-        #[test]
-        fn queries_decode_as_split_pairs(raw in "[a-zA-Z0-9=&%._~+/-]{0,40}") {
-            let plain: Option<Vec<(String, String)>> = raw
-                .split('&')
-                .filter(|p| !p.is_empty())
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    Some((crate::sigv4::percent_decode(k)?, crate::sigv4::percent_decode(v)?))
-                })
-                .collect();
-            prop_assert_eq!(decode_query(Some(&raw)).ok(), plain);
-        }
-    }
-
-    #[test]
-    fn query_pairs_keep_their_order_and_later_equals_signs() {
-        let q = decode_query(Some("b=1&&a&c=x%3Dy=z&=v&")).unwrap_or_default();
-        let pairs: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(pairs, [("b", "1"), ("a", ""), ("c", "x=y=z"), ("", "v")]);
-        assert!(decode_query(Some("a=%zz")).is_err());
-        assert_eq!(decode_query(None).ok(), Some(Vec::new()));
-        assert_eq!(decode_query(Some("")).ok(), Some(Vec::new()));
     }
 }

@@ -75,7 +75,7 @@ pub struct Ctx<'a> {
     pub key: Option<&'a str>,
     /// The access point the request came through.
     pub access_point: Option<&'a AccessPoint>,
-    pub query: &'a [(String, String)],
+    pub query: &'a crate::router::Query,
     pub headers: &'a HeaderMap,
     pub facts: RequestFacts,
     /// The last authorization verdict, for the journal.
@@ -113,10 +113,7 @@ impl crate::operation::Handler for Ctx<'_> {
 
 impl Ctx<'_> {
     fn q(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.get(name)
     }
 
     fn h(&self, name: &str) -> Option<&str> {

@@ -348,7 +348,7 @@ pub(super) fn get_object(
     // (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>); RGW 16.2 ignores them
     // on an anonymous request.
     let overrides = !(ctx.state.ceph() && ctx.auth.caller.principal.is_anonymous())
-        && ctx.query.iter().any(|(k, _)| k.starts_with("response-"));
+        && ctx.query.names().any(|k| k.starts_with("response-"));
     let over = |param: &str| if overrides { ctx.q(param) } else { None };
     let mut resp = Resp::ok()
         .header("etag", o.etag.clone())
