@@ -1,6 +1,8 @@
 //! The answer every API (S3, S3 Control, STS) gives before it becomes HTTP: status, headers and
 //! body. The server ([`crate::server`]) adds the request id, CORS headers and the journal entry.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::StatusCode;
 
@@ -8,7 +10,8 @@ use http::StatusCode;
 #[derive(Debug, Clone)]
 pub struct Resp {
     pub status: StatusCode,
-    pub headers: Vec<(String, String)>,
+    /// Names are mostly literals, kept without a copy.
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Bytes,
 }
 
@@ -38,8 +41,8 @@ impl Resp {
         self
     }
 
-    pub fn header(mut self, k: &str, v: impl Into<String>) -> Self {
-        self.headers.push((k.to_owned(), v.into()));
+    pub fn header(mut self, k: impl Into<Cow<'static, str>>, v: impl Into<String>) -> Self {
+        self.headers.push((k.into(), v.into()));
         self
     }
 }

@@ -102,7 +102,8 @@ fn error_response(
     if e.code == "SlowDown" {
         r.headers.push(("retry-after".into(), "1".into()));
     }
-    r.headers.extend(e.headers.iter().cloned());
+    r.headers
+        .extend(e.headers.iter().map(|(k, v)| (k.clone().into(), v.clone())));
     finish(r, request_id)
 }
 

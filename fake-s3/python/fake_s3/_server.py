@@ -327,7 +327,10 @@ class FakeS3:
             self._tmpdir = None
 
     def log_text(self) -> str:
-        """The server's log so far (one line per request: operation, principal, decision)."""
+        """The server's log so far (one line per request: operation, principal, decision).
+
+        The server writes its lines in batches, about 2 ms after each request; `journal()` has
+        every answered request at once."""
         if not self._log_path:
             return ""
         try:

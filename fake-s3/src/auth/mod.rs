@@ -93,11 +93,23 @@ impl RequestParts<'_> {
     }
 }
 
+/// `X-Amz-Date`'s ISO 8601 basic form, `YYYYMMDD'T'HHMMSS'Z'`, read by hand: every SigV4
+/// request has one, and the general parser cost ten times as much (a test holds the two equal).
 fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
-    let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::PrimitiveDateTime::parse(s, fmt)
-        .ok()
-        .map(time::PrimitiveDateTime::assume_utc)
+    let b = s.as_bytes();
+    if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u16> {
+        b.get(from..to)?.iter().try_fold(0u16, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u16::from(d - b'0'))
+        })
+    };
+    let small = |from: usize| num(from, from + 2).and_then(|n| u8::try_from(n).ok());
+    let month = time::Month::try_from(small(4)?).ok()?;
+    let date = time::Date::from_calendar_date(i32::from(num(0, 4)?), month, small(6)?).ok()?;
+    let time = time::Time::from_hms(small(9)?, small(11)?, small(13)?).ok()?;
+    Some(time::PrimitiveDateTime::new(date, time).assume_utc())
 }
 
 /// Reads the dates SigV2 clients send: RFC 1123 with `GMT` (botocore), RFC 2822 with a numeric
@@ -238,6 +250,45 @@ pub fn check_md5(parts: &RequestParts<'_>, body: &[u8]) -> Result<(), AwsError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The general parser [`parse_amz_date`] replaced, as the reference.
+    fn amz_date_by_format(s: &str) -> Option<OffsetDateTime> {
+        let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        time::PrimitiveDateTime::parse(s, fmt)
+            .ok()
+            .map(time::PrimitiveDateTime::assume_utc)
+    }
+
+    #[test]
+    fn amz_dates_read_as_the_format_reads_them() {
+        for s in [
+            "20130524T000000Z",
+            "20240229T235959Z",
+            "20230229T000000Z",
+            "20131324T000000Z",
+            "20130000T000000Z",
+            "20130524T240000Z",
+            "20130524T236000Z",
+            "20130524T235960Z",
+            "00000101T000000Z",
+            "99991231T235959Z",
+            "20130524 000000Z",
+            "20130524T000000",
+            "2013052T000000Z0",
+            "+0130524T000000Z",
+            "2013-05-24T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(parse_amz_date(s), amz_date_by_format(s), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn amz_dates_agree_with_the_format(s in "[0-9]{8}T[0-9]{6}Z|[0-9T Z+-]{14,17}") {
+            proptest::prop_assert_eq!(parse_amz_date(&s), amz_date_by_format(&s));
+        }
+    }
 
     /// AWS's published SigV2 example: GET /photos/puppy.jpg on the johnsmith bucket.
     #[test]

@@ -32,8 +32,16 @@ pub fn split_access_point_label(label: &str) -> Option<(&str, &str)> {
 
 /// Reads the `Host` header (port dropped, case folded).
 pub fn classify_host(host: &str) -> HostForm {
-    let host = host.trim().to_ascii_lowercase();
-    let host = strip_port(&host);
+    let host = host.trim();
+    // Folded only when it needs to be: clients send lower case.
+    let folded;
+    let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        folded = host.to_ascii_lowercase();
+        folded.as_str()
+    } else {
+        host
+    };
+    let host = strip_port(host);
     if is_endpoint_host(host) {
         return HostForm::Plain;
     }

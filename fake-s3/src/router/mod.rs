@@ -93,7 +93,10 @@ pub fn route(
     raw_path: &str,
     query: &Query,
 ) -> Result<Route, AwsError> {
-    let host_form = classify_host(&host_of(parts));
+    let host_form = match header(parts, "host") {
+        Some(host) => classify_host(host),
+        None => classify_host(&host_of(parts)),
+    };
     if raw_path.starts_with("/v20180820/") {
         return control_request(parts, raw_path, &host_form);
     }

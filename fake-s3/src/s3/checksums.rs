@@ -88,7 +88,7 @@ pub(super) fn with_checksum_headers(
 ) -> Resp {
     for (algo, v) in checksums {
         resp = resp.header(
-            &format!("x-amz-checksum-{}", algo.to_ascii_lowercase()),
+            format!("x-amz-checksum-{}", algo.to_ascii_lowercase()),
             v.clone(),
         );
     }

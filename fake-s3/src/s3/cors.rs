@@ -236,7 +236,10 @@ pub fn preflight(state: &State, bucket: &str, headers: &HeaderMap) -> Result<Res
         forbidden("This CORS request is not allowed. This is usually because the evaluation of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
     })?;
     let mut resp = Resp::ok();
-    resp.headers = allow_headers(rule, origin, &requested);
+    resp.headers = allow_headers(rule, origin, &requested)
+        .into_iter()
+        .map(|(k, v)| (k.into(), v))
+        .collect();
     Ok(resp)
 }
 

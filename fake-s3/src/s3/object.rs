@@ -24,9 +24,18 @@ pub(super) fn verify_checksums(
     let given = ctx
         .headers
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .chain(ctx.auth.trailers.iter().cloned())
-        .filter_map(|(k, v)| Some((k.strip_prefix("x-amz-checksum-")?.to_ascii_uppercase(), v)));
+        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .chain(
+            ctx.auth
+                .trailers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        // Only the checksum headers are copied (an upload carries a dozen others).
+        .filter_map(|(k, v)| {
+            let algo = k.strip_prefix("x-amz-checksum-")?.to_ascii_uppercase();
+            Some((algo, v.to_owned()))
+        });
     for (algo, value) in given {
         if algo == "TYPE" || algo == "ALGORITHM" {
             continue;
@@ -359,7 +368,7 @@ pub(super) fn get_object(
         resp = resp.header("content-type", content_type.to_owned());
     }
     for (k, v) in &o.metadata {
-        resp = resp.header(&format!("x-amz-meta-{k}"), v.clone());
+        resp = resp.header(format!("x-amz-meta-{k}"), v.clone());
     }
     if !o.tags.is_empty() {
         resp = resp.header("x-amz-tagging-count", o.tags.len().to_string());

@@ -196,7 +196,7 @@ pub(super) fn delete_object(
     let version = requested_version(ctx)?;
     let mut resp = Resp::ok().status(StatusCode::NO_CONTENT);
     for (k, v) in delete_one(ctx.state, &bucket.name, &key, version.as_deref(), ctx.now())? {
-        resp = resp.header(&k, v);
+        resp = resp.header(k, v);
     }
     Ok(resp)
 }

@@ -22,6 +22,7 @@ use serde_json::json;
 use crate::error::KeeperError;
 use crate::keeper::{Client, Keeper};
 
+mod connection;
 mod datasets;
 mod ops;
 mod people;
@@ -154,6 +155,7 @@ pub fn router(keeper: Keeper, token: Option<String>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .layer(axum::middleware::from_fn(json_rejections))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(connection::close_if_body_unread))
         .with_state(state)
 }
 

@@ -87,3 +87,100 @@ async fn with_a_token_every_operation_but_health_and_openapi_needs_it() {
     let r = api.call_with("GET", "/openapi.json", None, None).await;
     assert_eq!((r.status, &r.json), (200, &doc));
 }
+
+/// A refused request whose body has not all arrived yet must not spoil the connection for the
+/// client's next request: either the refusal says `connection: close`, or the server reads past
+/// the body and answers the next request on the same connection. (An adversary run once met a
+/// closed pooled connection right after such a refusal.)
+#[rstest]
+#[case::body_after_the_refusal(true)]
+#[case::body_with_the_head(false)]
+#[tokio::test]
+async fn a_refusal_before_the_body_keeps_the_connection_honest(#[case] late_body: bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let api = start(Some(TOKEN)).await;
+    let addr = api.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr)
+        .await
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    let body = json!({"email": "eve@example.org", "name": "Eve"}).to_string();
+    let head = format!(
+        "POST /people HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer wrong\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let opening = if late_body {
+        head
+    } else {
+        format!("{head}{body}")
+    };
+    conn.write_all(opening.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = read_response(&mut conn).await;
+    assert!(first.starts_with("HTTP/1.1 401"), "{first}");
+    let closes = first
+        .lines()
+        .any(|l| l.eq_ignore_ascii_case("connection: close"));
+    if late_body {
+        // The rest of the request, as a client that sent its head first would send it.
+        let _ = conn.write_all(body.as_bytes()).await;
+    }
+    let next = format!("GET /health HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+    let sent = conn.write_all(next.as_bytes()).await;
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    rest.extend_from_slice(&buf[..n]);
+                    if String::from_utf8_lossy(&rest).contains("\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    let rest = String::from_utf8_lossy(&rest).into_owned();
+    if closes {
+        assert!(
+            rest.is_empty() || rest.starts_with("HTTP/1.1 200"),
+            "{rest}"
+        );
+    } else {
+        assert!(
+            sent.is_ok() && read.is_ok() && rest.starts_with("HTTP/1.1 200"),
+            "the refusal kept the connection open (no `connection: close`) but the next request got {rest:?} (sent: {sent:?})"
+        );
+    }
+}
+
+/// Reads one response's head and its `content-length` body.
+async fn read_response(conn: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return head.to_owned();
+            }
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(5), conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return String::from_utf8_lossy(&got).into_owned(),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
