@@ -3,6 +3,7 @@
 //! seed sees the same faults every run.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -33,6 +34,10 @@ struct Inner {
 #[derive(Debug, Default)]
 pub struct Faults {
     inner: Mutex<Inner>,
+    /// Whether anything is configured: without faults, requests skip the lock (every request
+    /// would take it, and both workers contend for it). Counting resumes from zero at the next
+    /// [`Faults::configure`] anyway.
+    active: AtomicBool,
 }
 
 impl Faults {
@@ -44,11 +49,19 @@ impl Faults {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner.rng = config.seed.max(1);
         inner.calls.clear();
+        let active = config.error_rate > 0.0
+            || config.throttle_rate > 0.0
+            || !config.latency.is_zero()
+            || !config.fail_nth.is_empty();
         inner.config = config;
+        self.active.store(active, Ordering::Release);
     }
 
     /// Decides, for one call of `operation`, the delay to add and the error to return, if any.
     pub fn check(&self, operation: &str) -> (Duration, Option<AwsError>) {
+        if !self.active.load(Ordering::Acquire) {
+            return (Duration::ZERO, None);
+        }
         let mut inner = self
             .inner
             .lock()
