@@ -36,6 +36,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import pass_fail
+from pass_fail import result, short
+
 # No shared AWS configuration of whoever runs this: only the ticket's credentials.
 for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
             "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
@@ -44,22 +47,6 @@ for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECR
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-
-FAILED = 0
-
-
-def result(ok, desc, detail=""):
-    global FAILED
-    if ok:
-        print(f"PASS: {desc}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL: {desc}" + (f" ({detail})" if detail else ""), flush=True)
-
-
-def short(text, n=300):
-    return " ".join(str(text).split())[:n]
-
 
 def retried(wait, attempt):
     """attempt() -> (ok, detail); repeated every 3 s for `wait` seconds until ok."""
@@ -216,7 +203,7 @@ def main():
         print(f"check_uploads.py: unusable ticket {opts.ticket}: {e}", file=sys.stderr)
         sys.exit(2)
     {"post": mode_post, "sts": mode_sts, "sts-finished": mode_sts_finished}[opts.mode](ticket, opts)
-    sys.exit(1 if FAILED else 0)
+    sys.exit(1 if pass_fail.FAILED else 0)
 
 
 if __name__ == "__main__":

@@ -128,20 +128,8 @@ print(out)
 PY
 }
 
-# jtrue FILE EXPR [ARG...]: the Python expression EXPR (over j = the file's JSON, a = ARGs) holds.
-# Its own errors go to $LOG when the script keeps one, else to standard error.
-jtrue() {
-    python3 - "$@" <<'PY' 2>>"${LOG:-/dev/stderr}"
-import json, sys
-path, expr, a = sys.argv[1], sys.argv[2], sys.argv[3:]
-try:
-    j = json.load(open(path))
-    sys.exit(0 if eval(expr, {"j": j, "a": a}) else 1)
-except Exception as e:
-    print(f"jtrue {expr}: {e}", file=sys.stderr)
-    sys.exit(1)
-PY
-}
+# jtrue and jval (JSON checks).
+. "$SCRIPTS_DIR/json.sh"
 
 # lts_tiered_policy BUCKET [EXTRA_STATEMENT_JSON]: the UAB LTS guide's "Tiered Permissions" example,
 # verbatim but for the bucket name (bob and jane@uab.edu read-write, jane changes the policy),

@@ -2,8 +2,8 @@
 sections are in the sec_*.py modules beside it, their helpers in common.py."""
 import sys
 
-import common
 from common import result, short
+import pass_fail  # importable once common has put scripts/ on the path
 from sec_capacity import sec_flood, sec_limit
 from sec_cli import sec_page, sec_push
 from sec_limits import sec_expiry, sec_fake, sec_limits
@@ -21,4 +21,4 @@ if __name__ == "__main__":
         import traceback
         traceback.print_exc()
         result(False, f"section {sys.argv[1]} ran to its end", f"{type(e).__name__}: {short(e)}")
-    sys.exit(1 if common.FAILED else 0)
+    sys.exit(1 if pass_fail.FAILED else 0)

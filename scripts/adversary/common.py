@@ -4,8 +4,8 @@ import concurrent.futures
 import datetime
 import json
 import os
-import re
 import subprocess
+import sys
 import threading
 
 import boto3
@@ -13,32 +13,18 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pass_fail import result, short  # noqa: E402 - scripts/pass_fail.py, shared with check_uploads.py
+
 E = os.environ
 API, TOKEN, EP, BUCKET = E["ADV_API"], E["ADV_TOKEN"], E["ADV_ENDPOINT"], E["ADV_BUCKET"]
 KEEPER, WORK = E["ADV_KEEPER"], E["ADV_WORK"]
 SERVICE_ENV = dict(line.rstrip("\n").split("=", 1) for line in open(E["ADV_SERVICE_ENV"]) if "=" in line)
 CLEAN_ENV = {k: E[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in E}
-FAILED = 0
-
-
-def result(ok, desc, detail=""):
-    global FAILED
-    if ok:
-        print(f"PASS: {desc}", flush=True)
-    else:
-        FAILED += 1
-        print(f"FAIL: {desc}" + (f" ({detail})" if detail else ""), flush=True)
-    return ok
 
 
 def info(msg):
     print(f"    {msg}", flush=True)
-
-
-def short(text, n=300):
-    """One line of at most n characters; runs of one character shown as `k×1016`."""
-    text = re.sub(r"(.)\1{19,}", lambda m: f"{m.group(1)}×{len(m.group(0))}", " ".join(str(text).split()))
-    return text[:n]
 
 
 # --- the API ------------------------------------------------------------------------------------------

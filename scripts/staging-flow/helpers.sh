@@ -108,30 +108,9 @@ check() { # check DESC DETAIL CMD...: a test command (output not captured) must 
     shift 2
     if "$@"; then pass "$desc"; else fail "$desc ($detail)"; fi
 }
-# jtrue FILE EXPR [ARG...]: the Python expression EXPR (over j = the file's JSON, a = ARGs) holds.
-jtrue() {
-    python3 - "$@" <<'PY' 2>>"$LOGD/steps.log"
-import json, sys
-path, expr, a = sys.argv[1], sys.argv[2], sys.argv[3:]
-try:
-    j = json.load(open(path))
-    sys.exit(0 if eval(expr, {"j": j, "a": a}) else 1)
-except Exception as e:
-    print(f"jtrue {expr}: {e}", file=sys.stderr)
-    sys.exit(1)
-PY
-}
-# jval FILE EXPR [ARG...]: prints the expression's value (empty when it cannot be computed).
-jval() {
-    python3 - "$@" <<'PY' 2>>"$LOGD/steps.log"
-import json, sys
-path, expr, a = sys.argv[1], sys.argv[2], sys.argv[3:]
-try:
-    print(eval(expr, {"j": json.load(open(path)), "a": a}))
-except Exception as e:
-    print(f"jval {expr}: {e}", file=sys.stderr)
-PY
-}
+# jtrue and jval (JSON checks), their errors in the steps log.
+LOG="$LOGD/steps.log"
+. "$(dirname "${BASH_SOURCE[0]}")/../json.sh"
 mask() { local s=$1; [ ${#s} -gt 8 ] && echo "${s:0:4}…${s: -4}" || echo "(set)"; }
 mask_url() {
     python3 - "$1" <<'PY'
