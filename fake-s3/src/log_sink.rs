@@ -5,8 +5,9 @@
 //! ([`LogSink::start_writer`]) [`GATHER`] after the first line of a batch arrives (a quiet
 //! server's line appears a couple of milliseconds after its request; a busy one writes a hundred
 //! lines at a time), at once when the batch reaches [`BATCH_BYTES`], and at shutdown (SIGTERM,
-//! Ctrl-C) and before a panic's message, so nothing logged before either is lost. Only a
-//! `SIGKILL` can lose lines: those of the last [`GATHER`].
+//! Ctrl-C: after the runtime has stopped, so the requests in flight have logged) and before a
+//! panic's message, so nothing logged before either is lost. Only a `SIGKILL` can lose lines:
+//! those of the last [`GATHER`].
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -116,11 +117,17 @@ impl LogSink {
     }
 
     /// Flushes before the default panic message, so the lines logged before a panic come first.
+    /// Only if neither lock is held: the panicking thread may hold one, and std's locks are not
+    /// reentrant.
     pub fn flush_on_panic(&self) {
         let sink = self.clone();
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            sink.flush();
+            if let (Ok(mut batch), Ok(mut out)) = (sink.0.batch.try_lock(), sink.0.out.try_lock()) {
+                let _ = out.write_all(&batch);
+                let _ = out.flush();
+                batch.clear();
+            }
             default(info);
         }));
     }

@@ -60,8 +60,7 @@ const DEFAULT_ACCOUNT: &str = "111122223333";
 const DEFAULT_KEY: &str = "AKIAFAKES3ADMIN00001";
 const DEFAULT_SECRET: &str = "fake-s3-admin-secret";
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
     let sink = log_sink::LogSink::stderr();
     if let Err(e) = sink.start_writer() {
@@ -69,7 +68,20 @@ async fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     sink.flush_on_panic();
-    let code = serve(args, sink.clone()).await;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(serve(args, sink.clone()));
+    // The requests still in flight finish their poll, and log, before the last batch is written.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     sink.flush();
     code
 }

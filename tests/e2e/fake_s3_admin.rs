@@ -208,15 +208,16 @@ async fn the_binary_logs_why_a_request_was_denied() {
         .await
         .map(|r| r.status().as_u16());
     // Stopped as harnesses stop it (SIGTERM): it writes out every line before it exits.
+    let pid = child.id();
     let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &pid.to_string()])
         .status()
         .is_ok_and(|s| s.success());
     if !stopped {
         let _ = child.kill();
     }
     let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
-    assert!(stopped, "kill -TERM {} failed", output.status);
+    assert!(stopped, "kill -TERM {pid} failed");
     assert!(created.is_ok(), "{created:?}");
     assert_eq!(status.ok(), Some(403));
     let log = String::from_utf8_lossy(&output.stderr);

@@ -1,4 +1,4 @@
-//! A request's query string, decoded once (`%XX` and `+` as S3 reads them) into one buffer: the
+//! A request's query string, decoded once (`%XX` escapes; `+` kept as is) into one buffer: the
 //! body's limit, the router, the authenticator and the handlers all read the same [`Query`].
 //! A presigned URL carries half a dozen parameters; one buffer instead of a string per name and
 //! value took a dozen allocations off every such request.

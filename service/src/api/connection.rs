@@ -1,8 +1,10 @@
 //! Keep-alive kept honest: a response to a request whose body the API never read to its end (a
-//! refusal decided on the headers alone, say) says `connection: close`. hyper closes such a
-//! connection after the response anyway, since the unread rest of the body stands between it and
-//! the next request; without the header a client reuses the connection and meets the close, and
-//! its next request fails (RFC 9112 §9.6: a server that closes says so).
+//! refusal decided on the headers alone, say) says `connection: close`. When the unread rest of
+//! the body has not all arrived, hyper closes the connection after the response, since that rest
+//! stands between it and the next request; without the header the client reuses the connection,
+//! meets the close, and its next request fails (RFC 9112 §9.6: a server that closes says so).
+//! When the rest had arrived, hyper would have kept the connection: closing it then costs the
+//! client a reconnect, a deliberate trade for never leaving it to guess.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
