@@ -59,7 +59,7 @@ const XML_SUBRESOURCES: [&str; 13] = [
 ];
 
 /// The limit for a request, from its method, path and (decoded) query names alone.
-pub fn limit_for(parts: &Parts, query: &crate::router::Query, max_data: usize) -> Limit {
+pub fn limit_for(parts: &Parts, query: &crate::query::Query, max_data: usize) -> Limit {
     let path = parts.uri.path();
     let (mut policy_param, mut xml_param, mut upload_id) = (false, false, false);
     for name in query.names() {
@@ -157,7 +157,7 @@ mod tests {
     }
 
     fn limit_of(parts: &Parts, max: usize) -> Limit {
-        let query = crate::router::Query::decode(parts.uri.query()).unwrap_or_default();
+        let query = crate::query::Query::decode(parts.uri.query()).unwrap_or_default();
         limit_for(parts, &query, max)
     }
 

@@ -40,7 +40,7 @@ pub struct ControlCtx<'a> {
     pub op: ControlOp,
     pub account: String,
     pub name: Option<String>,
-    pub query: &'a crate::router::Query,
+    pub query: &'a crate::query::Query,
     /// The authorization outcome, for the journal.
     pub decision: Option<(policy_eval::Decision, String)>,
     /// What the request was authorized for; a refusal soft enforcement waived.

@@ -43,6 +43,7 @@ mod least_privilege;
 mod operation;
 mod pipeline;
 mod post;
+mod query;
 mod response;
 mod router;
 mod s3;
@@ -67,7 +68,7 @@ pub use enforcement::Enforcement;
 pub use error::AwsError;
 pub use faults::FaultConfig;
 pub use identity::{Credentials, Iam, KeyOwner, Role, User};
-pub use router::Query;
+pub use query::Query;
 pub use state::{JournalEntry, Limits};
 
 use state::State;

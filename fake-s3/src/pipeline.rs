@@ -63,7 +63,7 @@ impl Outcome {
 fn resolve(
     route: &Route,
     parts: &http::request::Parts,
-    query: &router::Query,
+    query: &crate::query::Query,
     sts_params: &[(String, String)],
 ) -> Result<Operation, AwsError> {
     match route {
@@ -130,7 +130,7 @@ pub async fn run(
     state: &State,
     peer: SocketAddr,
     parts: &http::request::Parts,
-    query: Result<router::Query, AwsError>,
+    query: Result<crate::query::Query, AwsError>,
     body: Bytes,
     raw_path: &str,
     request_id: &str,
@@ -364,7 +364,7 @@ fn run_s3(
     authenticated: &Authenticated,
     op: S3Op,
     addressed: &Addressed,
-    query: &router::Query,
+    query: &crate::query::Query,
     parts: &http::request::Parts,
     facts: RequestFacts,
 ) -> S3Outcome {

@@ -138,8 +138,8 @@ pub async fn handle(
     let head = parts.method == http::Method::HEAD;
     let raw_path = parts.uri.path().to_owned();
     // Decoded once: the body's limit, the API and the pipeline all read it.
-    let query = crate::router::Query::decode(parts.uri.query());
-    let empty = crate::router::Query::default();
+    let query = crate::query::Query::decode(parts.uri.query());
+    let empty = crate::query::Query::default();
     let names = query.as_ref().unwrap_or(&empty);
     let api = if raw_path.starts_with("/v20180820/") {
         Api::Control

@@ -77,7 +77,7 @@ pub struct RequestParts<'a> {
     /// The path as sent (still percent-encoded).
     pub raw_path: &'a str,
     /// Decoded query parameters, in order.
-    pub query: &'a crate::router::Query,
+    pub query: &'a crate::query::Query,
     pub headers: &'a HeaderMap,
     /// For SigV2: the bucket named by a virtual host, if any.
     pub host_bucket: Option<&'a str>,
@@ -311,7 +311,7 @@ mod tests {
         let parts = RequestParts {
             method: &Method::GET,
             raw_path: "/photos/puppy.jpg",
-            query: &crate::router::Query::default(),
+            query: &crate::query::Query::default(),
             headers: &headers,
             host_bucket: Some("johnsmith"),
         };

@@ -10,12 +10,10 @@
 
 mod control;
 mod host;
-mod query;
 mod s3_op;
 
 pub use control::{control_route, ControlOp};
 pub use host::{classify_host, parse_path, split_access_point_label, HostForm, Target};
-pub use query::Query;
 pub use s3_op::S3Op;
 
 use crate::error::AwsError;
@@ -91,7 +89,7 @@ pub fn route(
     state: &State,
     parts: &http::request::Parts,
     raw_path: &str,
-    query: &Query,
+    query: &crate::query::Query,
 ) -> Result<Route, AwsError> {
     let host_form = match header(parts, "host") {
         Some(host) => classify_host(host),
@@ -122,7 +120,7 @@ pub fn route(
 /// thing that tells an IAM form from an STS one on a shared endpoint.
 pub fn scope_part<'a>(
     parts: &'a http::request::Parts,
-    query: &'a Query,
+    query: &'a crate::query::Query,
     n: usize,
 ) -> Option<&'a str> {
     let credential = header(parts, "authorization")

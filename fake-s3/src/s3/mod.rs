@@ -75,7 +75,7 @@ pub struct Ctx<'a> {
     pub key: Option<&'a str>,
     /// The access point the request came through.
     pub access_point: Option<&'a AccessPoint>,
-    pub query: &'a crate::router::Query,
+    pub query: &'a crate::query::Query,
     pub headers: &'a HeaderMap,
     pub facts: RequestFacts,
     /// The last authorization verdict, for the journal.
