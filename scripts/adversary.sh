@@ -156,12 +156,7 @@ start_fake() {
       exec "$FAKE" --host 127.0.0.1 --port 0 --config "$config" ) \
         >"$TMPD/$name.out" 2>"$TMPD/$name.log" </dev/null 3>&- 4>&- &
     pid=$!
-    for _ in $(seq 1 100); do
-        url=$(sed -n 's|^fake-s3 listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$TMPD/$name.out" 2>/dev/null)
-        [ -n "$url" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    url=$(listening_url "$TMPD/$name.out" "$pid")
     echo "$pid $url"
 }
 
@@ -230,12 +225,7 @@ run keeper setup
   export S3KEEPER_LOG=info
   exec "$KEEPER" serve --listen 127.0.0.1:0 --reconcile-every 0 ) >"$TMPD/serve.out" 2>"$TMPD/serve.log" </dev/null 3>&- 4>&- &
 SERVE_PID=$!
-for _ in $(seq 1 150); do
-    API=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\)$|\1|p' "$TMPD/serve.out" 2>/dev/null)
-    [ -n "$API" ] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.1
-done
+API=$(listening_url "$TMPD/serve.out" "$SERVE_PID" 150)
 [ -n "$API" ] || { fail "s3keeper serve starts (got: $(tail -c 400 "$TMPD/serve.log"))"; exit 1; }
 ok=0
 for _ in $(seq 1 50); do

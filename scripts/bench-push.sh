@@ -34,12 +34,9 @@ cat >"$WORK/config.json" <<JSON
 JSON
 "$FAKE" --host 127.0.0.1 --port 0 --config "$WORK/config.json" >"$WORK/fake.out" 2>"$WORK/fake.log" </dev/null &
 FAKE_PID=$!
-ENDPOINT=""
-for _ in $(seq 1 100); do
-    ENDPOINT=$(sed -n 's/^fake-s3 listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/fake.out")
-    [ -n "$ENDPOINT" ] && break
-    sleep 0.1
-done
+# shellcheck source=listening.sh
+. "$ROOT/scripts/listening.sh"
+ENDPOINT=$(listening_url "$WORK/fake.out" "$FAKE_PID")
 [ -n "$ENDPOINT" ] || die "fake-s3 did not start: $(cat "$WORK/fake.log")"
 
 # Only the SDK's standard settings; nothing of the caller's AWS configuration.

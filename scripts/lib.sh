@@ -128,8 +128,9 @@ print(out)
 PY
 }
 
-# jtrue and jval (JSON checks).
+# jtrue and jval (JSON checks); listening_url (a started server's address).
 . "$SCRIPTS_DIR/json.sh"
+. "$SCRIPTS_DIR/listening.sh"
 
 # lts_tiered_policy BUCKET [EXTRA_STATEMENT_JSON]: the UAB LTS guide's "Tiered Permissions" example,
 # verbatim but for the bucket name (bob and jane@uab.edu read-write, jane changes the policy),

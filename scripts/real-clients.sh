@@ -68,14 +68,11 @@ start_server() {
     "$BIN" --host 127.0.0.1 --port 0 --config "$config" >"$LOGS/$name.out" 2>"$LOGS/$name.log" </dev/null &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
-    ENDPOINT=""
-    for _ in $(seq 1 100); do
-        ENDPOINT=$(sed -n 's/^fake-s3 listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$LOGS/$name.out")
-        [ -n "$ENDPOINT" ] && break
+    ENDPOINT=$(listening_url "$LOGS/$name.out" "$SERVER_PID")
+    if [ -z "$ENDPOINT" ]; then
         kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOGS/$name.out" "$LOGS/$name.log" >&2; die "fake-s3 ($config) exited at start-up"; }
-        sleep 0.1
-    done
-    [ -n "$ENDPOINT" ] || die "fake-s3 ($config) did not print its address within 10 s"
+        die "fake-s3 ($config) did not print its address within 10 s"
+    fi
 }
 ONLY=" ${REAL_CLIENTS_ONLY:-aws boto3 s3cmd ap sts ceph features} "
 # Every section of check_s3_features.py (the ceph one needs the Ceph-dialect server).

@@ -35,13 +35,7 @@ start_server() {
         >"$TMPD/fake-$name.out" 2>"$TMPD/fake-$name.log" </dev/null 3>&- 4>&- &
     pid=$!
     SERVER_PIDS+=("$pid")
-    ENDPOINT=""
-    for _ in $(seq 1 100); do
-        ENDPOINT=$(sed -n 's|^fake-s3 listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$TMPD/fake-$name.out")
-        [ -n "$ENDPOINT" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    ENDPOINT=$(listening_url "$TMPD/fake-$name.out" "$pid")
     if [ -z "$ENDPOINT" ]; then
         cat "$TMPD/fake-$name.out" "$TMPD/fake-$name.log" >&2
         fail "fake-s3 starts with $(basename "$config")"

@@ -8,13 +8,7 @@ API_TOKEN=$(hex 16)
 printf 'Authorization: Bearer %s\n' "$API_TOKEN" >"$TMPD/auth-header"
 ( apply_env service; exec "$KEEPER" serve --listen 127.0.0.1:0 --reconcile-every 0 ) >"$LOGD/serve.out" 2>"$LOGD/serve.log" &
 SERVE_PID=$!
-API=""
-for _ in $(seq 1 150); do
-    API=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\)$|\1|p' "$LOGD/serve.out")
-    [ -n "$API" ] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.1
-done
+API=$(listening_url "$LOGD/serve.out" "$SERVE_PID" 150)
 [ -n "$API" ] || { fail "s3keeper serve starts (got: $(tail -c 400 "$LOGD/serve.log"))"; stop "no API"; }
 # api METHOD PATH [JSON]: the answer's status in STATUS, its body in $TMPD/body.
 api() {

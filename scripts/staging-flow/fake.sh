@@ -51,12 +51,7 @@ PY
       export PATH="$SAVED_PATH" RUST_LOG=info
       exec "$FAKE" --port 0 --config "$TMPD/fake-s3-config.json" ) >"$LOGD/fake-s3.out" 2>"$LOGD/fake-s3.log" &
     FAKE_PID=$!
-    for _ in $(seq 1 100); do
-        ENDPOINT=$(sed -n 's|^fake-s3 listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$LOGD/fake-s3.out")
-        [ -n "$ENDPOINT" ] && break
-        kill -0 "$FAKE_PID" 2>/dev/null || break
-        sleep 0.1
-    done
+    ENDPOINT=$(listening_url "$LOGD/fake-s3.out" "$FAKE_PID")
     if [ -z "$ENDPOINT" ]; then
         fail "fake-s3 starts with the generated configuration (got: $(tail -c 400 "$LOGD/fake-s3.log"))"
         stop "no fake-s3"

@@ -111,6 +111,7 @@ check() { # check DESC DETAIL CMD...: a test command (output not captured) must 
 # jtrue and jval (JSON checks), their errors in the steps log.
 LOG="$LOGD/steps.log"
 . "$(dirname "${BASH_SOURCE[0]}")/../json.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../listening.sh"   # listening_url
 mask() { local s=$1; [ ${#s} -gt 8 ] && echo "${s:0:4}…${s: -4}" || echo "(set)"; }
 mask_url() {
     python3 - "$1" <<'PY'
