@@ -9,7 +9,8 @@
 #   scripts/bench-fake-get.sh            # builds both in release if needed (minutes on 2 cores)
 #
 # Environment: FAKE_S3_BIN, BARE_BIN (use these binaries), BENCH_SECONDS (per run, default 10),
-# BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (16), BENCH_METHODS ("GET PUT").
+# BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (16), BENCH_METHODS ("GET PUT"), BENCH_BARE_WORKERS
+# (the bare server's worker threads; default one per core, as `#[tokio::main]` gives).
 # fake-s3 logs its one line per request (SPEC §3.1) to a file, as a user running it would.
 # Installs wrk with apt-get when missing. Not part of CI: run it by hand; figures go to
 # docs/benchmarks.md. Exit 2 when it cannot start.
@@ -21,7 +22,8 @@ CONNS="${BENCH_CONNECTIONS:-16}"
 METHODS="${BENCH_METHODS:-GET PUT}"
 bad() { echo "bench-fake-get: $*" >&2; exit 2; }
 
-case "$SECS$ROUNDS$CONNS" in *[!0-9]*) bad "BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS are whole numbers" ;; esac
+BARE_WORKERS="${BENCH_BARE_WORKERS:-}"
+case "$SECS$ROUNDS$CONNS$BARE_WORKERS" in *[!0-9]*) bad "BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS and BENCH_BARE_WORKERS are whole numbers" ;; esac
 if ! command -v wrk >/dev/null; then
     if [ "$(id -u)" = 0 ]; then
         (apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }) \
@@ -57,7 +59,8 @@ FPORT=$(free_port)
 "$FAKE" --port "$FPORT" >"$TMPD/fake.out" 2>"$TMPD/fake.log" &
 PIDS+=($!)
 BPORT=$(free_port)
-"$BARE" "$BPORT" >"$TMPD/bare.out" 2>&1 &
+# shellcheck disable=SC2086 # no workers given: no argument
+"$BARE" "$BPORT" $BARE_WORKERS >"$TMPD/bare.out" 2>&1 &
 PIDS+=($!)
 wait_port "$FPORT" || bad "fake-s3 did not start: $(tail -3 "$TMPD/fake.log")"
 wait_port "$BPORT" || bad "the bare server did not start: $(cat "$TMPD/bare.out")"

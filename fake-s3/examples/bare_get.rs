@@ -1,10 +1,14 @@
 //! The ceiling for `scripts/bench-fake-get.sh`: a bare hyper server that answers every request
-//! with the same 1 KiB body (reading and dropping any request body), on the same runtime, server
-//! settings and allocator as the `fake-s3` binary (tokio multi-thread with 2 workers, hyper http1
-//! with keep-alive and `TCP_NODELAY`, mimalloc), so the ratio of the two rates is the cost of
-//! fake-s3's own work per request.
+//! with the same 1 KiB body (reading and dropping any request body), with the `fake-s3` binary's
+//! server settings and allocator (hyper http1 with keep-alive and `TCP_NODELAY`, mimalloc) on the
+//! runtime `#[tokio::main]` gives a server: multi-threaded, a worker per core. The ratio of the
+//! two rates is the cost of fake-s3's own work per request. Other shapes of this server measured
+//! otherwise (docs/benchmarks.md): the `fake-s3` binary's own (a single-threaded runtime per
+//! connection thread) slower, a single worker faster (wrk then has a core to itself).
 //!
-//! `cargo run --release -p fake-s3 --example bare_get -- [PORT]` prints `listening on http://127.0.0.1:PORT`.
+//! `cargo run --release -p fake-s3 --example bare_get -- [PORT] [WORKERS]` prints
+//! `listening on http://127.0.0.1:PORT`; WORKERS (default: one per core) is for trying other
+//! shapes by hand.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,16 +20,32 @@ use hyper_util::rt::TokioIo;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> std::process::ExitCode {
-    let port: u16 = match std::env::args().nth(1).map(|p| p.parse()) {
-        None => 0,
-        Some(Ok(p)) => p,
-        Some(Err(e)) => {
-            eprintln!("error: the port: {e}");
+fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<u16>());
+    let (port, workers) = match (args.next(), args.next()) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => {
+            eprintln!("error: usage: bare_get [PORT] [WORKERS]: {e}");
             return std::process::ExitCode::from(2);
         }
+        (port, workers) => (
+            port.and_then(Result::ok).unwrap_or(0),
+            workers.and_then(Result::ok).map(usize::from),
+        ),
     };
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers.filter(|n| *n > 0) {
+        runtime.worker_threads(n);
+    }
+    match runtime.enable_all().build() {
+        Ok(r) => r.block_on(serve(port)),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(port: u16) -> std::process::ExitCode {
     let listener =
         match tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await {
             Ok(l) => l,

@@ -44,6 +44,20 @@ pub struct Need {
     pub prefix: Option<String>,
 }
 
+impl Need {
+    pub fn new(action: &str, resource: &str, prefix: Option<&str>) -> Need {
+        Need {
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            prefix: prefix.map(str::to_owned),
+        }
+    }
+
+    fn is(&self, action: &str, resource: &str, prefix: Option<&str>) -> bool {
+        self.action == action && self.resource == resource && self.prefix.as_deref() == prefix
+    }
+}
+
 /// What one request was authorized for, and whether a refusal was waived.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
@@ -58,13 +72,9 @@ pub struct Ledger {
 impl Ledger {
     /// Notes that the request needed `action` on `resource`.
     pub fn note(&mut self, action: &str, resource: &str, prefix: Option<&str>) {
-        let need = Need {
-            action: action.to_owned(),
-            resource: resource.to_owned(),
-            prefix: prefix.map(str::to_owned),
-        };
-        if !self.needs.contains(&need) {
-            self.needs.push(need);
+        // Compared before anything is copied: most requests note the same need more than once.
+        if !self.needs.iter().any(|n| n.is(action, resource, prefix)) {
+            self.needs.push(Need::new(action, resource, prefix));
         }
     }
 

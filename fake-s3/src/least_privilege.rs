@@ -82,21 +82,13 @@ pub fn policy(needs: &[Need]) -> Value {
 mod tests {
     use super::*;
 
-    fn need(action: &str, resource: &str, prefix: Option<&str>) -> Need {
-        Need {
-            action: action.into(),
-            resource: resource.into(),
-            prefix: prefix.map(str::to_owned),
-        }
-    }
-
     #[test]
     fn grouped_by_resource_with_prefix_conditions() {
         let doc = policy(&[
-            need("s3:GetObject", "arn:aws:s3:::b/a.csv", None),
-            need("s3:PutObject", "arn:aws:s3:::b/a.csv", None),
-            need("s3:ListBucket", "arn:aws:s3:::b", Some("data/")),
-            need("s3:ListBucket", "arn:aws:s3:::b", Some("out/")),
+            Need::new("s3:GetObject", "arn:aws:s3:::b/a.csv", None),
+            Need::new("s3:PutObject", "arn:aws:s3:::b/a.csv", None),
+            Need::new("s3:ListBucket", "arn:aws:s3:::b", Some("data/")),
+            Need::new("s3:ListBucket", "arn:aws:s3:::b", Some("out/")),
         ]);
         assert_eq!(
             doc,

@@ -39,6 +39,7 @@ mod error;
 mod faults;
 mod iam;
 mod identity;
+mod journal;
 mod least_privilege;
 mod operation;
 mod pipeline;
@@ -68,8 +69,9 @@ pub use enforcement::Enforcement;
 pub use error::AwsError;
 pub use faults::FaultConfig;
 pub use identity::{Credentials, Iam, KeyOwner, Role, User};
+pub use journal::JournalEntry;
 pub use query::Query;
-pub use state::{JournalEntry, Limits};
+pub use state::Limits;
 
 use state::State;
 use storage::Storage;
@@ -103,6 +105,7 @@ pub struct FakeAws {
     storage: Storage,
     limits: Limits,
     enforcement: Enforcement,
+    connection_threads: usize,
     error: Option<Error>,
 }
 
@@ -115,8 +118,18 @@ impl FakeAws {
             storage: Storage::default(),
             limits: Limits::default(),
             enforcement: Enforcement::Hard,
+            connection_threads: 0,
             error: None,
         }
+    }
+
+    /// Serves connections on `n` threads of their own, each a single-threaded runtime, handed
+    /// out round-robin as they are accepted, instead of on the runtime that starts the fake (0,
+    /// the default). A connection's requests then never change threads, which spares the
+    /// wake-ups a shared multi-threaded runtime makes; the `fake-s3` binary uses one per core.
+    pub fn connection_threads(mut self, n: usize) -> Self {
+        self.connection_threads = n;
+        self
     }
 
     /// Sets the region the fake serves.
@@ -183,7 +196,12 @@ impl FakeAws {
         state.enforcement = self.enforcement;
         let state = Arc::new(state);
         let (tx, rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, Arc::clone(&state), rx));
+        let task = tokio::spawn(server::serve(
+            listener,
+            Arc::clone(&state),
+            rx,
+            self.connection_threads,
+        ));
         Ok(FakeAwsHandle {
             addr: local,
             state,
@@ -363,7 +381,9 @@ impl FakeAwsHandle {
         self.state.storage().stored_bytes()
     }
 
-    /// Stops the server and waits for it.
+    /// Stops the server and waits for it: no new connections are accepted, idle ones are closed
+    /// and each open one closes after answering the request it is in (a client that never
+    /// finishes sending its request holds this up; the `fake-s3` binary waits a second at most).
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {

@@ -16,6 +16,11 @@ use std::time::Duration;
 /// A batch this large is written out at once by the thread that filled it.
 pub const BATCH_BYTES: usize = 16 * 1024;
 
+/// Room past [`BATCH_BYTES`] for the line that fills a batch, so that line does not grow (and
+/// copy) the batch: a batch is sent out once it reaches [`BATCH_BYTES`], always by a line that
+/// overshoots it.
+const LINE_ROOM: usize = 4 * 1024;
+
 /// How long the writer lets a batch gather after its first line.
 pub const GATHER: Duration = Duration::from_millis(2);
 
@@ -42,7 +47,7 @@ impl LogSink {
     /// A sink writing to `out`.
     pub fn new(out: Box<dyn Write + Send>) -> Self {
         LogSink(Arc::new(Inner {
-            batch: Mutex::new(Vec::with_capacity(BATCH_BYTES)),
+            batch: Mutex::new(Vec::with_capacity(BATCH_BYTES + LINE_ROOM)),
             started: Condvar::new(),
             out: Mutex::new(out),
         }))
@@ -87,7 +92,7 @@ impl LogSink {
     }
 
     fn write_out(&self, mut batch: MutexGuard<'_, Vec<u8>>) {
-        let full = std::mem::replace(&mut *batch, Vec::with_capacity(BATCH_BYTES));
+        let full = std::mem::replace(&mut *batch, Vec::with_capacity(BATCH_BYTES + LINE_ROOM));
         let mut out = self.0.out.lock().unwrap_or_else(PoisonError::into_inner);
         drop(batch);
         // A log that cannot be written (standard error closed) is not a reason to fail requests.
@@ -134,10 +139,11 @@ impl LogSink {
 }
 
 /// tracing-subscriber formats each event into one buffer and hands it over with one `write_all`.
+/// It borrows the sink: a clone per line touched the shared count from every worker.
 #[derive(Debug)]
-pub struct Appender(LogSink);
+pub struct Appender<'a>(&'a LogSink);
 
-impl Write for Appender {
+impl Write for Appender<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.append(buf);
         Ok(buf.len())
@@ -148,11 +154,11 @@ impl Write for Appender {
     }
 }
 
-impl tracing_subscriber::fmt::MakeWriter<'_> for LogSink {
-    type Writer = Appender;
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogSink {
+    type Writer = Appender<'a>;
 
-    fn make_writer(&self) -> Appender {
-        Appender(self.clone())
+    fn make_writer(&'a self) -> Appender<'a> {
+        Appender(self)
     }
 }
 

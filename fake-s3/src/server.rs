@@ -18,36 +18,165 @@ use crate::error::{Api, AwsError};
 use crate::response::Resp;
 use crate::router::{self, HostForm};
 use crate::s3;
-use crate::state::{JournalEntry, State};
+use crate::state::State;
 
-/// Accepts connections until `shutdown` changes.
-pub async fn serve(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
+/// Accepts connections until `shutdown` changes, then waits until every connection has closed
+/// (each finishes the request it is in). Connections are served on the runtime that runs this, or,
+/// with `threads` > 0, on that many threads of their own, handed out round-robin (see
+/// [`crate::FakeAws::connection_threads`]).
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+    threads: usize,
+) {
+    let mut connections = Connections::new(threads);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let state = Arc::clone(&state);
-                let mut conn_shutdown = shutdown.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(handle(&state, peer, req).await) }
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .max_buf_size(64 * 1024)
-                        .serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = conn_shutdown.changed() => conn.as_mut().graceful_shutdown(),
-                    }
-                });
+                connections.serve(stream, peer, Arc::clone(&state), shutdown.clone());
             }
+            Some(_) = connections.local.join_next(), if !connections.local.is_empty() => {}
             _ = shutdown.changed() => break,
         }
     }
+    drop(listener);
+    connections.close().await;
+}
+
+/// Where accepted connections are served.
+struct Connections {
+    /// Connections served on this runtime (when there are no connection threads).
+    local: tokio::task::JoinSet<()>,
+    threads: Vec<tokio::sync::mpsc::UnboundedSender<Handoff>>,
+    /// One per thread, completed when the thread's connections have all closed.
+    finished: Vec<tokio::sync::oneshot::Receiver<()>>,
+    next: usize,
+}
+
+type Handoff = (
+    std::net::TcpStream,
+    SocketAddr,
+    Arc<State>,
+    watch::Receiver<bool>,
+);
+
+impl Connections {
+    fn new(threads: usize) -> Self {
+        let mut out = Connections {
+            local: tokio::task::JoinSet::new(),
+            threads: Vec::with_capacity(threads),
+            finished: Vec::with_capacity(threads),
+            next: 0,
+        };
+        for n in 0..threads {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let (finished, finished_rx) = tokio::sync::oneshot::channel();
+            let spawned = std::thread::Builder::new()
+                .name(format!("fake-s3-conn-{n}"))
+                .spawn(move || connection_thread(rx, finished));
+            match spawned {
+                Ok(_) => {
+                    out.threads.push(tx);
+                    out.finished.push(finished_rx);
+                }
+                // The connections go to the threads that did start, or to this runtime.
+                Err(e) => tracing::error!("cannot start connection thread {n}: {e}"),
+            }
+        }
+        out
+    }
+
+    fn serve(
+        &mut self,
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+        state: Arc<State>,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        if self.threads.is_empty() {
+            self.local.spawn(connection(stream, peer, state, shutdown));
+            return;
+        }
+        // Deregistered from this runtime's reactor, to be registered with the thread's.
+        let Ok(stream) = stream.into_std() else {
+            return;
+        };
+        let thread = &self.threads[self.next % self.threads.len()];
+        self.next = self.next.wrapping_add(1);
+        let _ = thread.send((stream, peer, state, shutdown));
+    }
+
+    async fn close(mut self) {
+        self.threads.clear();
+        for finished in self.finished {
+            let _ = finished.await;
+        }
+        while self.local.join_next().await.is_some() {}
+    }
+}
+
+/// One connection thread: a single-threaded runtime, so a connection's requests never change
+/// threads and no request wakes another thread. Returns once no more connections will come and
+/// every one it was given has closed.
+fn connection_thread(
+    mut handed: tokio::sync::mpsc::UnboundedReceiver<Handoff>,
+    finished: tokio::sync::oneshot::Sender<()>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            // Its connections are dropped (closed), not left hanging.
+            tracing::error!("cannot start a connection thread's runtime: {e}");
+            handed.close();
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let mut open = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                received = handed.recv() => {
+                    let Some((stream, peer, state, shutdown)) = received else { break };
+                    if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
+                        open.spawn(connection(stream, peer, state, shutdown));
+                    }
+                }
+                Some(_) = open.join_next(), if !open.is_empty() => {}
+            }
+        }
+        while open.join_next().await.is_some() {}
+    });
+    let _ = finished.send(());
+}
+
+/// Serves one connection's requests until it closes or the server stops.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let service = hyper::service::service_fn(move |req| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Infallible>(handle(&state, peer, req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .max_buf_size(64 * 1024)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
+    }
+    // Graceful: the request in flight is answered, then the connection closes.
+    let _ = conn.await;
 }
 
 fn finish(resp: Resp, request_id: &str) -> Response<Full<Bytes>> {
@@ -202,21 +331,20 @@ pub async fn handle(
             parts.uri.path()
         );
     }
-    let host = crate::router::host_of(&parts);
-    state.record(JournalEntry {
-        request_id: request_id.clone(),
+    state.record(&crate::journal::Record {
+        request_id: &request_id,
         time: received,
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        host,
-        operation,
-        principal,
-        decision,
-        explanation,
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        host: crate::router::host_of(&parts),
+        operation: &operation,
+        principal: &principal,
+        decision: decision.as_deref(),
+        explanation: &explanation,
         status,
         // Soft only when the request was served: a later check that is not policy may still refuse.
         enforcement: (ledger.soft && status < 400).then_some("soft"),
-        authorized: ledger.needs,
+        authorized: &ledger.needs,
     });
     let mut response = match result {
         Ok(resp) => finish(resp, &request_id),

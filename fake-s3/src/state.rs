@@ -1,7 +1,6 @@
-//! Shared server state: IAM, storage, the clock, the journal and fault injection. Locks are
+//! Shared server state: IAM, storage, the clock, the journal ([`crate::journal`]) and fault injection. Locks are
 //! short-lived and never held across an await; a poisoned lock is recovered, not unwrapped.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -28,52 +27,6 @@ impl Default for Limits {
     }
 }
 
-/// One authorization decision, as the journal records it (and `GET /_fake/journal` serves it).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct JournalEntry {
-    pub request_id: String,
-    /// When the fake received the request (its own clock; RFC 3339 in JSON, written only when the
-    /// journal is read).
-    #[serde(serialize_with = "rfc3339")]
-    pub time: OffsetDateTime,
-    pub method: String,
-    /// The request path, as sent (percent-encoded).
-    pub path: String,
-    /// The `Host` header, which shows how the request was addressed.
-    pub host: String,
-    pub operation: String,
-    /// The caller's ARN, or `anonymous`.
-    pub principal: String,
-    /// `Allow`, `ExplicitDeny` or `ImplicitDeny`; `None` when the request failed before
-    /// authorization (bad signature, unknown bucket…).
-    pub decision: Option<String>,
-    /// Why, in words (policy-eval's explanation summary).
-    pub explanation: String,
-    pub status: u16,
-    /// `soft` when policy refused the request and soft enforcement served it anyway.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforcement: Option<&'static str>,
-    /// What the request was authorized for (action, resource, a listing's prefix), allowed or
-    /// not: what `GET /_fake/least-privilege` builds its policy from.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub authorized: Vec<crate::enforcement::Need>,
-}
-
-fn rfc3339<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-    let text = t
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(serde::ser::Error::custom)?;
-    s.serialize_str(&text)
-}
-
-/// The journal's entries and, per principal, every authorization its requests needed since the
-/// last reset (kept apart from the entries, which a test may clear or which may roll over).
-#[derive(Debug, Default)]
-struct Journal {
-    entries: VecDeque<JournalEntry>,
-    observed: HashMap<String, HashSet<crate::enforcement::Need>>,
-}
-
 /// Shared state behind the server.
 #[derive(Debug)]
 pub struct State {
@@ -85,7 +38,7 @@ pub struct State {
     /// Whether `clock` holds a time: every request reads the clock several times, and without a
     /// fixed time (the usual case) that needs no lock.
     clock_fixed: AtomicBool,
-    journal: Mutex<Journal>,
+    journal: Mutex<crate::journal::Journal>,
     pub limits: Limits,
     pub faults: crate::faults::Faults,
     /// The server's setting, which [`State::reset`] keeps.
@@ -116,9 +69,6 @@ impl crate::auth::Keys for State {
     }
 }
 
-/// How many journal entries are kept.
-pub const JOURNAL_CAPACITY: usize = 100_000;
-
 fn recover<T>(r: Result<T, std::sync::PoisonError<T>>) -> T {
     r.unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -130,7 +80,7 @@ impl State {
             region: region.to_owned(),
             clock: Mutex::new(None),
             clock_fixed: AtomicBool::new(false),
-            journal: Mutex::new(Journal::default()),
+            journal: Mutex::new(crate::journal::Journal::default()),
             limits,
             faults: crate::faults::Faults::default(),
             enforcement: crate::enforcement::Enforcement::Hard,
@@ -149,10 +99,7 @@ impl State {
         *self.iam_mut() = self.initial.0.clone();
         *self.storage_mut() = self.initial.1.clone();
         self.set_time(None);
-        let mut journal = recover(self.journal.lock());
-        journal.entries.clear();
-        journal.observed.clear();
-        drop(journal);
+        recover(self.journal.lock()).reset();
         self.faults.configure(crate::faults::FaultConfig::default());
     }
 
@@ -210,68 +157,26 @@ impl State {
         id
     }
 
-    /// Records a decision.
-    pub fn record(&self, entry: JournalEntry) {
-        let mut j = recover(self.journal.lock());
-        if !entry.authorized.is_empty() {
-            let seen = match j.observed.get_mut(&entry.principal) {
-                Some(seen) => seen,
-                None => j.observed.entry(entry.principal.clone()).or_default(),
-            };
-            for need in &entry.authorized {
-                if !seen.contains(need) {
-                    seen.insert(need.clone());
-                }
-            }
-        }
-        let evicted = if j.entries.len() == JOURNAL_CAPACITY {
-            j.entries.pop_front()
-        } else {
-            None
-        };
-        j.entries.push_back(entry);
-        drop(j);
-        // Freed after the lock is released: the oldest entry's strings are long out of cache,
-        // and every other request waits for this lock.
+    /// Records a request in the journal.
+    pub fn record(&self, entry: &crate::journal::Record<'_>) {
+        let evicted = recover(self.journal.lock()).record(entry);
         drop(evicted);
     }
 
     /// The journal, oldest first.
-    pub fn journal(&self) -> Vec<JournalEntry> {
-        recover(self.journal.lock())
-            .entries
-            .iter()
-            .cloned()
-            .collect()
+    pub fn journal(&self) -> Vec<crate::journal::JournalEntry> {
+        recover(self.journal.lock()).entries()
     }
 
     /// Empties the journal (what each principal needed is kept until [`State::reset`]).
     pub fn clear_journal(&self) {
-        recover(self.journal.lock()).entries.clear();
+        recover(self.journal.lock()).clear();
     }
 
-    /// Every authorization `principal`'s requests needed since the last reset. A role's ARN
-    /// gathers what every session of the role needed (`arn:aws:sts::ACCOUNT:assumed-role/NAME/…`),
-    /// since the role is what a policy is attached to.
+    /// Every authorization `principal`'s requests needed since the last reset (see
+    /// [`crate::journal::Journal::observed`]).
     pub fn observed(&self, principal: &str) -> Vec<crate::enforcement::Need> {
-        let journal = recover(self.journal.lock());
-        let sessions = policy_eval::arn::Arn::parse(principal)
-            .filter(|a| a.service == "iam")
-            .and_then(|a| {
-                let name = a.resource.strip_prefix("role/")?.rsplit('/').next()?;
-                Some(format!("arn:aws:sts::{}:assumed-role/{name}/", a.account))
-            });
-        let mut out: HashSet<crate::enforcement::Need> = HashSet::new();
-        for (who, needs) in &journal.observed {
-            let mine = who == principal
-                || sessions
-                    .as_deref()
-                    .is_some_and(|prefix| who.starts_with(prefix));
-            if mine {
-                out.extend(needs.iter().cloned());
-            }
-        }
-        out.into_iter().collect()
+        recover(self.journal.lock()).observed(principal)
     }
 }
 

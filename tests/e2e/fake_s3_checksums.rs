@@ -368,18 +368,8 @@ async fn complete_checks_the_parts_checksums(
         .await;
     assert_eq!(result.as_ref().err().and_then(|e| e.code()), expected);
     if expected.is_none() {
-        let body = s3
-            .get_object()
-            .bucket(BUCKET)
-            .key("k")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"))
-            .body
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .into_bytes();
+        let got = s3.get_object().bucket(BUCKET).key("k").send().await;
+        let body = crate::support::object_bytes(got).await;
         assert_eq!(&body[..], b"second try");
     }
 }

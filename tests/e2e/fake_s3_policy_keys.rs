@@ -295,13 +295,7 @@ async fn copy_of_an_object_the_caller_does_not_own(
     // The bucket owner reads it with ACLs disabled; under ObjectWriter the copy is the copier's.
     match ownership {
         ObjectOwnership::BucketOwnerEnforced => {
-            let bytes = body
-                .unwrap_or_else(|e| panic!("{e:?}"))
-                .body
-                .collect()
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
-                .into_bytes();
+            let bytes = crate::support::object_bytes(body).await;
             assert_eq!(&bytes[..], b"source bytes");
         }
         _ => assert!(body.is_ok() || outcome(body).as_deref() == Some("AccessDenied")),

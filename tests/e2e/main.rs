@@ -11,6 +11,7 @@ mod fake_s3_catalogue;
 mod fake_s3_ceph_rgw;
 mod fake_s3_checksums;
 mod fake_s3_conditions;
+mod fake_s3_connection_threads;
 mod fake_s3_copy;
 mod fake_s3_cors;
 mod fake_s3_iam;

@@ -11,7 +11,15 @@ pub async fn fake_with_bucket(
     accounts: &[&str],
     bucket: &str,
 ) -> (fake_s3::FakeAwsHandle, aws_sdk_s3::Client) {
-    let mut builder = fake_s3::FakeAws::builder();
+    fake_from_with_bucket(fake_s3::FakeAws::builder(), accounts, bucket).await
+}
+
+/// [`fake_with_bucket`] from a builder already given other settings.
+pub async fn fake_from_with_bucket(
+    mut builder: fake_s3::FakeAws,
+    accounts: &[&str],
+    bucket: &str,
+) -> (fake_s3::FakeAwsHandle, aws_sdk_s3::Client) {
     for a in accounts {
         builder = builder.account(a);
     }
@@ -26,6 +34,18 @@ pub async fn fake_with_bucket(
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     (fake, s3)
+}
+
+/// The bytes of a GetObject that must have succeeded.
+pub async fn object_bytes<E: std::fmt::Debug>(
+    got: Result<aws_sdk_s3::operation::get_object::GetObjectOutput, E>,
+) -> bytes::Bytes {
+    got.unwrap_or_else(|e| panic!("{e:?}"))
+        .body
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_bytes()
 }
 
 /// Uploads `body` as `key` in one multipart part (with `tagging` on the upload if given) and

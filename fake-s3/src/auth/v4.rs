@@ -79,21 +79,21 @@ pub(super) fn verify_signature(
 }
 
 pub(super) fn signature_matches(parts: &RequestParts<'_>, claim: &Claim<'_>) -> bool {
-    let header_value = |name: &str| -> Option<String> {
+    let header_value = |name: &str, out: &mut String| -> Option<()> {
         let mut values = parts
             .headers
             .get_all(name)
             .iter()
             .filter_map(|v| v.to_str().ok());
-        let mut out = sigv4::canonical_header_value(values.next()?);
+        out.push_str(&sigv4::canonical_header_value(values.next()?));
         for v in values {
             out.push(',');
             out.push_str(&sigv4::canonical_header_value(v));
         }
-        Some(out)
+        Some(())
     };
     canonical_uris(parts.raw_path).iter().any(|uri| {
-        sigv4::canonical_request(
+        sigv4::canonical_request_with(
             parts.method.as_str(),
             uri,
             claim.canonical_query,

@@ -77,10 +77,9 @@ pub fn header<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str
 }
 
 /// The request's host: the `Host` header, or the URI's authority (HTTP/1.1 absolute form).
-pub fn host_of(parts: &http::request::Parts) -> String {
+pub fn host_of(parts: &http::request::Parts) -> &str {
     header(parts, "host")
-        .map(str::to_owned)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str))
         .unwrap_or_default()
 }
 
@@ -93,7 +92,7 @@ pub fn route(
 ) -> Result<Route, AwsError> {
     let host_form = match header(parts, "host") {
         Some(host) => classify_host(host),
-        None => classify_host(&host_of(parts)),
+        None => classify_host(host_of(parts)),
     };
     if raw_path.starts_with("/v20180820/") {
         return control_request(parts, raw_path, &host_form);
