@@ -110,7 +110,7 @@ pub async fn read(parts: &Parts, body: Incoming, limit: Limit) -> Result<Bytes, 
     };
     let declared = parts
         .headers
-        .get("content-length")
+        .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if let Some(n) = declared {

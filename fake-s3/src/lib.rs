@@ -37,6 +37,7 @@ mod control;
 mod enforcement;
 mod error;
 mod faults;
+mod header;
 mod iam;
 mod identity;
 mod journal;

@@ -75,7 +75,9 @@ fn resolve(
                 &parts.method,
                 &addressed.target,
                 &query_keys,
-                parts.headers.contains_key("x-amz-copy-source"),
+                parts
+                    .headers
+                    .contains_key(http::HeaderName::from_static("x-amz-copy-source")),
                 form_upload,
             )
             .map(Operation::S3)
@@ -266,7 +268,7 @@ pub async fn run(
         carried: operation::carried_keys(&parts.headers),
         globals: [("referer", "aws:Referer"), ("user-agent", "aws:UserAgent")]
             .into_iter()
-            .filter_map(|(h, key)| Some((key, parts.headers.get(h)?.to_str().ok()?.to_owned())))
+            .filter_map(|(h, key)| Some((key, crate::header::value(&parts.headers, h)?.to_owned())))
             .collect(),
         dialect: if state.ceph() {
             policy_eval::Dialect::CephRgw

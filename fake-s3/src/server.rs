@@ -358,7 +358,7 @@ pub async fn handle(
         Some(b)
             if api == Api::S3
                 && parts.method != http::Method::OPTIONS
-                && parts.headers.contains_key("origin") =>
+                && parts.headers.contains_key(http::header::ORIGIN) =>
         {
             s3::cors_headers(state, b, &parts.method, &parts.headers)
         }

@@ -85,7 +85,7 @@ pub struct RequestParts<'a> {
 
 impl RequestParts<'_> {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::header::value(self.headers, name)
     }
 
     fn query_value(&self, name: &str) -> Option<&str> {

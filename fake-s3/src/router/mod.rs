@@ -73,7 +73,7 @@ pub fn is_form(parts: &http::request::Parts) -> bool {
 
 /// A header's value, when it is text.
 pub fn header<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str> {
-    parts.headers.get(name).and_then(|v| v.to_str().ok())
+    crate::header::value(&parts.headers, name)
 }
 
 /// The request's host: the `Host` header, or the URI's authority (HTTP/1.1 absolute form).

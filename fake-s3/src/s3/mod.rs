@@ -117,7 +117,7 @@ impl Ctx<'_> {
     }
 
     fn h(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::header::value(self.headers, name)
     }
 
     fn now(&self) -> OffsetDateTime {
