@@ -431,7 +431,11 @@ impl Storage {
 /// The quoted hex MD5 ETag of `data`.
 pub fn etag_of(data: &[u8]) -> String {
     use md5::{Digest, Md5};
-    format!("\"{}\"", hex::encode(Md5::digest(data)))
+    let mut etag = String::with_capacity(34);
+    etag.push('"');
+    etag.push_str(&crate::sigv4::to_hex(&Md5::digest(data)));
+    etag.push('"');
+    etag
 }
 
 /// Bucket naming rules (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>).
