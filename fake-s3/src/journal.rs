@@ -75,8 +75,11 @@ pub struct Record<'a> {
 /// The texts of an entry, in this order, then three per need: action, resource, prefix.
 const FIXED: usize = 8;
 
-/// A kept entry: `text` cut at `ends` gives the request id, method, path, host, operation,
-/// principal, decision, explanation, then each need's three texts.
+/// Set in a need's prefix end when the need has a prefix (an empty prefix is not none).
+const PRESENT: u32 = 1 << 31;
+
+/// A kept entry: `text` cut at `ends` (without [`PRESENT`]) gives the request id, method, path,
+/// host, operation, principal, decision, explanation, then each need's three texts.
 #[derive(Debug)]
 struct Kept {
     text: Box<str>,
@@ -86,8 +89,6 @@ struct Kept {
     enforcement: Option<&'static str>,
     /// Whether the decision text is one (a request refused before authorization has none).
     decided: bool,
-    /// Which needs named a prefix (a bit per need; a request holds a handful).
-    prefixed: u64,
 }
 
 impl Kept {
@@ -105,26 +106,22 @@ impl Kept {
         ];
         let need_texts = needs.iter().flat_map(|n| {
             [
-                n.action.as_str(),
-                n.resource.as_str(),
-                n.prefix.as_deref().unwrap_or_default(),
+                (n.action.as_str(), false),
+                (n.resource.as_str(), false),
+                (n.prefix.as_deref().unwrap_or_default(), n.prefix.is_some()),
             ]
         });
         let len: usize = fixed.iter().map(|t| t.len()).sum::<usize>()
-            + need_texts.clone().map(str::len).sum::<usize>();
+            + need_texts.clone().map(|(t, _)| t.len()).sum::<usize>();
         let mut text = String::with_capacity(len);
         let mut ends = Vec::with_capacity(FIXED + 3 * needs.len());
-        for t in fixed.into_iter().chain(need_texts) {
+        for (t, present) in fixed.into_iter().map(|t| (t, false)).chain(need_texts) {
             text.push_str(t);
-            // Entries are far below 4 GiB: a request's texts are bounded by its headers' limit.
-            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+            // An entry's texts come from one request's head (at most 64 KiB) and what its
+            // handler wrote: far below the 2 GiB that [`PRESENT`] leaves room for.
+            let end = u32::try_from(text.len()).unwrap_or(u32::MAX) & !PRESENT;
+            ends.push(if present { end | PRESENT } else { end });
         }
-        let prefixed = needs
-            .iter()
-            .take(64)
-            .enumerate()
-            .filter(|(_, n)| n.prefix.is_some())
-            .fold(0u64, |bits, (i, _)| bits | 1 << i);
         Kept {
             text: text.into_boxed_str(),
             ends: ends.into_boxed_slice(),
@@ -132,17 +129,14 @@ impl Kept {
             status: r.status,
             enforcement: r.enforcement,
             decided: r.decision.is_some(),
-            prefixed,
         }
     }
 
     /// The `i`th text.
     fn piece(&self, i: usize) -> &str {
-        let start = match i.checked_sub(1) {
-            Some(before) => self.ends.get(before).map_or(0, |e| *e as usize),
-            None => 0,
-        };
-        let end = self.ends.get(i).map_or(start, |e| *e as usize);
+        let at = |j: usize| self.ends.get(j).map(|e| (e & !PRESENT) as usize);
+        let start = i.checked_sub(1).and_then(at).unwrap_or(0);
+        let end = at(i).unwrap_or(start);
         self.text.get(start..end).unwrap_or_default()
     }
 
@@ -163,7 +157,7 @@ impl Kept {
             authorized: (0..needs)
                 .map(|n| {
                     let at = FIXED + 3 * n;
-                    let prefixed = n < 64 && self.prefixed & (1 << n) != 0;
+                    let prefixed = self.ends.get(at + 2).is_some_and(|e| e & PRESENT != 0);
                     Need::new(
                         self.piece(at),
                         self.piece(at + 1),
@@ -297,6 +291,24 @@ mod tests {
         // No decision is not an empty decision, and an empty prefix is not no prefix.
         assert_eq!(entries[1].decision, None);
         assert!(entries[1].authorized.is_empty());
+    }
+
+    #[test]
+    fn every_need_keeps_its_prefix_however_many_a_request_has() {
+        // DeleteObjects notes a need per key (up to 1,000).
+        let needs: Vec<Need> = (0..1000)
+            .map(|i| {
+                let prefix = match i % 3 {
+                    0 => None,
+                    1 => Some(""),
+                    _ => Some("photos/"),
+                };
+                Need::new("s3:ListBucket", &format!("arn:aws:s3:::b{i}"), prefix)
+            })
+            .collect();
+        let mut journal = Journal::default();
+        let _ = journal.record(&record("FAKE1", Some("Allow"), &needs));
+        assert_eq!(journal.entries()[0].authorized, needs);
     }
 
     #[test]

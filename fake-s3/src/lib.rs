@@ -127,7 +127,10 @@ impl FakeAws {
     /// Serves connections on `n` threads of their own, each a single-threaded runtime, handed
     /// out round-robin as they are accepted, instead of on the runtime that starts the fake (0,
     /// the default). A connection's requests then never change threads, which spares the
-    /// wake-ups a shared multi-threaded runtime makes; the `fake-s3` binary uses one per core.
+    /// wake-ups a shared multi-threaded runtime makes; the `fake-s3` binary uses one more than
+    /// there are cores. Connections are handed out in turn, whatever each thread is doing: a
+    /// request that keeps its thread busy (hashing a large upload) delays that thread's other
+    /// connections, and the new ones handed to it meanwhile.
     pub fn connection_threads(mut self, n: usize) -> Self {
         self.connection_threads = n;
         self
@@ -383,8 +386,9 @@ impl FakeAwsHandle {
     }
 
     /// Stops the server and waits for it: no new connections are accepted, idle ones are closed
-    /// and each open one closes after answering the request it is in (a client that never
-    /// finishes sending its request holds this up; the `fake-s3` binary waits a second at most).
+    /// and each open one closes after answering the request it is in, or after a second if that
+    /// request is still not answered (a client that never finishes sending it, or never reads
+    /// the answer).
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {

@@ -20,10 +20,15 @@ use crate::router::{self, HostForm};
 use crate::s3;
 use crate::state::State;
 
+/// How long a stopping server lets a connection finish the request it is in. Past it the
+/// connection is closed: a client that never finishes sending its request (one byte of a head,
+/// a stalled upload), or never reads its response, cannot hold the shutdown up.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Accepts connections until `shutdown` changes, then waits until every connection has closed
-/// (each finishes the request it is in). Connections are served on the runtime that runs this, or,
-/// with `threads` > 0, on that many threads of their own, handed out round-robin (see
-/// [`crate::FakeAws::connection_threads`]).
+/// (each finishes the request it is in, within [`SHUTDOWN_GRACE`]). Connections are served on the
+/// runtime that runs this, or, with `threads` > 0, on that many threads of their own, handed out
+/// round-robin (see [`crate::FakeAws::connection_threads`]).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<State>,
@@ -34,7 +39,15 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, say: retrying at once would spin a core.
+                        tracing::warn!("cannot accept a connection: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
                 connections.serve(stream, peer, Arc::clone(&state), shutdown.clone());
             }
@@ -101,12 +114,33 @@ impl Connections {
             return;
         }
         // Deregistered from this runtime's reactor, to be registered with the thread's.
-        let Ok(stream) = stream.into_std() else {
+        let Ok(std_stream) = stream.into_std() else {
+            tracing::warn!("cannot hand connection from {peer} to a connection thread");
             return;
         };
-        let thread = &self.threads[self.next % self.threads.len()];
-        self.next = self.next.wrapping_add(1);
-        let _ = thread.send((stream, peer, state, shutdown));
+        let mut handoff = (std_stream, peer, state, shutdown);
+        while !self.threads.is_empty() {
+            let at = self.next % self.threads.len();
+            self.next = self.next.wrapping_add(1);
+            match self.threads[at].send(handoff) {
+                Ok(()) => return,
+                // That thread has stopped (its runtime could not start): out of the rotation,
+                // and the connection goes to the next one.
+                Err(tokio::sync::mpsc::error::SendError(back)) => {
+                    tracing::error!("connection thread {at} has stopped; serving on the others");
+                    self.threads.remove(at);
+                    handoff = back;
+                }
+            }
+        }
+        // No thread left: served here.
+        let (std_stream, peer, state, shutdown) = handoff;
+        match tokio::net::TcpStream::from_std(std_stream) {
+            Ok(stream) => {
+                self.local.spawn(connection(stream, peer, state, shutdown));
+            }
+            Err(e) => tracing::warn!("cannot serve connection from {peer}: {e}"),
+        }
     }
 
     async fn close(mut self) {
@@ -175,8 +209,9 @@ async fn connection(
         _ = conn.as_mut() => return,
         _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
     }
-    // Graceful: the request in flight is answered, then the connection closes.
-    let _ = conn.await;
+    // Graceful: the request in flight is answered, then the connection closes; past the grace,
+    // it is dropped (closed) as it stands.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
 }
 
 fn finish(resp: Resp, request_id: &str) -> Response<Full<Bytes>> {

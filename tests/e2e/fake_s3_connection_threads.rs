@@ -102,6 +102,39 @@ async fn many_concurrent_connections_are_all_answered() {
     fake.shutdown().await;
 }
 
+// A blocking client on the test's only runtime thread, on a connection the fake has already
+// accepted (accepting is done on the caller's runtime): answered only because the fake serves
+// its connections elsewhere. With `connection_threads(0)` the request would wait for this
+// blocked thread, and the read below time out.
+#[tokio::test]
+async fn a_connection_is_served_off_the_callers_runtime() {
+    use std::io::{Read, Write};
+    let (fake, _s3) = started(2).await;
+    let mut stream = tokio::net::TcpStream::connect(fake.addr())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(b"GET /threads/k HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    read_response(&mut stream).await;
+    let mut blocking = stream.into_std().unwrap_or_else(|e| panic!("{e}"));
+    blocking
+        .set_nonblocking(false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    blocking
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    blocking
+        .write_all(b"GET /threads/k HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = String::new();
+    let read = blocking.read_to_string(&mut response);
+    assert!(read.is_ok(), "{read:?}");
+    assert!(response.starts_with("HTTP/1.1 403"), "{response}");
+    fake.shutdown().await;
+}
+
 // On connection threads (the binary's shape) and on the caller's runtime (in-process use, 0).
 #[rstest::rstest]
 #[case::connection_threads(2)]
@@ -126,7 +159,7 @@ async fn shutdown_lets_a_request_in_flight_finish_and_closes_idle_connections(
         .unwrap_or_else(|e| panic!("{e}"));
     read_response(&mut idle).await;
     fake.faults(FaultConfig {
-        latency: Duration::from_millis(300),
+        latency: Duration::from_millis(700),
         ..FaultConfig::default()
     });
     let slow = tokio::spawn(async move {
@@ -138,13 +171,16 @@ async fn shutdown_lets_a_request_in_flight_finish_and_closes_idle_connections(
             .map(|o| o.content_length())
             .map_err(|e| format!("{e:?}"))
     });
-    // The request is in the fake's injected delay when shutdown starts.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The request is in the fake's injected delay when shutdown starts (were it not there yet,
+    // it would find the fake gone and fail below).
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let started = std::time::Instant::now();
     fake.shutdown().await;
+    // What was left of the delay, about 500 ms, within the second's grace.
     assert!(
-        started.elapsed() >= Duration::from_millis(100),
-        "shutdown did not wait"
+        started.elapsed() >= Duration::from_millis(250),
+        "shutdown did not wait: {:?}",
+        started.elapsed()
     );
     let answered = slow.await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(answered, Ok(Some(4)));
@@ -152,4 +188,71 @@ async fn shutdown_lets_a_request_in_flight_finish_and_closes_idle_connections(
     let mut rest = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut rest)).await;
     assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+}
+
+// A client that starts a request and never finishes it, or never reads a large answer, holds
+// the shutdown up for the grace of a second, not for ever.
+#[rstest::rstest]
+#[case::connection_threads(2)]
+#[case::shared_runtime(0)]
+#[tokio::test]
+async fn a_stalled_client_cannot_hold_shutdown_up(#[case] threads: usize) {
+    let (fake, s3) = started(threads).await;
+    s3.put_object()
+        .bucket("threads")
+        .key("large")
+        .body(ByteStream::from(vec![b'x'; 8 << 20]))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let mut half_head = tokio::net::TcpStream::connect(fake.addr())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    half_head
+        .write_all(b"GET /threads/k HTTP/1.1\r\nHo")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // An 8 MiB answer that is never read: more than the socket buffers hold.
+    let mut unread = tokio::net::TcpStream::connect(fake.addr())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let presigned = s3
+        .get_object()
+        .bucket("threads")
+        .key("large")
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let uri: http::Uri = presigned.uri().parse().unwrap_or_else(|e| panic!("{e}"));
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let host = uri.authority().map_or("", |a| a.as_str());
+    unread
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Both requests reach the fake before it is told to stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let stopped = tokio::time::timeout(Duration::from_secs(10), fake.shutdown()).await;
+    assert!(stopped.is_ok(), "shutdown still waiting after 10 s");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "the grace was not given: {:?}",
+        started.elapsed()
+    );
+    // Both connections were closed.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), half_head.read_to_end(&mut rest)).await;
+    assert!(matches!(read, Ok(Ok(_))), "{read:?}");
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), unread.read_to_end(&mut got)).await;
+    assert!(matches!(read, Ok(Ok(_)) | Ok(Err(_))), "{read:?}");
+    assert!(
+        got.len() < 8 << 20,
+        "the whole answer was sent: {}",
+        got.len()
+    );
 }
