@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench-fake-get.sh: fake-s3's speed as a client sees it (issue 21). The release `fake-s3` binary
-# and a bare hyper server (fake-s3/examples/bare_get.rs: same runtime, server settings and allocator,
+# and a bare hyper server (fake-s3/examples/bare_get.rs: the same server settings and allocator on
+# the runtime `#[tokio::main]` gives, the faster of its shapes but one (docs/benchmarks.md),
 # answering every request with the same 1 KiB) run side by side on loopback; wrk drives each in
 # turn, alternating, with the same settings: a presigned SigV4 1 KiB GET (and a presigned 1 KiB
 # PUT), keep-alive, 1 thread, 16 connections. Prints each round's rates, then the median ratio

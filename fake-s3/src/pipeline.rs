@@ -26,6 +26,9 @@ use crate::router::{self, Addressed, Route, S3Op, Target};
 use crate::s3::{self, Ctx};
 use crate::state::State;
 
+/// Built once: `HeaderMap::contains_key(&str)` would parse the name on every request.
+const COPY_SOURCE: http::HeaderName = http::HeaderName::from_static("x-amz-copy-source");
+
 /// What the pipeline made of one request, for the response, the log line and the journal.
 #[derive(Debug)]
 pub struct Outcome {
@@ -75,9 +78,7 @@ fn resolve(
                 &parts.method,
                 &addressed.target,
                 &query_keys,
-                parts
-                    .headers
-                    .contains_key(http::HeaderName::from_static("x-amz-copy-source")),
+                parts.headers.contains_key(COPY_SOURCE),
                 form_upload,
             )
             .map(Operation::S3)

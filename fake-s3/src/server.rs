@@ -136,9 +136,7 @@ impl Connections {
         // No thread left: served here.
         let (std_stream, peer, state, shutdown) = handoff;
         match tokio::net::TcpStream::from_std(std_stream) {
-            Ok(stream) => {
-                self.local.spawn(connection(stream, peer, state, shutdown));
-            }
+            Ok(stream) => self.serve(stream, peer, state, shutdown),
             Err(e) => tracing::warn!("cannot serve connection from {peer}: {e}"),
         }
     }
@@ -165,9 +163,9 @@ fn connection_thread(
     {
         Ok(r) => r,
         Err(e) => {
-            // Its connections are dropped (closed), not left hanging.
+            // Returning drops `handed`: any connection already waiting here is closed, and the
+            // sender hands later ones to another thread.
             tracing::error!("cannot start a connection thread's runtime: {e}");
-            handed.close();
             return;
         }
     };

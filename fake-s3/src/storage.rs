@@ -433,7 +433,7 @@ pub fn etag_of(data: &[u8]) -> String {
     use md5::{Digest, Md5};
     let mut etag = String::with_capacity(34);
     etag.push('"');
-    etag.push_str(&crate::sigv4::to_hex(&Md5::digest(data)));
+    crate::sigv4::push_hex(&mut etag, &Md5::digest(data));
     etag.push('"');
     etag
 }

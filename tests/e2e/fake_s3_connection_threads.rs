@@ -16,6 +16,18 @@ async fn started(threads: usize) -> (fake_s3::FakeAwsHandle, aws_sdk_s3::Client)
     crate::support::fake_from_with_bucket(builder, &[OWNER], "threads").await
 }
 
+/// A new connection to the fake that has sent `bytes`.
+async fn sent(fake: &fake_s3::FakeAwsHandle, bytes: &[u8]) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(fake.addr())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(bytes)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+}
+
 /// Reads one HTTP/1.1 response with a `Content-Length` body from a keep-alive connection.
 async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
     let mut got = Vec::new();
@@ -110,13 +122,7 @@ async fn many_concurrent_connections_are_all_answered() {
 async fn a_connection_is_served_off_the_callers_runtime() {
     use std::io::{Read, Write};
     let (fake, _s3) = started(2).await;
-    let mut stream = tokio::net::TcpStream::connect(fake.addr())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    stream
-        .write_all(b"GET /threads/k HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = sent(&fake, b"GET /threads/k HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
     read_response(&mut stream).await;
     let mut blocking = stream.into_std().unwrap_or_else(|e| panic!("{e}"));
     blocking
@@ -151,12 +157,7 @@ async fn shutdown_lets_a_request_in_flight_finish_and_closes_idle_connections(
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let mut idle = tokio::net::TcpStream::connect(fake.addr())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    idle.write_all(b"GET /threads/k HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut idle = sent(&fake, b"GET /threads/k HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
     read_response(&mut idle).await;
     fake.faults(FaultConfig {
         latency: Duration::from_millis(700),
@@ -205,17 +206,8 @@ async fn a_stalled_client_cannot_hold_shutdown_up(#[case] threads: usize) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let mut half_head = tokio::net::TcpStream::connect(fake.addr())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    half_head
-        .write_all(b"GET /threads/k HTTP/1.1\r\nHo")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut half_head = sent(&fake, b"GET /threads/k HTTP/1.1\r\nHo").await;
     // An 8 MiB answer that is never read: more than the socket buffers hold.
-    let mut unread = tokio::net::TcpStream::connect(fake.addr())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     let presigned = s3
         .get_object()
         .bucket("threads")
@@ -229,10 +221,8 @@ async fn a_stalled_client_cannot_hold_shutdown_up(#[case] threads: usize) {
     let uri: http::Uri = presigned.uri().parse().unwrap_or_else(|e| panic!("{e}"));
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let host = uri.authority().map_or("", |a| a.as_str());
-    unread
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    let mut unread = sent(&fake, request.as_bytes()).await;
     // Both requests reach the fake before it is told to stop.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = std::time::Instant::now();
